@@ -1,0 +1,127 @@
+/**
+ * The composition root: builds a running Aegis from a validated
+ * configuration (logger, pool, proxy, listener) and takes it down again in
+ * order: stop accepting, drain, abort background work, release clients.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock, Watchdog } from "./clock/mod.ts";
+import type { Config } from "./config/mod.ts";
+import { createLogger, type Logger } from "./log/mod.ts";
+import { createPool } from "./pool/mod.ts";
+import { type ClosableTransport, createProxy, fetchTransport } from "./proxy/mod.ts";
+import { type Server, startServer } from "./server/mod.ts";
+import { VERSION } from "./version.ts";
+
+/** Overrides for tests and embedding. */
+export interface AegisOptions {
+  /** Where logs go; built from `config.logging` by default. */
+  readonly logger?: Logger;
+  /** How backends are reached; the runtime's `fetch` by default. */
+  readonly transport?: ClosableTransport;
+  /** Time source for timeouts and durations. */
+  readonly clock?: Clock;
+}
+
+/** A running Aegis. */
+export interface Aegis extends AsyncDisposable {
+  /** The public listener's address. */
+  readonly addr: Deno.NetAddr;
+  /** The public listener. */
+  readonly server: Server;
+  /** Aborted when Aegis stops; every background loop listens to it. */
+  readonly signal: AbortSignal;
+  /**
+   * Graceful shutdown: stop accepting, let requests in progress finish for up
+   * to `server.shutdown_timeout`, abort background work, log
+   * `Aegis shutdown complete`. Safe to call more than once.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** The sweep period for timeouts: a tenth of the shortest, within 5–250 ms. */
+function tickFor(config: Config): number {
+  const shortest = Math.min(
+    config.server.read_timeout,
+    config.server.write_timeout,
+    config.server.idle_timeout,
+    config.upstream.response_header_timeout,
+    config.upstream.read_timeout,
+  );
+  return Math.min(250, Math.max(5, Math.floor(shortest / 10)));
+}
+
+/**
+ * Starts Aegis.
+ *
+ * @throws {Deno.errors.AddrInUse} and other errors binding the listener
+ */
+export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
+  const logger = options.logger ??
+    createLogger({ level: config.logging.level, format: config.logging.format });
+  const clock = options.clock ?? systemClock;
+  const root = new AbortController();
+  const watchdog = new Watchdog({ clock, tickMs: tickFor(config) });
+  const transport = options.transport ?? fetchTransport();
+  const pool = createPool(config);
+  const handler = createProxy({
+    config,
+    pool,
+    transport: transport.fetch,
+    logger,
+    watchdog,
+    clock,
+  });
+
+  let server: Server;
+  try {
+    server = startServer({
+      hostname: config.server.host,
+      port: config.server.port,
+      handler,
+      firstRequestTimeoutMs: config.server.read_timeout,
+      idleTimeoutMs: config.server.idle_timeout,
+      watchdog,
+      logger,
+    });
+  } catch (e) {
+    watchdog[Symbol.dispose]();
+    transport[Symbol.dispose]();
+    throw e;
+  }
+
+  const host = server.addr.hostname.includes(":")
+    ? `[${server.addr.hostname}]`
+    : server.addr.hostname;
+  logger.info("Aegis listening", {
+    version: VERSION,
+    address: `http://${host}:${server.addr.port}`,
+    backends: pool.backends.length,
+    algorithm: config.load_balancing.algorithm,
+  });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => {
+    stopping ??= (async () => {
+      logger.info("shutting down", {
+        connections: server.connections,
+        grace_ms: config.server.shutdown_timeout,
+      });
+      await server.shutdown(config.server.shutdown_timeout);
+      root.abort();
+      watchdog[Symbol.dispose]();
+      transport[Symbol.dispose]();
+      logger.info("Aegis shutdown complete");
+    })();
+    return stopping;
+  };
+
+  return {
+    addr: server.addr,
+    server,
+    signal: root.signal,
+    shutdown,
+    [Symbol.asyncDispose]: shutdown,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * Value checks shared by the configuration schema: backend URLs, listen
+ * addresses, HTTP methods, host patterns and networks. Each returns a message
+ * a user can act on, or `undefined` when the value is fine.
+ *
+ * @module
+ */
+
+import { parseCidr, parseIp } from "../net/mod.ts";
+
+const AUTHORITY = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/;
+
+/**
+ * Checks a backend URL: `http` or `https`, a host, no credentials, a port in
+ * 1–65535, no query or fragment. A path is allowed and prefixes every
+ * forwarded request path.
+ */
+export function checkBackendUrl(raw: string): string | undefined {
+  const authority = AUTHORITY.exec(raw)?.[1];
+  if (authority === undefined) {
+    return `${JSON.stringify(raw)} is not an absolute URL (http://host:port)`;
+  }
+  if (authority.includes("@")) {
+    return "must not contain credentials (user:password@); put secrets in headers at the backend";
+  }
+  const port = /:(\d*)$/.exec(authority.replace(/^\[[^\]]*\]/, ""))?.[1];
+  if (port !== undefined && port !== "" && (Number(port) < 1 || Number(port) > 65535)) {
+    return `port ${port} is out of range: must be 1–65535`;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return `${JSON.stringify(raw)} is not a valid URL`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `scheme must be http or https, not ${url.protocol.slice(0, -1)}`;
+  }
+  if (url.hostname === "") return "has no host";
+  if (url.search !== "" || url.hash !== "" || raw.includes("?") || raw.includes("#")) {
+    return "must not have a query string or fragment";
+  }
+  return undefined;
+}
+
+/**
+ * The identity of a backend URL for duplicate detection: scheme, host and
+ * explicit port, and path without a trailing slash.
+ */
+export function backendKey(raw: string): string {
+  const url = new URL(raw);
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  return `${url.protocol}//${url.hostname}:${port}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+/** A listen address split into host and port. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Splits `host:port` or `[v6]:port`; `undefined` when malformed. */
+export function parseHostPort(text: string): HostPort | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const host = m[1] ?? m[2]!;
+  const port = Number(m[3]);
+  if (m[1] !== undefined && !parseIp(host)) return undefined;
+  return { host, port };
+}
+
+/** Checks an admin listen address: `host:port` with port 1–65535. */
+export function checkListenAddress(text: string): string | undefined {
+  const hp = parseHostPort(text);
+  if (!hp) return `${JSON.stringify(text)} is not host:port (for IPv6 use [::1]:9090)`;
+  if (hp.port < 1 || hp.port > 65535) return `port ${hp.port} is out of range: must be 1–65535`;
+  return undefined;
+}
+
+/** Checks a listen host: an IP address or a host name. */
+export function checkHost(text: string): string | undefined {
+  if (
+    parseIp(text) ||
+    /^[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?)*$/.test(text)
+  ) {
+    return undefined;
+  }
+  return `${JSON.stringify(text)} is not an IP address or host name`;
+}
+
+/** Checks an HTTP method name (RFC 9110 §9: case-sensitive tokens). */
+export function checkMethod(text: string): string | undefined {
+  if (/^[A-Z][A-Z0-9_-]*$/.test(text)) return undefined;
+  if (/^[a-zA-Z][a-zA-Z0-9_-]*$/.test(text)) {
+    return `methods are case-sensitive: write ${text.toUpperCase()}`;
+  }
+  return `${JSON.stringify(text)} is not an HTTP method`;
+}
+
+const HOST_PATTERN =
+  /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$/i;
+
+/**
+ * Checks a Host allow-list entry: `example.com`, `example.com:8080`,
+ * `*.example.com`, an IPv4 address or a bracketed IPv6 address.
+ */
+export function checkHostPattern(text: string): string | undefined {
+  if (HOST_PATTERN.test(text)) return undefined;
+  const bracketed = /^\[([^\]]+)\](:\d{1,5})?$/.exec(text);
+  if (bracketed && parseIp(bracketed[1]!)) return undefined;
+  return `${JSON.stringify(text)} is not a host name, host:port or *.domain pattern`;
+}
+
+/** Checks a network in CIDR notation. */
+export function checkCidr(text: string): string | undefined {
+  return parseCidr(text)
+    ? undefined
+    : `${JSON.stringify(text)} is not a network such as 10.0.0.0/8`;
+}

@@ -1,0 +1,17 @@
+/**
+ * Logging: structured lines, levels, redaction.
+ *
+ * @module
+ */
+
+export {
+  createLogger,
+  type Fields,
+  type Level,
+  LEVELS,
+  type LogFormat,
+  type Logger,
+  type LoggerOptions,
+  type LogSink,
+  stdoutSink,
+} from "./logger.ts";

@@ -1,0 +1,140 @@
+/**
+ * The `aegis` command line.
+ *
+ * ```
+ * aegis [--config aegis.yml] [--headless] [--log-level info]
+ * aegis check [--config aegis.yml]
+ * ```
+ *
+ * Exit codes: 0 success, 1 invalid configuration or startup failure,
+ * 2 usage error.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { stringify } from "yaml";
+import { type Aegis, startAegis } from "./app.ts";
+import {
+  type Config,
+  ConfigFileError,
+  formatDiagnostic,
+  loadConfigFile,
+  printableConfig,
+} from "./config/mod.ts";
+import { type Level, LEVELS } from "./log/mod.ts";
+import { VERSION } from "./version.ts";
+
+const encoder = new TextEncoder();
+const out = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
+const err = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
+
+/** Reads and validates the configuration, printing every problem on failure. */
+async function load(path: string): Promise<Config | undefined> {
+  try {
+    const result = await loadConfigFile(path);
+    if (result.ok) return result.config;
+    for (const d of result.diagnostics) err(formatDiagnostic(path, d) + "\n");
+    const n = result.diagnostics.length;
+    err(`aegis: ${path} has ${n} problem${n === 1 ? "" : "s"}; nothing was started\n`);
+  } catch (e) {
+    if (!(e instanceof ConfigFileError)) throw e;
+    err(`aegis: ${e.message}\n`);
+  }
+  return undefined;
+}
+
+/** `aegis check`: validate and print the resolved configuration. */
+async function check(path: string): Promise<number> {
+  const config = await load(path);
+  if (!config) return 1;
+  out(stringify(printableConfig(config)));
+  err(`aegis: ${path} is valid\n`);
+  return 0;
+}
+
+function describeListenError(e: unknown, config: Config): string {
+  const where = `${config.server.host}:${config.server.port}`;
+  if (e instanceof Deno.errors.AddrInUse) {
+    return `cannot listen on ${where}: address already in use`;
+  }
+  if (e instanceof Deno.errors.PermissionDenied) {
+    return `cannot listen on ${where}: permission denied`;
+  }
+  if (e instanceof Deno.errors.AddrNotAvailable) {
+    return `cannot listen on ${where}: address not available on this machine`;
+  }
+  return `cannot listen on ${where}: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+/** `aegis`: run the proxy until SIGINT or SIGTERM, then shut down gracefully. */
+async function run(
+  opts: { config: string; headless?: boolean; logLevel?: Level },
+): Promise<number> {
+  let config = await load(opts.config);
+  if (!config) return 1;
+  if (opts.logLevel) config = { ...config, logging: { ...config.logging, level: opts.logLevel } };
+
+  let aegis: Aegis;
+  try {
+    aegis = startAegis(config);
+  } catch (e) {
+    err(`aegis: ${describeListenError(e, config)}\n`);
+    return 1;
+  }
+
+  // Repeated signals are ignored: task runners forward Ctrl+C on top of the
+  // terminal's own, and the grace period already bounds how long this takes.
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  const stopped = new Promise<number>((resolve) => {
+    const onSignal = () => void aegis.shutdown().then(() => resolve(0));
+    for (const s of signals) Deno.addSignalListener(s, onSignal);
+    aegis.signal.addEventListener("abort", () => {
+      for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    });
+  });
+  return await stopped;
+}
+
+/**
+ * Runs the command line with `args` and resolves to the exit code.
+ *
+ * @example
+ * ```ts
+ * const code = await main(["check", "--config", "aegis.yml"]);
+ * ```
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  let code = 0;
+  const program = new Command()
+    .name("aegis")
+    .description("A reverse proxy and load balancer.")
+    .version(VERSION, "-v, --version", "print the version and exit")
+    .helpOption("-h, --help", "show this help")
+    .option("-c, --config <file>", "configuration file", "aegis.yml")
+    .option("--headless", "never start the terminal dashboard; log to stdout")
+    .addOption(
+      new Option("--log-level <level>", "override logging.level").choices(LEVELS),
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err })
+    .action(async (opts) => {
+      code = await run(opts);
+    });
+  program
+    .command("check")
+    .description("validate the configuration and print it with every default filled in")
+    .helpOption("-h, --help", "show this help")
+    .action(async (_opts, cmd) => {
+      code = await check(cmd.optsWithGlobals().config as string);
+    });
+  try {
+    await program.parseAsync([...args], { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  return code;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,201 @@
+/**
+ * Body streams on the proxy path. Both directions are passed through chunk
+ * by chunk, never buffered, with the limits that keep a slow or hostile peer
+ * from holding resources:
+ *
+ * - request bodies: at most `server.max_body_bytes`, and no pause longer than
+ *   `server.read_timeout` while the client is sending;
+ * - response bodies: no pause longer than `upstream.read_timeout` while the
+ *   backend is sending, and no wait longer than `server.write_timeout` for
+ *   the client to take the next chunk.
+ *
+ * The streams use a high-water mark of zero, so a chunk is only read when
+ * the other side asks for one: backpressure reaches all the way through.
+ *
+ * @module
+ */
+
+import type { Watchdog } from "../clock/mod.ts";
+import { ProxyError } from "./errors.ts";
+
+/** Limits for a request body. */
+export interface RequestBodyLimits {
+  /** Most bytes the body may have. */
+  readonly maxBytes: number;
+  /** Longest pause allowed while waiting for the client's next chunk. */
+  readonly idleMs: number;
+  /** Expires the pause deadline. */
+  readonly watchdog: Watchdog;
+}
+
+/** A guarded request body and what happened to it. */
+export interface GuardedRequestBody {
+  /** The stream to forward. */
+  readonly stream: ReadableStream<Uint8Array>;
+  /** Bytes passed through so far. */
+  readonly bytes: () => number;
+  /** Why the body was cut off, if it was. */
+  readonly failure: () => ProxyError | undefined;
+}
+
+/**
+ * Wraps a request body so that it errors, and stops, as soon as it exceeds
+ * `maxBytes` (the chunk that crosses the limit is not forwarded) or the
+ * client pauses for longer than `idleMs`.
+ */
+export function guardRequestBody(
+  body: ReadableStream<Uint8Array>,
+  limits: RequestBodyLimits,
+): GuardedRequestBody {
+  const reader = body.getReader();
+  let bytes = 0;
+  let failure: ProxyError | undefined;
+  let ctl: ReadableStreamDefaultController<Uint8Array>;
+  const fail = (error: ProxyError) => {
+    if (failure) return;
+    failure = error;
+    watch[Symbol.dispose]();
+    reader.cancel(error).catch(() => {});
+    try {
+      ctl.error(error);
+    } catch {
+      // Already closed or errored.
+    }
+  };
+  const watch = limits.watchdog.watch(() =>
+    fail(new ProxyError("client_timeout", `request body stalled for ${limits.idleMs}ms`))
+  );
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      ctl = c;
+    },
+    async pull(c) {
+      watch.arm(limits.idleMs);
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (e) {
+        if (!failure) {
+          fail(new ProxyError("client_closed", "client aborted the request body", { cause: e }));
+        }
+        return;
+      } finally {
+        watch.disarm();
+      }
+      if (failure) return;
+      if (result.done) {
+        watch[Symbol.dispose]();
+        c.close();
+        return;
+      }
+      bytes += result.value.byteLength;
+      if (bytes > limits.maxBytes) {
+        fail(new ProxyError("body_too_large", `request body exceeds ${limits.maxBytes} bytes`));
+        return;
+      }
+      c.enqueue(result.value);
+    },
+    cancel(reason) {
+      watch[Symbol.dispose]();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+  return { stream, bytes: () => bytes, failure: () => failure };
+}
+
+/** How a response body ended. */
+export type BodyOutcome =
+  /** Every byte reached the client. */
+  | "complete"
+  /** The client went away first. */
+  | "client_closed"
+  /** The client stopped reading for longer than `server.write_timeout`. */
+  | "write_timeout"
+  /** The backend paused for longer than `upstream.read_timeout`. */
+  | "upstream_timeout"
+  /** The backend's body failed (reset, truncated, malformed). */
+  | "upstream_error";
+
+/** Limits and observers for a response body. */
+export interface ResponseBodyOptions {
+  /** Longest wait for the client to take the next chunk. */
+  readonly writeIdleMs: number;
+  /** Longest wait for the backend's next chunk. */
+  readonly readIdleMs: number;
+  /** Expires both deadlines. */
+  readonly watchdog: Watchdog;
+  /** Called exactly once, when the body ends for any reason. */
+  readonly onEnd: (outcome: BodyOutcome, bytes: number, error?: unknown) => void;
+}
+
+/**
+ * Wraps a backend response body: counts bytes, enforces both pause limits,
+ * and reports exactly once how the body ended. When a limit trips, the
+ * backend body is cancelled and the client stream errors, which makes the
+ * server abort the connection instead of sending a truncated body that looks
+ * complete.
+ */
+export function guardResponseBody(
+  body: ReadableStream<Uint8Array>,
+  options: ResponseBodyOptions,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let bytes = 0;
+  let ended = false;
+  let waitingOn: "client" | "backend" = "backend";
+  let ctl: ReadableStreamDefaultController<Uint8Array>;
+  const end = (outcome: BodyOutcome, error?: unknown) => {
+    if (ended) return;
+    ended = true;
+    watch[Symbol.dispose]();
+    if (outcome !== "complete") reader.cancel(error).catch(() => {});
+    options.onEnd(outcome, bytes, error);
+  };
+  const watch = options.watchdog.watch(() => {
+    const outcome = waitingOn === "client" ? "write_timeout" : "upstream_timeout";
+    const error = new ProxyError(
+      outcome === "write_timeout" ? "client_closed" : "upstream",
+      outcome === "write_timeout"
+        ? `client read nothing for ${options.writeIdleMs}ms`
+        : `backend sent nothing for ${options.readIdleMs}ms`,
+    );
+    end(outcome, error);
+    try {
+      ctl.error(error);
+    } catch {
+      // Already closed.
+    }
+  });
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      ctl = c;
+    },
+    async pull(c) {
+      waitingOn = "backend";
+      watch.arm(options.readIdleMs);
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (e) {
+        if (!ended) {
+          end("upstream_error", e);
+          c.error(e);
+        }
+        return;
+      }
+      if (ended) return;
+      if (result.done) {
+        end("complete");
+        c.close();
+        return;
+      }
+      bytes += result.value.byteLength;
+      waitingOn = "client";
+      watch.arm(options.writeIdleMs);
+      c.enqueue(result.value);
+    },
+    cancel(reason) {
+      end("client_closed", reason);
+    },
+  }, { highWaterMark: 0 });
+}

@@ -1,0 +1,104 @@
+/**
+ * One error type for the request path, and the one place that turns it into
+ * what the client sees. Errors say *what* failed, *where* (the backend, the
+ * client, or Aegis itself) and *whether retrying elsewhere is safe*; the
+ * client only ever gets a status and a fixed JSON body, never an address,
+ * a stack or a backend's own error text.
+ *
+ * @module
+ */
+
+/** What went wrong. */
+export type ErrorKind =
+  /** The backend could not be connected to; nothing was sent. */
+  | "connect"
+  /** The backend failed after the request was (possibly) sent. */
+  | "upstream"
+  /** The backend did not send response headers in time. */
+  | "upstream_timeout"
+  /** The request body exceeded `server.max_body_bytes` while streaming. */
+  | "body_too_large"
+  /** The client paused longer than `server.read_timeout` while sending its body. */
+  | "client_timeout"
+  /** The client went away before the response was ready. */
+  | "client_closed"
+  /** No backend may receive traffic right now. */
+  | "no_backend"
+  /** A bug in Aegis. */
+  | "internal";
+
+/** Which side of the proxy the failure belongs to. */
+export type ErrorSource = "upstream" | "downstream" | "internal";
+
+const SOURCE: Readonly<Record<ErrorKind, ErrorSource>> = {
+  connect: "upstream",
+  upstream: "upstream",
+  upstream_timeout: "upstream",
+  body_too_large: "downstream",
+  client_timeout: "downstream",
+  client_closed: "downstream",
+  no_backend: "internal",
+  internal: "internal",
+};
+
+/** A failure on the request path. */
+export class ProxyError extends Error {
+  override name = "ProxyError";
+  /** What went wrong. */
+  readonly kind: ErrorKind;
+  /** Which side it belongs to. */
+  readonly source: ErrorSource;
+  /** True when the request never reached the backend, so another may take it. */
+  readonly retryable: boolean;
+
+  constructor(kind: ErrorKind, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.kind = kind;
+    this.source = SOURCE[kind];
+    this.retryable = kind === "connect";
+  }
+}
+
+/** The client-facing answer for each kind: status and `error` text. */
+const ANSWER: Readonly<Record<ErrorKind, readonly [number, string]>> = {
+  connect: [502, "bad gateway"],
+  upstream: [502, "bad gateway"],
+  upstream_timeout: [504, "gateway timeout"],
+  body_too_large: [413, "payload too large"],
+  client_timeout: [408, "request timeout"],
+  // Nobody reads this one; 499 is nginx's convention for the access log.
+  client_closed: [499, "client closed request"],
+  no_backend: [503, "no healthy backend"],
+  internal: [500, "internal error"],
+};
+
+/** A small JSON response, the only kind of body Aegis writes itself. */
+export function jsonResponse(
+  status: number,
+  body: Readonly<Record<string, unknown>>,
+  headers?: HeadersInit,
+): Response {
+  const h = new Headers(headers);
+  h.set("content-type", "application/json");
+  // 408 tells HTTP/1.1 clients the connection is finished (RFC 9110 §15.5.9).
+  if (status === 408) h.set("connection", "close");
+  return new Response(JSON.stringify(body), { status, headers: h });
+}
+
+/**
+ * The response a client gets for a failure.
+ *
+ * @param retryAfterSeconds sent with 503 so clients back off for a while
+ */
+export function errorResponse(error: ProxyError, retryAfterSeconds = 1): Response {
+  const [status, text] = ANSWER[error.kind];
+  const headers: Record<string, string> = {};
+  if (status === 503) headers["retry-after"] = String(retryAfterSeconds);
+  return jsonResponse(status, { error: text }, headers);
+}
+
+/** Wraps anything thrown into a `ProxyError`, keeping one that already is. */
+export function asProxyError(e: unknown): ProxyError {
+  if (e instanceof ProxyError) return e;
+  return new ProxyError("internal", e instanceof Error ? e.message : String(e), { cause: e });
+}

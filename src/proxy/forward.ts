@@ -1,0 +1,126 @@
+/**
+ * The forwarding core: `(request, backend) → Promise<Response>`. It builds
+ * the upstream request (URL, headers, guarded body), waits for the backend's
+ * response headers no longer than `upstream.response_header_timeout`, and
+ * turns every failure into a {@linkcode ProxyError} that says what happened.
+ *
+ * @module
+ */
+
+import type { Watchdog } from "../clock/mod.ts";
+import type { Backend } from "../pool/mod.ts";
+import { guardRequestBody } from "./body.ts";
+import { ProxyError } from "./errors.ts";
+import { upstreamHeaders } from "./headers.ts";
+import type { RequestTarget } from "./target.ts";
+import type { Transport } from "./transport.ts";
+
+/** Settings of the forwarding core. */
+export interface ForwardOptions {
+  /** Sends the upstream request. */
+  readonly transport: Transport;
+  /** Expires header and body deadlines. */
+  readonly watchdog: Watchdog;
+  /** `upstream.response_header_timeout`. */
+  readonly responseHeaderTimeoutMs: number;
+  /** `server.read_timeout`: longest pause in a request body. */
+  readonly bodyIdleMs: number;
+  /** `server.max_body_bytes`. */
+  readonly maxBodyBytes: number;
+  /** `upstream.preserve_host`. */
+  readonly preserveHost: boolean;
+}
+
+/** What the core needs to know about the request besides the `Request`. */
+export interface ForwardInput {
+  /** The client's request. */
+  readonly request: Request;
+  /** Its raw target. */
+  readonly target: RequestTarget;
+  /** The socket peer. */
+  readonly clientIp: string;
+  /** The request id. */
+  readonly requestId: string;
+  /** How the client reached Aegis. */
+  readonly proto: "http" | "https";
+}
+
+/** Classifies a transport failure: could the backend have seen the request? */
+function transportFailure(e: unknown): ProxyError {
+  const text = e instanceof Error
+    ? `${e.message} ${String((e as { cause?: unknown }).cause ?? "")}`
+    : String(e);
+  // Deno's fetch reports connection setup failures as "client error (Connect)";
+  // nothing was sent, so another backend may take the request.
+  const connect = /\(Connect\)|tcp connect error|Connection refused|dns error|failed to lookup/i
+    .test(text);
+  return new ProxyError(connect ? "connect" : "upstream", text, { cause: e });
+}
+
+/**
+ * Sends the request to `backend` and returns the backend's response as is
+ * (headers untouched, body streaming).
+ *
+ * @throws {ProxyError} connect, upstream, upstream_timeout, body_too_large,
+ *   client_timeout or client_closed
+ */
+export async function forward(
+  input: ForwardInput,
+  backend: Backend,
+  options: ForwardOptions,
+): Promise<Response> {
+  const { request } = input;
+  const abort = new AbortController();
+  let timedOut = false;
+  using headerWatch = options.watchdog.watch(() => {
+    timedOut = true;
+    abort.abort();
+  });
+  const onClientAbort = () => abort.abort();
+  request.signal.addEventListener("abort", onClientAbort, { once: true });
+
+  const body = request.body
+    ? guardRequestBody(request.body, {
+      maxBytes: options.maxBodyBytes,
+      idleMs: options.bodyIdleMs,
+      watchdog: options.watchdog,
+    })
+    : undefined;
+  // `duplex: "half"` is what fetch requires for a streaming body; lib.dom lacks it.
+  const init: RequestInit & { duplex: "half" } = {
+    method: request.method,
+    headers: upstreamHeaders(request.headers, {
+      clientIp: input.clientIp,
+      requestId: input.requestId,
+      proto: input.proto,
+      host: input.target.authority,
+      preserveHost: options.preserveHost,
+    }),
+    body: body?.stream,
+    redirect: "manual",
+    signal: abort.signal,
+    duplex: "half",
+  };
+  const upstream = new Request(backend.base + input.target.path + input.target.query, init);
+
+  headerWatch.arm(options.responseHeaderTimeoutMs);
+  try {
+    return await options.transport(upstream);
+  } catch (e) {
+    const bodyFailure = body?.failure();
+    if (bodyFailure) throw bodyFailure;
+    if (timedOut) {
+      throw new ProxyError(
+        "upstream_timeout",
+        `no response headers from ${backend.id} within ${options.responseHeaderTimeoutMs}ms`,
+        { cause: e },
+      );
+    }
+    if (request.signal.aborted) {
+      throw new ProxyError("client_closed", "client went away before the response", { cause: e });
+    }
+    throw transportFailure(e);
+  } finally {
+    request.signal.removeEventListener("abort", onClientAbort);
+  }
+}

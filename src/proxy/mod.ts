@@ -1,0 +1,24 @@
+/**
+ * The request path: validation, forwarding, response shaping, access log.
+ *
+ * @module
+ */
+
+export {
+  type ClientInfo,
+  createProxy,
+  type Phase,
+  type ProxyHandler,
+  type ProxyOptions,
+  type RequestContext,
+} from "./handler.ts";
+export { type ClosableTransport, fetchTransport, type Transport } from "./transport.ts";
+export { type ErrorKind, errorResponse, jsonResponse, ProxyError } from "./errors.ts";
+export {
+  applySecurityHeaders,
+  HOP_BY_HOP_REQUEST,
+  HOP_BY_HOP_RESPONSE,
+  SECURITY_HEADERS,
+} from "./headers.ts";
+export { compileHostAllowList, pathIsSafe, validateRequest } from "./validate.ts";
+export { splitTarget } from "./target.ts";

@@ -1,0 +1,39 @@
+/**
+ * Upstream transports: anything with the signature of `fetch`. The default
+ * is the runtime's `fetch` with a dedicated HTTP client.
+ *
+ * @module
+ */
+
+/** A fetch-shaped function that sends a request to a backend. */
+export type Transport = (request: Request) => Promise<Response>;
+
+/** A transport that owns connections and must be closed. */
+export interface ClosableTransport extends Disposable {
+  /** Sends a request. */
+  readonly fetch: Transport;
+}
+
+/**
+ * The runtime's `fetch` behind a dedicated `Deno.HttpClient`, which is what
+ * lets a client's `Host` header through (`allowHost`) and gives Aegis its own
+ * connection pool to close on shutdown.
+ *
+ * `fetch` asks for `gzip, br` and decompresses on its own when a request has
+ * no `Accept-Encoding`; such requests ask the backend for `identity` instead,
+ * so bytes pass through untouched and `Content-Length` survives.
+ */
+export function fetchTransport(): ClosableTransport {
+  const client = Deno.createHttpClient({ allowHost: true });
+  return {
+    fetch(request) {
+      if (!request.headers.has("accept-encoding")) {
+        request.headers.set("accept-encoding", "identity");
+      }
+      return fetch(request, { client, redirect: "manual" });
+    },
+    [Symbol.dispose]() {
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * The public listener. Aegis accepts TCP connections itself and hands each to
+ * the runtime's HTTP engine, so it can enforce connection timeouts, count
+ * connections, and drain them one by one on shutdown. The only place that
+ * opens the public socket.
+ *
+ * @module
+ */
+
+import type { Watchdog } from "../clock/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { formatIp, parseIp, unmapIpv4 } from "../net/mod.ts";
+import { jsonResponse } from "../proxy/errors.ts";
+import type { ClientInfo, ProxyHandler } from "../proxy/mod.ts";
+import { type CloseReason, ConnectionState } from "./connection.ts";
+import { serveOnConnection } from "./_serve_connection.ts";
+
+/** Options for {@linkcode startServer}. */
+export interface ServerOptions {
+  /** Address to bind. */
+  readonly hostname: string;
+  /** Port to bind; 0 picks a free one. */
+  readonly port: number;
+  /** Answers requests. */
+  readonly handler: ProxyHandler;
+  /** `server.read_timeout`: from accept to the first request. */
+  readonly firstRequestTimeoutMs: number;
+  /** `server.idle_timeout`: between requests on a keep-alive connection. */
+  readonly idleTimeoutMs: number;
+  /** Expires connection deadlines. */
+  readonly watchdog: Watchdog;
+  /** Connection-level events (debug) and accept failures (warn). */
+  readonly logger: Logger;
+}
+
+/** A running listener. */
+export interface Server {
+  /** The bound address (with the real port when 0 was asked for). */
+  readonly addr: Deno.NetAddr;
+  /** Open client connections. */
+  readonly connections: number;
+  /** False when connection timeouts are unavailable on this runtime. */
+  readonly connectionTimeouts: boolean;
+  /**
+   * Stops accepting, lets requests in progress finish for up to `graceMs`,
+   * then closes whatever is left. Resolves when every connection is closed.
+   */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/** The socket peer as the proxy sees it: IPv4-mapped IPv6 shown as IPv4. */
+export function clientFromAddr(addr: Deno.NetAddr): ClientInfo {
+  const ip = parseIp(addr.hostname);
+  return { ip: ip ? formatIp(unmapIpv4(ip)) : addr.hostname, port: addr.port, proto: "http" };
+}
+
+const ACCEPT_BACKOFF_MS = 100;
+
+/**
+ * Binds the public listener and starts serving.
+ *
+ * @throws {Deno.errors.AddrInUse} and other bind errors, before anything is served
+ */
+export function startServer(options: ServerOptions): Server {
+  const serveConn = serveOnConnection();
+  if (!serveConn) return startFallback(options);
+  const { logger, watchdog, handler } = options;
+  const listener = Deno.listen({
+    hostname: options.hostname,
+    port: options.port,
+    transport: "tcp",
+  });
+  const live = new Set<ConnectionState>();
+  let accepting = true;
+  let allClosed: (() => void) | undefined;
+  const onError = (e: unknown) => {
+    logger.error("server error", { error: e instanceof Error ? e.message : String(e) });
+    return jsonResponse(500, { error: "internal error" });
+  };
+
+  const track = (conn: Deno.TcpConn) => {
+    try {
+      conn.setNoDelay(true);
+    } catch {
+      // The peer may already be gone.
+    }
+    const client = clientFromAddr(conn.remoteAddr);
+    const abort = new AbortController();
+    const state = new ConnectionState(
+      (onExpire) => watchdog.watch(onExpire),
+      { firstRequestMs: options.firstRequestTimeoutMs, idleMs: options.idleTimeoutMs },
+      (reason: CloseReason) => {
+        if (reason !== "drained" && logger.enabled("debug")) {
+          logger.debug("connection closed", { reason, port: client.port });
+        }
+        abort.abort();
+      },
+    );
+    live.add(state);
+    const served = serveConn(
+      conn,
+      abort.signal,
+      async (request, info) => {
+        state.requestStarted();
+        const ended = () => state.requestEnded();
+        info.completed.then(ended, ended);
+        const response = await handler(request, client);
+        // Tell HTTP/1.1 clients not to reuse a connection that is about to close.
+        if (state.draining) response.headers.set("connection", "close");
+        return response;
+      },
+      onError,
+      () => {},
+    );
+    served.finished.catch(() => {}).finally(() => {
+      state.dispose();
+      live.delete(state);
+      if (live.size === 0) allClosed?.();
+    });
+  };
+
+  (async () => {
+    while (accepting) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch (e) {
+        if (!accepting || e instanceof Deno.errors.BadResource) break;
+        // Out of file descriptors and the like: keep the listener, try again shortly.
+        logger.warn("accept failed", { error: e instanceof Error ? e.message : String(e) });
+        await new Promise((r) => setTimeout(r, ACCEPT_BACKOFF_MS));
+        continue;
+      }
+      track(conn);
+    }
+  })();
+
+  let shuttingDown: Promise<void> | undefined;
+  return {
+    addr: listener.addr,
+    get connections() {
+      return live.size;
+    },
+    connectionTimeouts: true,
+    shutdown(graceMs) {
+      shuttingDown ??= (async () => {
+        accepting = false;
+        try {
+          listener.close();
+        } catch {
+          // Already closed.
+        }
+        const done = new Promise<void>((resolve) => {
+          allClosed = resolve;
+          if (live.size === 0) resolve();
+        });
+        for (const state of live) state.drain();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const graceOver = new Promise<"timeout">((
+          r,
+        ) => (timer = setTimeout(() => r("timeout"), graceMs)));
+        const result = await Promise.race([done, graceOver]);
+        clearTimeout(timer);
+        if (result === "timeout") {
+          logger.warn("shutdown grace period over, closing remaining connections", {
+            connections: live.size,
+          });
+          for (const state of live) state.force();
+          await done;
+        }
+      })();
+      return shuttingDown;
+    },
+  };
+}
+
+/** `Deno.serve` without connection timeouts, for runtimes lacking the per-connection server. */
+function startFallback(options: ServerOptions): Server {
+  const { logger, handler } = options;
+  logger.warn(
+    "this runtime cannot serve connections individually: header-read and idle timeouts are off",
+  );
+  const abort = new AbortController();
+  let open = 0;
+  const server = Deno.serve({
+    hostname: options.hostname,
+    port: options.port,
+    signal: abort.signal,
+    onListen() {},
+  }, (request, info) => {
+    open++;
+    const ended = () => open--;
+    info.completed.then(ended, ended);
+    return handler(request, clientFromAddr(info.remoteAddr));
+  });
+  let shuttingDown: Promise<void> | undefined;
+  return {
+    addr: server.addr,
+    get connections() {
+      return open;
+    },
+    connectionTimeouts: false,
+    shutdown(graceMs) {
+      shuttingDown ??= (async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const graceOver = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+        await Promise.race([server.shutdown(), graceOver]);
+        clearTimeout(timer);
+        abort.abort();
+        await server.finished.catch(() => {});
+      })();
+      return shuttingDown;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Aegis in-process for integration tests: the real listener on an ephemeral
+ * loopback port, logs captured as parsed JSON.
+ *
+ * @module
+ */
+
+import { type Aegis, startAegis } from "../../src/app.ts";
+import type { Config } from "../../src/config/mod.ts";
+import { createLogger } from "../../src/log/mod.ts";
+
+/** A running in-process Aegis. */
+export interface TestAegis extends AsyncDisposable {
+  readonly aegis: Aegis;
+  /** `http://127.0.0.1:port`. */
+  readonly url: string;
+  readonly port: number;
+  /** Every log line so far, parsed. */
+  readonly logs: Array<Record<string, unknown>>;
+  /** Access-log lines only. */
+  accessLogs(): Array<Record<string, unknown>>;
+}
+
+/** Starts Aegis with `config` (built by `testConfig`). Dispose it to shut down. */
+export function startTestAegis(config: Config): TestAegis {
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger({
+    level: "debug",
+    format: "json",
+    sink: (line) => logs.push(JSON.parse(line)),
+  });
+  const aegis = startAegis(config, { logger });
+  const port = aegis.addr.port;
+  return {
+    aegis,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    logs,
+    accessLogs: () => logs.filter((l) => l.msg === "request"),
+    [Symbol.asyncDispose]: () => aegis.shutdown(),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Real HTTP backends for tests: `Deno.serve` on 127.0.0.1 and an ephemeral
+ * port, recording what they receive.
+ *
+ * @module
+ */
+
+/** What a test backend saw of one request. */
+export interface Received {
+  readonly method: string;
+  /** Path and query, as received. */
+  readonly target: string;
+  readonly headers: Headers;
+  /** Body bytes read (when the handler reads the body through `readBody`). */
+  bodyBytes: number;
+}
+
+/** A running test backend. */
+export interface TestBackend extends AsyncDisposable {
+  /** `http://127.0.0.1:port`. */
+  readonly url: string;
+  readonly port: number;
+  /** Every request received, in order. */
+  readonly received: Received[];
+  /** Stops the server. */
+  close(): Promise<void>;
+}
+
+/** Handler of a test backend; `seen` is this request's record. */
+export type BackendHandler = (request: Request, seen: Received) => Response | Promise<Response>;
+
+/** Starts a backend; by default it answers `200 ok` to everything. */
+export function startBackend(handler: BackendHandler = () => new Response("ok")): TestBackend {
+  const received: Received[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const url = new URL(request.url);
+    const seen: Received = {
+      method: request.method,
+      target: request.url.slice(url.origin.length),
+      headers: request.headers,
+      bodyBytes: 0,
+    };
+    received.push(seen);
+    return handler(request, seen);
+  });
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= server.shutdown());
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    port: server.addr.port,
+    received,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Reads a request body to the end, counting bytes into `seen`. */
+export async function readBody(request: Request, seen: Received): Promise<number> {
+  if (!request.body) return 0;
+  for await (const chunk of request.body) seen.bodyBytes += chunk.byteLength;
+  return seen.bodyBytes;
+}

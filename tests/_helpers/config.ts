@@ -1,0 +1,66 @@
+/**
+ * Configuration builders for tests: real YAML through the real loader.
+ *
+ * @module
+ */
+
+import { stringify } from "yaml";
+import { type Config, parseConfig, type Resolver } from "../../src/config/mod.ts";
+
+/** A resolver that knows only the names given (and fails for the rest). */
+export function fakeResolver(table: Record<string, string[]>): Resolver {
+  return (host) => {
+    const found = table[host];
+    return found
+      ? Promise.resolve(found)
+      : Promise.reject(Object.assign(new Error("not found"), { code: "ENOTFOUND" }));
+  };
+}
+
+/** Deep-merges plain objects; arrays and scalars in `over` replace those in `base`. */
+function merge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" &&
+        !Array.isArray(b)
+      ? merge(b as Record<string, unknown>, v as Record<string, unknown>)
+      : v;
+  }
+  return out;
+}
+
+/**
+ * A valid configuration for loopback tests: port 0, the given backends,
+ * loopback allowed, quiet logs; `overrides` are merged in as YAML data.
+ */
+export async function testConfig(
+  backends: string[],
+  overrides: Record<string, unknown> = {},
+): Promise<Config> {
+  const data = merge({
+    server: { host: "127.0.0.1", port: 0 },
+    backends: backends.map((url) => ({ url, weight: 1 })),
+    development: { allow_loopback_backends: true },
+  }, overrides);
+  const result = await parseConfig(stringify(data), { file: "test.yml" });
+  if (!result.ok) {
+    throw new Error(
+      `test config is invalid:\n${
+        result.diagnostics.map((d) => `${d.path}: ${d.message}`).join("\n")
+      }`,
+    );
+  }
+  return result.config;
+}
+
+/** Writes YAML text (or data) to a fresh temporary file and returns its path. */
+export async function writeConfigFile(content: string | Record<string, unknown>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "aegis-test-" });
+  const path = `${dir}/aegis.yml`;
+  await Deno.writeTextFile(path, typeof content === "string" ? content : stringify(content));
+  return path;
+}

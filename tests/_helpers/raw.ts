@@ -1,0 +1,78 @@
+/**
+ * Raw HTTP/1.1 over a socket, for what `fetch` will not send: malformed
+ * framing, trickled headers, idle connections, traversal paths.
+ *
+ * @module
+ */
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** The outcome of a raw exchange. */
+export interface RawResult {
+  /** Everything the server sent before closing (or before the wait ended). */
+  readonly text: string;
+  /** The status code of the first response, if any arrived. */
+  readonly status?: number;
+  /** True when the server closed the connection. */
+  readonly closed: boolean;
+}
+
+/** Opens a TCP connection to 127.0.0.1:port. */
+export function connect(port: number): Promise<Deno.TcpConn> {
+  return Deno.connect({ hostname: "127.0.0.1", port });
+}
+
+/** Writes text to a connection. */
+export async function send(conn: Deno.Conn, text: string | Uint8Array): Promise<void> {
+  const bytes = typeof text === "string" ? enc.encode(text) : text;
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
+
+/**
+ * Reads until the server closes the connection, or `waitMs` passes without
+ * it closing. Closes the connection before returning.
+ */
+export async function readUntilClose(conn: Deno.Conn, waitMs: number): Promise<RawResult> {
+  const chunks: string[] = [];
+  const buf = new Uint8Array(64 * 1024);
+  let closed = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), waitMs)));
+  try {
+    for (;;) {
+      const n = await Promise.race([conn.read(buf), timeout]);
+      if (n === "timeout") break;
+      if (n === null) {
+        closed = true;
+        break;
+      }
+      chunks.push(dec.decode(buf.subarray(0, n), { stream: true }));
+    }
+  } catch {
+    closed = true;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+  const text = chunks.join("");
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+  return { text, closed, status: m ? Number(m[1]) : undefined };
+}
+
+/** Sends `text` on a fresh connection and reads until close or `waitMs`. */
+export async function rawExchange(port: number, text: string, waitMs = 2000): Promise<RawResult> {
+  const conn = await connect(port);
+  await send(conn, text);
+  return readUntilClose(conn, waitMs);
+}
+
+/** A GET with the given raw target and `Connection: close`. */
+export function rawGet(target: string, extraHeaders = ""): string {
+  return `GET ${target} HTTP/1.1\r\nHost: test.local\r\n${extraHeaders}Connection: close\r\n\r\n`;
+}
