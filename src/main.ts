@@ -75,25 +75,27 @@ async function run(
   if (!config) return 1;
   if (opts.logLevel) config = { ...config, logging: { ...config.logging, level: opts.logLevel } };
 
-  let aegis: Aegis;
-  try {
-    aegis = startAegis(config);
-  } catch (e) {
-    err(`aegis: ${describeListenError(e, config)}\n`);
-    return 1;
-  }
-
-  // Repeated signals are ignored: task runners forward Ctrl+C on top of the
-  // terminal's own, and the grace period already bounds how long this takes.
+  // Signal handlers go in before the listener opens: a supervisor that takes
+  // "Aegis listening" as ready may signal at once. Repeated signals are
+  // ignored: task runners forward Ctrl+C on top of the terminal's own, and
+  // the grace period already bounds how long shutdown takes.
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  const stopped = new Promise<number>((resolve) => {
-    const onSignal = () => void aegis.shutdown().then(() => resolve(0));
-    for (const s of signals) Deno.addSignalListener(s, onSignal);
-    aegis.signal.addEventListener("abort", () => {
-      for (const s of signals) Deno.removeSignalListener(s, onSignal);
-    });
-  });
-  return await stopped;
+  const { promise: signalled, resolve: onSignal } = Promise.withResolvers<void>();
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  try {
+    let aegis: Aegis;
+    try {
+      aegis = startAegis(config);
+    } catch (e) {
+      err(`aegis: ${describeListenError(e, config)}\n`);
+      return 1;
+    }
+    await signalled;
+    await aegis.shutdown();
+    return 0;
+  } finally {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+  }
 }
 
 /**

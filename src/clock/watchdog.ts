@@ -16,10 +16,13 @@ export interface Watch extends Disposable {
   arm(ms: number): void;
   /** Pauses the watch: it will not expire until armed again. */
   disarm(): void;
+  /** Releases the watch for good: it never expires, and arming it does nothing. */
+  [Symbol.dispose](): void;
 }
 
 interface Entry {
   deadline: number;
+  disposed: boolean;
   readonly onExpire: () => void;
 }
 
@@ -61,10 +64,12 @@ export class Watchdog implements Disposable {
 
   /** Creates a disarmed watch that calls `onExpire` once when it expires. */
   watch(onExpire: () => void): Watch {
-    const entry: Entry = { deadline: Infinity, onExpire };
+    const entry: Entry = { deadline: Infinity, disposed: false, onExpire };
     const armed = this.#armed;
     return {
       arm: (ms) => {
+        // A disposed watch stays quiet even if a late callback re-arms it.
+        if (entry.disposed) return;
         entry.deadline = this.#clock.now() + ms;
         armed.add(entry);
         this.#schedule();
@@ -73,6 +78,7 @@ export class Watchdog implements Disposable {
         armed.delete(entry);
       },
       [Symbol.dispose]: () => {
+        entry.disposed = true;
         armed.delete(entry);
       },
     };

@@ -31,7 +31,8 @@ export function parseDuration(text: string): number | undefined {
     if (!m || m.index !== at) return undefined;
     total += Number(m[1]) * UNIT_MS[m[2]!]!;
   }
-  return total;
+  // Decimal units are inexact in binary ("2.01s" is 2009.9999…); round off the noise.
+  return Math.round(total * 1000) / 1000;
 }
 
 /**

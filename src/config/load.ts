@@ -42,7 +42,7 @@ export async function loadConfigFile(
 ): Promise<ConfigResult> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = new TextDecoder("utf-8", { fatal: true }).decode(await Deno.readFile(path));
   } catch (e) {
     throw new ConfigFileError(`cannot read config file ${path}: ${describeFsError(e)}`);
   }
@@ -53,7 +53,7 @@ function describeFsError(e: unknown): string {
   if (e instanceof Deno.errors.NotFound) return "no such file";
   if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (e instanceof Deno.errors.IsADirectory) return "is a directory";
-  if (e instanceof TypeError || (e instanceof Error && /UTF-8|utf-8/.test(e.message))) {
+  if (e instanceof TypeError) {
     return "not a UTF-8 text file";
   }
   return e instanceof Error ? e.message : String(e);
@@ -72,12 +72,14 @@ function describeFsError(e: unknown): string {
 export async function parseConfig(text: string, options: ParseOptions = {}): Promise<ConfigResult> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true });
-  const d = new Decoder(lines);
+  const d = new Decoder(lines, doc);
   for (const e of doc.errors) {
     const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
     d.diagnostics.push({
       path: "(syntax)",
-      message: e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""),
+      message: e.code === "MULTIPLE_DOCS"
+        ? "the file holds more than one YAML document (a --- separator); Aegis reads exactly one"
+        : e.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, ""),
       line: pos.line,
       col: pos.col,
     });
@@ -96,7 +98,13 @@ export async function parseConfig(text: string, options: ParseOptions = {}): Pro
 
 /** Checks that involve more than one field, on whatever decoded cleanly. */
 function crossChecks(d: Decoder): void {
-  const num = (path: string) => d.values.get(path) as number | undefined;
+  // A field of a section left out (or empty) is only recorded as part of its section's defaults.
+  const num = (path: string): number | undefined => {
+    if (d.values.has(path)) return d.values.get(path) as number;
+    const dot = path.lastIndexOf(".");
+    const section = d.values.get(path.slice(0, dot)) as Record<string, unknown> | undefined;
+    return section?.[path.slice(dot + 1)] as number | undefined;
+  };
   const interval = num("health_check.interval");
   const timeout = num("health_check.timeout");
   if (interval !== undefined && timeout !== undefined && timeout > interval) {

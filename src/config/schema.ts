@@ -10,7 +10,16 @@
  * @module
  */
 
-import { isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from "yaml";
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Node,
+} from "yaml";
 import { formatDuration, parseDuration } from "./duration.ts";
 
 /** One configuration problem, positioned when the file says where. */
@@ -44,10 +53,20 @@ export class Decoder {
    */
   readonly values: Map<string, unknown> = new Map();
   readonly #lines: LineCounter | undefined;
+  readonly #doc: Document | undefined;
 
-  /** @param lines maps offsets to positions; omit for values not read from a file */
-  constructor(lines?: LineCounter) {
+  /**
+   * @param lines maps offsets to positions; omit for values not read from a file
+   * @param doc the document, to follow aliases (`*name`) to their anchors
+   */
+  constructor(lines?: LineCounter, doc?: Document) {
     this.#lines = lines;
+    this.#doc = doc;
+  }
+
+  /** The node an alias refers to, if the anchor exists. */
+  resolve(alias: Alias): Node | undefined {
+    return this.#doc ? alias.resolve(this.#doc) as Node | undefined : undefined;
   }
 
   /** The position of `node`, if it came from the file. */
@@ -111,24 +130,24 @@ export type FieldMap = Record<string, Field<unknown>>;
 export type SectionValue<M extends FieldMap> = { readonly [K in keyof M]: Infer<M[K]> };
 
 /** Follows YAML aliases (`*anchor`) to the node they name. */
-function deref(node: Node): Node {
-  let n: unknown = node;
-  for (let i = 0; i < 16 && isAlias(n); i++) n = (n as { source?: unknown }).source ?? n;
-  return n as Node;
+function deref(node: Node, d: Decoder): Node {
+  let n: Node = node;
+  for (let i = 0; i < 16 && isAlias(n); i++) n = d.resolve(n) ?? n;
+  return n;
 }
 
-function scalarValue(node: Node): { ok: true; value: unknown } | { ok: false } {
-  const n = deref(node);
+function scalarValue(node: Node, d: Decoder): { ok: true; value: unknown } | { ok: false } {
+  const n = deref(node, d);
   return isScalar(n) ? { ok: true, value: n.value } : { ok: false };
 }
 
-function isNullScalar(node: Node): boolean {
-  const n = deref(node);
+function isNullScalar(node: Node, d: Decoder): boolean {
+  const n = deref(node, d);
   return isScalar(n) && n.value === null;
 }
 
-function describe(node: Node): string {
-  const n = deref(node);
+function describe(node: Node, d: Decoder): string {
+  const n = deref(node, d);
   if (isMap(n)) return "a mapping";
   if (isSeq(n)) return "a list";
   if (isScalar(n)) {
@@ -160,9 +179,9 @@ function scalar<T>(
     default: o.default,
     secret: o.secret,
     decode(node, path, d) {
-      const s = scalarValue(node);
+      const s = scalarValue(node, d);
       if (!s.ok) {
-        d.report(path, `expected ${type}, found ${describe(node)}`, node);
+        d.report(path, `expected ${type}, found ${describe(node, d)}`, node);
         return undefined;
       }
       const r = read(s.value);
@@ -249,6 +268,9 @@ export function duration(o: ScalarOptions<number> & { max?: number }): Field<num
         };
       }
       if (ms <= 0) return { error: `${JSON.stringify(v)} must be positive` };
+      if (!Number.isInteger(ms)) {
+        return { error: `${JSON.stringify(v)} is not a whole number of milliseconds` };
+      }
       if (o.max !== undefined && ms > o.max) {
         return {
           error: `${JSON.stringify(v)} is out of range: must be at most ${formatDuration(o.max)}`,
@@ -315,9 +337,9 @@ export function list<T>(
     default: o.default,
     item,
     decode(node, path, d) {
-      const n = deref(node);
+      const n = deref(node, d);
       if (!isSeq(n)) {
-        d.report(path, `expected a list, found ${describe(node)}`, node);
+        d.report(path, `expected a list, found ${describe(node, d)}`, node);
         return undefined;
       }
       const out: T[] = [];
@@ -372,16 +394,16 @@ export function section<M extends FieldMap>(doc: string, fields: M): SectionFiel
     default: defaults,
     fields,
     decode(node, path, d) {
-      const n = deref(node);
+      const n = deref(node, d);
       const at = (k: string) => (path ? `${path}.${k}` : k);
-      if (isNullScalar(n)) {
+      if (isNullScalar(n, d)) {
         // `server:` with nothing under it reads as "use the defaults".
         if (defaults) return defaults;
         for (const k of required) d.report(at(k), "is required", node);
         return undefined;
       }
       if (!isMap(n)) {
-        d.report(path || "(root)", `expected a mapping, found ${describe(node)}`, node);
+        d.report(path || "(root)", `expected a mapping, found ${describe(node, d)}`, node);
         return undefined;
       }
       const out: Record<string, unknown> = {};
@@ -403,9 +425,12 @@ export function section<M extends FieldMap>(doc: string, fields: M): SectionFiel
         }
         seen.add(key);
         const valueNode = pair.value as Node | null;
-        d.remember(at(key), valueNode !== null && !isNullScalar(valueNode) ? valueNode : keyNode);
+        d.remember(
+          at(key),
+          valueNode !== null && !isNullScalar(valueNode, d) ? valueNode : keyNode,
+        );
         const field = fields[key]!;
-        const empty = valueNode === null || isNullScalar(valueNode);
+        const empty = valueNode === null || isNullScalar(valueNode, d);
         if (empty && field.type !== "mapping") {
           d.report(at(key), `has no value; expected ${field.type}`, keyNode);
           ok = false;

@@ -80,7 +80,8 @@ export async function checkBackendAddress(
       : cls === "metadata"
       ? ""
       : "; to trust it, add its network to security.allowed_backend_networks";
-    return `${what} a ${cls} address, refused to prevent SSRF${hint}`;
+    const article = cls === "unspecified" ? "an" : "a";
+    return `${what} ${article} ${cls} address, refused to prevent SSRF${hint}`;
   }
   return undefined;
 }

@@ -100,22 +100,50 @@ function safeValue(key: string, value: unknown): unknown {
   return value;
 }
 
+const RESERVED = new Set(["time", "level", "msg"]);
+
+/** JSON that never throws (BigInt, cycles) and never contains a line separator. */
+function stringify(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)) ?? "null";
+  } catch {
+    text = JSON.stringify(String(value));
+  }
+  // U+2028/U+2029/U+0085 are valid in JSON strings but break lines in some viewers.
+  return text.replace(
+    /[\u2028\u2029\u0085]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 function formatJson(time: string, level: Level, msg: string, fields?: Fields): string {
   const out: Record<string, unknown> = { time, level, msg };
-  if (fields) { for (const k in fields) out[k] = safeValue(k, fields[k]); }
-  return JSON.stringify(out);
+  if (fields) {
+    for (const k in fields) {
+      // A field may not overwrite the line's own time, level or message.
+      out[RESERVED.has(k) ? `field.${k}` : k] = safeValue(k, fields[k]);
+    }
+  }
+  return stringify(out);
 }
 
 function textValue(v: unknown): string {
-  const s = typeof v === "string" ? v : v === undefined ? "" : JSON.stringify(v) ?? String(v);
-  return /^[\w.:\/@+\-\[\]%,]*$/.test(s) && s !== "" ? s : JSON.stringify(s);
+  const s = typeof v === "string" ? v : v === undefined ? "" : stringify(v);
+  return /^[\w.:\/@+\-\[\]%,]*$/.test(s) && s !== "" ? s : stringify(s);
+}
+
+function textKey(k: string): string {
+  return /^[\w.\-]+$/.test(k) ? k : stringify(k);
 }
 
 function formatText(time: string, level: Level, msg: string, fields?: Fields): string {
   // Control characters would let a message forge a second line.
   // deno-lint-ignore no-control-regex
-  const text = /[\x00-\x1f\x7f"]/.test(msg) ? JSON.stringify(msg) : msg;
+  const text = /[\x00-\x1f\x7f"\u2028\u2029\u0085]/.test(msg) ? stringify(msg) : msg;
   let line = `${time} ${level.toUpperCase().padEnd(5)} ${text}`;
-  if (fields) { for (const k in fields) line += ` ${k}=${textValue(safeValue(k, fields[k]))}`; }
+  if (fields) {
+    for (const k in fields) line += ` ${textKey(k)}=${textValue(safeValue(k, fields[k]))}`;
+  }
   return line;
 }

@@ -97,10 +97,13 @@ export function unmapIpv4(ip: IpBytes): IpBytes {
 
 /**
  * Formats an address canonically: dotted quad for IPv4, RFC 5952 for IPv6
- * (lower case, the longest run of two or more zero groups as `::`).
+ * (lower case, the longest run of two or more zero groups as `::`, and
+ * `::ffff:a.b.c.d` for IPv4-mapped addresses).
  */
 export function formatIp(ip: IpBytes): string {
   if (ip.length === 4) return ip.join(".");
+  // RFC 5952 §5: an IPv4-mapped address keeps its dotted quad.
+  if (isIpv4Mapped(ip)) return `::ffff:${ip.slice(12).join(".")}`;
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((ip[i]! << 8) | ip[i + 1]!);
   let bestStart = -1;

@@ -37,6 +37,7 @@ const RANGES: ReadonlyArray<readonly [string, AddressClass]> = [
   ["240.0.0.0/4", "reserved"], // includes 255.255.255.255
   ["::/128", "unspecified"],
   ["::1/128", "loopback"],
+  ["64:ff9b:1::/48", "private"], // RFC 8215 local-use NAT64
   ["fc00::/7", "unique-local"], // RFC 4193
   ["fe80::/10", "link-local"],
   ["ff00::/8", "multicast"],
@@ -61,5 +62,24 @@ const PARSED: ReadonlyArray<readonly [Cidr, AddressClass]> = RANGES.map((
 export function classifyAddress(ip: IpBytes): AddressClass | undefined {
   const addr = unmapIpv4(ip);
   for (const [cidr, cls] of PARSED) if (cidrContains(cidr, addr)) return cls;
+  const inner = embeddedIpv4(addr);
+  return inner ? classifyAddress(inner) : undefined;
+}
+
+const NAT64 = parseCidr("64:ff9b::/96")!;
+const SIX_TO_FOUR = parseCidr("2002::/16")!;
+const COMPATIBLE = parseCidr("::/96")!;
+
+/**
+ * The IPv4 address an IPv6 address carries and would deliver to: NAT64
+ * (`64:ff9b::a.b.c.d`, RFC 6052), 6to4 (`2002:aabb:ccdd::`, RFC 3056) and
+ * the deprecated IPv4-compatible form (`::a.b.c.d`). Without this,
+ * `64:ff9b::a9fe:a9fe` would pass for a public address while reaching
+ * 169.254.169.254.
+ */
+function embeddedIpv4(ip: IpBytes): IpBytes | undefined {
+  if (ip.length !== 16) return undefined;
+  if (cidrContains(NAT64, ip) || cidrContains(COMPATIBLE, ip)) return ip.slice(12);
+  if (cidrContains(SIX_TO_FOUR, ip)) return ip.slice(2, 6);
   return undefined;
 }

@@ -50,7 +50,8 @@ export function smoothWeightedRoundRobin(
       let total = 0;
       for (const b of candidates) {
         const w = weightOf(b);
-        if (w <= 0) continue;
+        // Zero, NaN or Infinity (a warm-up dividing by zero) would poison every score.
+        if (!(w > 0 && Number.isFinite(w))) continue;
         const score = (current.get(b.id) ?? 0) + w;
         current.set(b.id, score);
         total += w;

@@ -26,6 +26,10 @@ export interface RequestBodyLimits {
   readonly idleMs: number;
   /** Expires the pause deadline. */
   readonly watchdog: Watchdog;
+  /** Called when the stream starts waiting for the client. */
+  readonly onWaitClient?: () => void;
+  /** Called when a chunk was handed on, and when the body ended. */
+  readonly onProgress?: () => void;
 }
 
 /** A guarded request body and what happened to it. */
@@ -71,6 +75,7 @@ export function guardRequestBody(
     },
     async pull(c) {
       watch.arm(limits.idleMs);
+      limits.onWaitClient?.();
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
         result = await reader.read();
@@ -86,14 +91,16 @@ export function guardRequestBody(
       if (result.done) {
         watch[Symbol.dispose]();
         c.close();
+        limits.onProgress?.();
         return;
       }
-      bytes += result.value.byteLength;
-      if (bytes > limits.maxBytes) {
+      if (bytes + result.value.byteLength > limits.maxBytes) {
         fail(new ProxyError("body_too_large", `request body exceeds ${limits.maxBytes} bytes`));
         return;
       }
+      bytes += result.value.byteLength;
       c.enqueue(result.value);
+      limits.onProgress?.();
     },
     cancel(reason) {
       watch[Symbol.dispose]();

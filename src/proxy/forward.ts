@@ -1,7 +1,9 @@
 /**
  * The forwarding core: `(request, backend) → Promise<Response>`. It builds
  * the upstream request (URL, headers, guarded body), waits for the backend's
- * response headers no longer than `upstream.response_header_timeout`, and
+ * response headers no longer than `upstream.response_header_timeout` (counted
+ * from the last request byte the backend took, as Go's `ResponseHeaderTimeout`
+ * counts from the end of the request), and
  * turns every failure into a {@linkcode ProxyError} that says what happened.
  *
  * @module
@@ -29,6 +31,32 @@ export interface ForwardOptions {
   readonly maxBodyBytes: number;
   /** `upstream.preserve_host`. */
   readonly preserveHost: boolean;
+}
+
+/**
+ * Request bodies up to this size, when their length is declared, are read in
+ * full before forwarding. `fetch` cannot send `Content-Length` with a
+ * streamed body (it is a forbidden header), and many backends refuse chunked
+ * uploads; small bodies (typical API calls) therefore keep their length,
+ * while larger ones stream through chunked, never held in memory.
+ */
+export const SMALL_BODY_BYTES = 64 * 1024;
+
+/** Reads a stream known to hold `length` bytes into one buffer. */
+async function readSmallBody(
+  stream: ReadableStream<Uint8Array>,
+  length: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const out = new Uint8Array(length);
+  let off = 0;
+  for await (const chunk of stream) {
+    if (off + chunk.byteLength > length) {
+      throw new ProxyError("client_closed", "body longer than declared");
+    }
+    out.set(chunk, off);
+    off += chunk.byteLength;
+  }
+  return off === length ? out : out.subarray(0, off);
 }
 
 /** What the core needs to know about the request besides the `Request`. */
@@ -77,15 +105,29 @@ export async function forward(
     abort.abort();
   });
   const onClientAbort = () => abort.abort();
-  request.signal.addEventListener("abort", onClientAbort, { once: true });
 
+  // The header timeout measures the backend, not the client: it runs while the
+  // backend has the next move (taking body bytes, or answering once it has
+  // them all), and pauses while the body waits on the client.
   const body = request.body
     ? guardRequestBody(request.body, {
       maxBytes: options.maxBodyBytes,
       idleMs: options.bodyIdleMs,
       watchdog: options.watchdog,
+      onWaitClient: () => headerWatch.disarm(),
+      onProgress: () => headerWatch.arm(options.responseHeaderTimeoutMs),
     })
     : undefined;
+  const declared = request.headers.get("content-length");
+  let payload: BodyInit | undefined = body?.stream;
+  if (body && declared !== null && Number(declared) <= SMALL_BODY_BYTES) {
+    try {
+      payload = await readSmallBody(body.stream, Number(declared));
+    } catch (e) {
+      throw body.failure() ??
+        new ProxyError("client_closed", "client aborted the request body", { cause: e });
+    }
+  }
   // `duplex: "half"` is what fetch requires for a streaming body; lib.dom lacks it.
   const init: RequestInit & { duplex: "half" } = {
     method: request.method,
@@ -96,13 +138,14 @@ export async function forward(
       host: input.target.authority,
       preserveHost: options.preserveHost,
     }),
-    body: body?.stream,
+    body: payload,
     redirect: "manual",
     signal: abort.signal,
     duplex: "half",
   };
   const upstream = new Request(backend.base + input.target.path + input.target.query, init);
 
+  request.signal.addEventListener("abort", onClientAbort, { once: true });
   headerWatch.arm(options.responseHeaderTimeoutMs);
   try {
     return await options.transport(upstream);

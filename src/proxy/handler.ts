@@ -153,6 +153,14 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   /** Finishes a response Aegis wrote itself. */
   const local = (ctx: RequestContext, res: Response): Response => {
     applySecurityHeaders(res.headers, ctx.requestId);
+    // A body nobody read is abandoned, and so is the connection that carries
+    // it: draining megabytes just to reuse a socket is the client's cost to
+    // bear, not Aegis's, and an unread body would pin the connection open.
+    const body = ctx.request.body;
+    if (body && !ctx.request.bodyUsed && !body.locked) {
+      body.cancel().catch(() => {});
+      res.headers.set("connection", "close");
+    }
     const length = Number(res.headers.get("content-length") ?? 0);
     accessLog(ctx, res.status, length, undefined);
     return res;

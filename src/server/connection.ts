@@ -81,6 +81,11 @@ export class ConnectionState {
     this.#watch.arm(this.#timeouts.idleMs);
   }
 
+  /** Close as soon as the requests in progress have ended. */
+  closeAfterResponse(): void {
+    this.#draining = true;
+  }
+
   /** Stop taking requests: close now if idle, else after the last one ends. */
   drain(): void {
     this.#draining = true;

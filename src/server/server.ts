@@ -86,6 +86,7 @@ export function startServer(options: ServerOptions): Server {
     }
     const client = clientFromAddr(conn.remoteAddr);
     const abort = new AbortController();
+    let finished = false;
     const state = new ConnectionState(
       (onExpire) => watchdog.watch(onExpire),
       { firstRequestMs: options.firstRequestTimeoutMs, idleMs: options.idleTimeoutMs },
@@ -93,7 +94,13 @@ export function startServer(options: ServerOptions): Server {
         if (reason !== "drained" && logger.enabled("debug")) {
           logger.debug("connection closed", { reason, port: client.port });
         }
-        abort.abort();
+        // Cancelling a connection whose serve loop has already ended throws an
+        // error the runtime reports as uncaught, and the loop's end is only
+        // observed once the current task's promise jobs have run; so the
+        // cancel waits for a fresh task and checks again.
+        setTimeout(() => {
+          if (!finished) abort.abort();
+        }, 0);
       },
     );
     live.add(state);
@@ -107,12 +114,16 @@ export function startServer(options: ServerOptions): Server {
         const response = await handler(request, client);
         // Tell HTTP/1.1 clients not to reuse a connection that is about to close.
         if (state.draining) response.headers.set("connection", "close");
+        // A response that announces the end of the connection (408, 413, drain)
+        // really ends it, even if the client still owes body bytes.
+        if (response.headers.get("connection") === "close") state.closeAfterResponse();
         return response;
       },
       onError,
       () => {},
     );
     served.finished.catch(() => {}).finally(() => {
+      finished = true;
       state.dispose();
       live.delete(state);
       if (live.size === 0) allClosed?.();

@@ -76,3 +76,89 @@ export async function rawExchange(port: number, text: string, waitMs = 2000): Pr
 export function rawGet(target: string, extraHeaders = ""): string {
   return `GET ${target} HTTP/1.1\r\nHost: test.local\r\n${extraHeaders}Connection: close\r\n\r\n`;
 }
+
+/** A TCP server that answers with whatever the test writes, for backends that misbehave. */
+export interface RawBackend extends AsyncDisposable {
+  readonly url: string;
+  readonly port: number;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+}
+
+/**
+ * Starts a raw TCP backend on 127.0.0.1. `onConnection` owns each accepted
+ * connection (it may write anything, stall, or close); connections still
+ * open when the backend is disposed are closed.
+ */
+export function startRawBackend(onConnection: (conn: Deno.TcpConn) => Promise<void>): RawBackend {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.TcpConn>();
+  const tasks = new Set<Promise<void>>();
+  let accepted = 0;
+  const loop = (async () => {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        return;
+      }
+      accepted++;
+      open.add(conn);
+      const task = onConnection(conn).catch(() => {}).finally(() => {
+        open.delete(conn);
+        try {
+          conn.close();
+        } catch {
+          // Closed by the handler.
+        }
+      });
+      tasks.add(task);
+      task.finally(() => tasks.delete(task));
+    }
+  })();
+  const port = listener.addr.port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get accepted() {
+      return accepted;
+    },
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await loop;
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch {
+          // Already closed.
+        }
+      }
+      await Promise.all(tasks);
+    },
+  };
+}
+
+/** Reads from `conn` until the end of a request header block (or close). */
+export async function readRequestHead(conn: Deno.Conn): Promise<string> {
+  const buf = new Uint8Array(16 * 1024);
+  let text = "";
+  while (!text.includes("\r\n\r\n")) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    text += dec.decode(buf.subarray(0, n));
+  }
+  return text;
+}
+
+/** Waits until the peer closes `conn` (or it errors), discarding anything read. */
+export async function waitForClose(conn: Deno.Conn): Promise<void> {
+  const buf = new Uint8Array(16 * 1024);
+  try {
+    while ((await conn.read(buf)) !== null) {
+      // Discard.
+    }
+  } catch {
+    // Reset counts as closed.
+  }
+}

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import {
+  asProxyError,
+  type ErrorKind,
+  errorResponse,
+  jsonResponse,
+  ProxyError,
+} from "../../src/proxy/errors.ts";
+
+const none = { permissions: "none" } as const;
+
+const EXPECTED: ReadonlyArray<[ErrorKind, number, string, "upstream" | "downstream" | "internal"]> =
+  [
+    ["connect", 502, "bad gateway", "upstream"],
+    ["upstream", 502, "bad gateway", "upstream"],
+    ["upstream_timeout", 504, "gateway timeout", "upstream"],
+    ["body_too_large", 413, "payload too large", "downstream"],
+    ["client_timeout", 408, "request timeout", "downstream"],
+    ["client_closed", 499, "client closed request", "downstream"],
+    ["no_backend", 503, "no healthy backend", "internal"],
+    ["internal", 500, "internal error", "internal"],
+  ];
+
+Deno.test(
+  "errorResponse() answers each kind with its status and a fixed JSON body",
+  none,
+  async (t) => {
+    for (const [kind, status, text] of EXPECTED) {
+      await t.step(`${kind} → ${status}`, async () => {
+        const res = errorResponse(new ProxyError(kind, "details"));
+        assert.equal(res.status, status);
+        assert.equal(res.headers.get("content-type"), "application/json");
+        assert.deepEqual(await res.json(), { error: text });
+      });
+    }
+  },
+);
+
+Deno.test("errorResponse() never shows the client the error's message", none, async () => {
+  const res = errorResponse(
+    new ProxyError("connect", "dial tcp 10.0.0.5:8080: connection refused", {
+      cause: new Error("stack"),
+    }),
+  );
+  assert.equal(await res.text(), '{"error":"bad gateway"}');
+});
+
+Deno.test("errorResponse() sends Connection: close with 408", none, async () => {
+  const res = errorResponse(new ProxyError("client_timeout", "slow"));
+  assert.equal(res.headers.get("connection"), "close");
+  await res.body?.cancel();
+});
+
+Deno.test("errorResponse() sends Retry-After with 503 only", none, async (t) => {
+  await t.step("one second by default", async () => {
+    const res = errorResponse(new ProxyError("no_backend", "all down"));
+    assert.equal(res.headers.get("retry-after"), "1");
+    await res.body?.cancel();
+  });
+  await t.step("the given number of seconds", async () => {
+    const res = errorResponse(new ProxyError("no_backend", "all down"), 30);
+    assert.equal(res.headers.get("retry-after"), "30");
+    await res.body?.cancel();
+  });
+  await t.step("no other status carries it, nor Connection: close unless 408", async () => {
+    for (const [kind, status] of EXPECTED) {
+      if (status === 503) continue;
+      const res = errorResponse(new ProxyError(kind, "x"), 30);
+      assert.equal(res.headers.get("retry-after"), null, kind);
+      if (status !== 408) assert.equal(res.headers.get("connection"), null, kind);
+      await res.body?.cancel();
+    }
+  });
+});
+
+Deno.test("ProxyError records kind, source and message", none, async (t) => {
+  for (const [kind, , , source] of EXPECTED) {
+    await t.step(kind, () => {
+      const e = new ProxyError(kind, "what happened");
+      assert.equal(e.kind, kind);
+      assert.equal(e.source, source);
+      assert.equal(e.message, "what happened");
+      assert.equal(e.name, "ProxyError");
+      assert.ok(e instanceof Error);
+    });
+  }
+});
+
+Deno.test("ProxyError is retryable only for connect failures", none, () => {
+  for (const [kind] of EXPECTED) {
+    assert.equal(new ProxyError(kind, "x").retryable, kind === "connect", kind);
+  }
+});
+
+Deno.test("ProxyError keeps its cause", none, () => {
+  const cause = new TypeError("reset");
+  assert.equal(new ProxyError("upstream", "x", { cause }).cause, cause);
+});
+
+Deno.test(
+  "asProxyError() keeps a ProxyError and wraps anything else as internal",
+  none,
+  async (t) => {
+    await t.step("a ProxyError is returned as is", () => {
+      const e = new ProxyError("connect", "x");
+      assert.equal(asProxyError(e), e);
+    });
+    await t.step("an Error keeps its message and becomes the cause", () => {
+      const cause = new RangeError("bad");
+      const e = asProxyError(cause);
+      assert.equal(e.kind, "internal");
+      assert.equal(e.message, "bad");
+      assert.equal(e.cause, cause);
+      assert.equal(e.retryable, false);
+    });
+    await t.step("a thrown string", () => {
+      const e = asProxyError("oops");
+      assert.equal(e.kind, "internal");
+      assert.equal(e.message, "oops");
+    });
+    await t.step("undefined and null", () => {
+      assert.equal(asProxyError(undefined).message, "undefined");
+      assert.equal(asProxyError(null).message, "null");
+    });
+  },
+);
+
+Deno.test("jsonResponse() writes JSON with the given status and extra headers", none, async () => {
+  const res = jsonResponse(429, { error: "too many requests", n: 1 }, { "retry-after": "2" });
+  assert.equal(res.status, 429);
+  assert.equal(res.headers.get("content-type"), "application/json");
+  assert.equal(res.headers.get("retry-after"), "2");
+  assert.deepEqual(await res.json(), { error: "too many requests", n: 1 });
+});
+
+Deno.test("jsonResponse() overrides a caller's content-type", none, async () => {
+  const res = jsonResponse(200, {}, { "content-type": "text/html" });
+  assert.equal(res.headers.get("content-type"), "application/json");
+  await res.body?.cancel();
+});

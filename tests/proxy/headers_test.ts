@@ -1,0 +1,246 @@
+import assert from "node:assert/strict";
+import {
+  clientHeaders,
+  HOP_BY_HOP_REQUEST,
+  HOP_BY_HOP_RESPONSE,
+  requestIdFrom,
+  SECURITY_HEADERS,
+  stripHopByHop,
+  type UpstreamHeaderInput,
+  upstreamHeaders,
+} from "../../src/proxy/headers.ts";
+
+const none = { permissions: "none" } as const;
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+const INPUT: UpstreamHeaderInput = {
+  clientIp: "203.0.113.7",
+  requestId: "req-1",
+  proto: "https",
+  host: "example.com",
+  preserveHost: true,
+};
+
+Deno.test("stripHopByHop() removes the listed headers", none, () => {
+  const h = new Headers({
+    "keep-alive": "timeout=5",
+    upgrade: "websocket",
+    te: "trailers",
+    accept: "*/*",
+  });
+  stripHopByHop(h, HOP_BY_HOP_REQUEST);
+  assert.deepEqual([...h], [["accept", "*/*"]]);
+});
+
+Deno.test("stripHopByHop() removes every header named in Connection", none, async (t) => {
+  await t.step("names separated by commas, with spaces and mixed case", () => {
+    const h = new Headers({
+      connection: "keep-alive, X-Secret ,x-other,,",
+      "x-secret": "1",
+      "x-other": "2",
+      "x-kept": "3",
+    });
+    stripHopByHop(h, HOP_BY_HOP_REQUEST);
+    assert.deepEqual([...h], [["x-kept", "3"]]);
+  });
+  await t.step("Connection itself goes too, being on the list", () => {
+    const h = new Headers({ connection: "close" });
+    stripHopByHop(h, HOP_BY_HOP_REQUEST);
+    assert.equal(h.has("connection"), false);
+  });
+  await t.step("an empty Connection removes nothing else", () => {
+    const h = new Headers({ connection: "", "x-a": "1" });
+    stripHopByHop(h, HOP_BY_HOP_REQUEST);
+    assert.deepEqual([...h], [["x-a", "1"]]);
+  });
+});
+
+Deno.test("stripHopByHop() never lets Connection remove Host or Content-Length", none, () => {
+  const h = new Headers({
+    connection: "host, content-length, Host",
+    host: "h",
+    "content-length": "3",
+  });
+  stripHopByHop(h, HOP_BY_HOP_REQUEST);
+  assert.deepEqual([...h], [["content-length", "3"], ["host", "h"]]);
+});
+
+Deno.test("upstreamHeaders() strips every hop-by-hop request header", none, () => {
+  const incoming = new Headers({ accept: "*/*" });
+  for (const name of HOP_BY_HOP_REQUEST) incoming.set(name, name === "connection" ? "x-hop" : "v");
+  incoming.set("x-hop", "v");
+  const h = upstreamHeaders(incoming, INPUT);
+  for (const name of [...HOP_BY_HOP_REQUEST, "x-hop"]) assert.equal(h.has(name), false, name);
+  assert.equal(h.get("accept"), "*/*");
+});
+
+Deno.test("upstreamHeaders() does not modify the incoming headers", none, () => {
+  const incoming = new Headers({ connection: "close", "x-forwarded-for": "1.1.1.1", host: "a" });
+  const before = [...incoming];
+  upstreamHeaders(incoming, { ...INPUT, preserveHost: false });
+  assert.deepEqual([...incoming], before);
+});
+
+Deno.test("upstreamHeaders() sets X-Forwarded-For to the socket peer", none, async (t) => {
+  await t.step("without a chain", () => {
+    assert.equal(upstreamHeaders(new Headers(), INPUT).get("x-forwarded-for"), "203.0.113.7");
+  });
+  await t.step("appended to an existing chain", () => {
+    const incoming = new Headers({ "x-forwarded-for": "198.51.100.1, 10.0.0.1" });
+    assert.equal(
+      upstreamHeaders(incoming, INPUT).get("x-forwarded-for"),
+      "198.51.100.1, 10.0.0.1, 203.0.113.7",
+    );
+  });
+  await t.step("an empty header counts as no chain", () => {
+    const incoming = new Headers({ "x-forwarded-for": "" });
+    assert.equal(upstreamHeaders(incoming, INPUT).get("x-forwarded-for"), "203.0.113.7");
+  });
+  await t.step("an IPv6 peer", () => {
+    const h = upstreamHeaders(new Headers(), { ...INPUT, clientIp: "2001:db8::1" });
+    assert.equal(h.get("x-forwarded-for"), "2001:db8::1");
+  });
+});
+
+Deno.test(
+  "upstreamHeaders() overwrites X-Forwarded-Proto, X-Forwarded-Host and X-Request-ID",
+  none,
+  () => {
+    const incoming = new Headers({
+      "x-forwarded-proto": "ftp",
+      "x-forwarded-host": "evil.example",
+      "x-request-id": "client-chosen",
+    });
+    const h = upstreamHeaders(incoming, INPUT);
+    assert.equal(h.get("x-forwarded-proto"), "https");
+    assert.equal(h.get("x-forwarded-host"), "example.com");
+    assert.equal(h.get("x-request-id"), "req-1");
+  },
+);
+
+Deno.test("upstreamHeaders() keeps or drops Host according to preserveHost", none, async (t) => {
+  await t.step("preserveHost: true sends the client's host", () => {
+    const h = upstreamHeaders(new Headers({ host: "other" }), { ...INPUT, preserveHost: true });
+    assert.equal(h.get("host"), "example.com");
+  });
+  await t.step("preserveHost: true sets Host even when the client sent none", () => {
+    assert.equal(upstreamHeaders(new Headers(), INPUT).get("host"), "example.com");
+  });
+  await t.step("preserveHost: false removes Host so the backend's is used", () => {
+    const h = upstreamHeaders(new Headers({ host: "example.com" }), {
+      ...INPUT,
+      preserveHost: false,
+    });
+    assert.equal(h.has("host"), false);
+    assert.equal(h.get("x-forwarded-host"), "example.com");
+  });
+});
+
+Deno.test("upstreamHeaders() keeps end-to-end headers", none, () => {
+  const incoming = new Headers({
+    authorization: "Bearer x",
+    cookie: "a=1",
+    "content-type": "application/json",
+    "content-length": "2",
+  });
+  const h = upstreamHeaders(incoming, INPUT);
+  assert.equal(h.get("authorization"), "Bearer x");
+  assert.equal(h.get("cookie"), "a=1");
+  assert.equal(h.get("content-type"), "application/json");
+  assert.equal(h.get("content-length"), "2");
+});
+
+Deno.test("clientHeaders() strips hop-by-hop response headers and X-Powered-By", none, () => {
+  const upstream = new Headers({ "content-type": "text/plain", "x-powered-by": "PHP/8" });
+  for (const name of HOP_BY_HOP_RESPONSE) {
+    upstream.set(name, name === "connection" ? "x-internal" : "v");
+  }
+  upstream.set("x-internal", "secret");
+  const h = clientHeaders(upstream, "req-1");
+  for (const name of [...HOP_BY_HOP_RESPONSE, "x-internal", "x-powered-by"]) {
+    assert.equal(h.has(name), false, name);
+  }
+  assert.equal(h.get("content-type"), "text/plain");
+});
+
+Deno.test("clientHeaders() keeps every Set-Cookie separately", none, () => {
+  const upstream = new Headers();
+  upstream.append("set-cookie", "a=1; Path=/");
+  upstream.append("set-cookie", "b=2; Expires=Wed, 21 Oct 2037 07:28:00 GMT");
+  const h = clientHeaders(upstream, "req-1");
+  assert.deepEqual(h.getSetCookie(), ["a=1; Path=/", "b=2; Expires=Wed, 21 Oct 2037 07:28:00 GMT"]);
+});
+
+Deno.test("clientHeaders() sets the security headers over the backend's own values", none, () => {
+  const upstream = new Headers({
+    server: "nginx/1.2",
+    "x-frame-options": "SAMEORIGIN",
+    "x-content-type-options": "none",
+    "x-xss-protection": "1; mode=block",
+    "referrer-policy": "unsafe-url",
+    "permissions-policy": "camera=*",
+    "x-request-id": "backend-chosen",
+  });
+  const h = clientHeaders(upstream, "req-1");
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    assert.equal(h.get(name), value, name);
+  }
+  assert.equal(h.get("server"), "aegis");
+  assert.equal(h.get("x-frame-options"), "DENY");
+  assert.equal(h.get("x-content-type-options"), "nosniff");
+  assert.equal(h.get("x-request-id"), "req-1");
+});
+
+Deno.test("clientHeaders() does not modify the backend's headers", none, () => {
+  const upstream = new Headers({ connection: "close", server: "nginx" });
+  const before = [...upstream];
+  clientHeaders(upstream, "req-1");
+  assert.deepEqual([...upstream], before);
+});
+
+Deno.test("requestIdFrom() keeps a plain client token", none, async (t) => {
+  const ok = [
+    "abc-123",
+    "a",
+    "A.b_c:d+e/f=g-h",
+    "550e8400-e29b-41d4-a716-446655440000",
+    "dGVzdA==",
+    "x".repeat(128),
+  ];
+  for (const id of ok) {
+    await t.step(id.length > 40 ? `${id.length} characters` : id, () => {
+      assert.equal(requestIdFrom(new Headers({ "x-request-id": id })), id);
+    });
+  }
+});
+
+Deno.test(
+  "requestIdFrom() generates a UUID v4 for a missing, long or hostile id",
+  none,
+  async (t) => {
+    await t.step("missing", () => assert.match(requestIdFrom(new Headers()), UUID_V4));
+    const bad = [
+      "",
+      "x".repeat(129),
+      "a b",
+      'x" injected=1 {}',
+      "a,b",
+      "a;b",
+      "<script>",
+      "a\tb",
+      "é",
+      "a%0ab",
+      "${jndi:ldap://x}",
+    ];
+    for (const id of bad) {
+      await t.step(JSON.stringify(id.length > 40 ? `${id.length} characters` : id), () => {
+        assert.match(requestIdFrom(new Headers({ "x-request-id": id })), UUID_V4);
+      });
+    }
+  },
+);
+
+Deno.test("requestIdFrom() generates a different id each time", none, () => {
+  assert.notEqual(requestIdFrom(new Headers()), requestIdFrom(new Headers()));
+});
