@@ -21,7 +21,19 @@ export type ServeOnConnection = (
   handler: (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response>,
   onError: (error: unknown) => Response,
   onListen: () => void,
-) => { readonly finished: Promise<void> };
+) => ServedConnection;
+
+/** A connection being served. */
+export interface ServedConnection {
+  /** Settles when the connection is closed. */
+  readonly finished: Promise<void>;
+  /**
+   * Graceful close: lets a request in progress finish and flush, then closes;
+   * closes at once a connection that is idle or still reading headers. Safe to
+   * call at any time.
+   */
+  shutdown(): Promise<void>;
+}
 
 /** The runtime's per-connection server, or `undefined` when this runtime lacks it. */
 export function serveOnConnection(): ServeOnConnection | undefined {
@@ -30,4 +42,35 @@ export function serveOnConnection(): ServeOnConnection | undefined {
   const internals = (Deno as unknown as Record<symbol, Record<string, unknown> | undefined>)[key];
   const fn = internals?.serveHttpOnConnection;
   return typeof fn === "function" ? fn as ServeOnConnection : undefined;
+}
+
+let cancelling = false;
+let guardInstalled = false;
+
+/**
+ * Closes a connection served by {@linkcode ServeOnConnection} at once, by
+ * aborting the signal it was served with.
+ *
+ * The runtime's abort listener cancels the connection's server resource; if
+ * the connection finished on its own a moment earlier, that resource is gone
+ * and the listener throws `BadResource` from inside the event dispatch, which
+ * the runtime treats as an uncaught error and exits on. Whether it is gone
+ * cannot be known beforehand (the runtime takes the resource while closing,
+ * across several tasks), so the error is absorbed here: a global error
+ * handler swallows exactly that error, raised synchronously during this call,
+ * and nothing else.
+ */
+export function cancelConnection(controller: AbortController): void {
+  if (!guardInstalled) {
+    guardInstalled = true;
+    globalThis.addEventListener("error", (event) => {
+      if (cancelling && event.error instanceof Deno.errors.BadResource) event.preventDefault();
+    });
+  }
+  cancelling = true;
+  try {
+    controller.abort();
+  } finally {
+    cancelling = false;
+  }
 }

@@ -13,7 +13,7 @@ import { formatIp, parseIp, unmapIpv4 } from "../net/mod.ts";
 import { jsonResponse } from "../proxy/errors.ts";
 import type { ClientInfo, ProxyHandler } from "../proxy/mod.ts";
 import { type CloseReason, ConnectionState } from "./connection.ts";
-import { serveOnConnection } from "./_serve_connection.ts";
+import { cancelConnection, type ServedConnection, serveOnConnection } from "./_serve_connection.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -55,6 +55,8 @@ export function clientFromAddr(addr: Deno.NetAddr): ClientInfo {
 }
 
 const ACCEPT_BACKOFF_MS = 100;
+/** How long a connection being closed may take to flush before it is cut. */
+const LINGER_MS = 1000;
 
 /**
  * Binds the public listener and starts serving.
@@ -79,6 +81,12 @@ export function startServer(options: ServerOptions): Server {
   };
 
   const track = (conn: Deno.TcpConn) => {
+    if (!accepting) {
+      // Accepted in the moment between the shutdown and the listener's
+      // close taking effect: turn it away rather than serve it.
+      conn.close();
+      return;
+    }
     try {
       conn.setNoDelay(true);
     } catch {
@@ -86,7 +94,9 @@ export function startServer(options: ServerOptions): Server {
     }
     const client = clientFromAddr(conn.remoteAddr);
     const abort = new AbortController();
-    let finished = false;
+    // A connection told to close gets a moment to flush what it is sending;
+    // one that still waits for body bytes it will never get is then cut.
+    const linger = watchdog.watch(() => cancelConnection(abort));
     const state = new ConnectionState(
       (onExpire) => watchdog.watch(onExpire),
       { firstRequestMs: options.firstRequestTimeoutMs, idleMs: options.idleTimeoutMs },
@@ -94,17 +104,14 @@ export function startServer(options: ServerOptions): Server {
         if (reason !== "drained" && logger.enabled("debug")) {
           logger.debug("connection closed", { reason, port: client.port });
         }
-        // Cancelling a connection whose serve loop has already ended throws an
-        // error the runtime reports as uncaught, and the loop's end is only
-        // observed once the current task's promise jobs have run; so the
-        // cancel waits for a fresh task and checks again.
-        setTimeout(() => {
-          if (!finished) abort.abort();
-        }, 0);
+        if (reason === "forced") return cancelConnection(abort);
+        // The callback only runs from a later task, once `served` exists.
+        served.shutdown().catch(() => {});
+        linger.arm(LINGER_MS);
       },
     );
     live.add(state);
-    const served = serveConn(
+    const served: ServedConnection = serveConn(
       conn,
       abort.signal,
       async (request, info) => {
@@ -123,7 +130,7 @@ export function startServer(options: ServerOptions): Server {
       () => {},
     );
     served.finished.catch(() => {}).finally(() => {
-      finished = true;
+      linger[Symbol.dispose]();
       state.dispose();
       live.delete(state);
       if (live.size === 0) allClosed?.();

@@ -38,16 +38,39 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.test(`${signal}: a request in progress completes, then aegis exits 0`, async () => {
     const { backend, release, arrived } = slowBackend();
     await using _backend = backend;
+    // Whatever fails below, the held request must be let go or the backend never stops.
+    using _release = { [Symbol.dispose]: release };
     await using aegis = await spawnAegis(await configFor(backend.url), ["--headless"]);
     const url = `http://127.0.0.1:${aegis.port}`;
 
-    const inFlight = fetch(`${url}/slow`).then(async (r) => [r.status, await r.text()] as const);
+    const inFlight = fetch(`${url}/slow`).then(
+      async (r) => [r.status, await r.text()] as const,
+      (e: unknown) => [0, String(e)] as const,
+    );
     await arrived;
     aegis.kill(signal);
-    await aegis.waitForLog((l) => l.msg === "shutting down");
+    await aegis.waitForLog((l) => l.msg === "shutting down").catch((e) => {
+      throw new Error(
+        `no "shutting down" line after ${signal}; logs: ${JSON.stringify(aegis.logs)}`,
+        {
+          cause: e,
+        },
+      );
+    });
 
-    // The listener is closed: a new connection is refused.
-    await assert.rejects(connect(aegis.port), "no new connections after the signal");
+    // The listener is closed: a new connection is refused, or (if it slipped
+    // into the kernel's backlog in the instant of closing) dropped unanswered.
+    const late = await connect(aegis.port).then(async (conn) => {
+      await send(conn, rawGet("/"));
+      return await readUntilClose(conn, 5000);
+    }, (e: unknown) => e);
+    if (!(late instanceof Error)) {
+      assert.equal(
+        (late as { status?: number }).status,
+        undefined,
+        "a late connection is not served",
+      );
+    }
 
     release();
     assert.deepEqual(await inFlight, [200, "slow and complete"]);
@@ -79,6 +102,7 @@ Deno.test("idle keep-alive connections do not hold up shutdown", async () => {
 Deno.test("after server.shutdown_timeout, remaining requests are cut and aegis still exits 0", async () => {
   const { backend, release, arrived } = slowBackend();
   await using _backend = backend;
+  using _release = { [Symbol.dispose]: release };
   await using aegis = await spawnAegis(
     await configFor(backend.url, { shutdown_timeout: "300ms" }),
     ["--headless"],
