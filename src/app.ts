@@ -1,15 +1,19 @@
 /**
  * The composition root: builds a running Aegis from a validated
- * configuration (logger, pool, proxy, listener) and takes it down again in
- * order: stop accepting, drain, abort background work, release clients.
+ * configuration (logger, pool with health checks and breakers, proxy,
+ * listener) and takes it down again in order: stop accepting, drain, abort
+ * background work, release clients.
  *
  * @module
  */
 
 import { type Clock, systemClock, Watchdog } from "./clock/mod.ts";
 import type { Config } from "./config/mod.ts";
+import { EventLog } from "./events/mod.ts";
+import { httpProbe, type Probe, startHealthLoop } from "./health/mod.ts";
 import { createLogger, type Logger } from "./log/mod.ts";
-import { createPool } from "./pool/mod.ts";
+import { GlobalStats } from "./metrics/mod.ts";
+import { createPool, type Pool } from "./pool/mod.ts";
 import { type ClosableTransport, createProxy, fetchTransport } from "./proxy/mod.ts";
 import { type Server, startServer } from "./server/mod.ts";
 import { VERSION } from "./version.ts";
@@ -20,8 +24,10 @@ export interface AegisOptions {
   readonly logger?: Logger;
   /** How backends are reached; the runtime's `fetch` by default. */
   readonly transport?: ClosableTransport;
-  /** Time source for timeouts and durations. */
+  /** Time source for timeouts, breakers, health checks and durations. */
   readonly clock?: Clock;
+  /** How health checks probe a backend; HTTP through the transport by default. */
+  readonly probe?: Probe;
 }
 
 /** A running Aegis. */
@@ -30,6 +36,12 @@ export interface Aegis extends AsyncDisposable {
   readonly addr: Deno.NetAddr;
   /** The public listener. */
   readonly server: Server;
+  /** The backends and their live state. */
+  readonly pool: Pool;
+  /** Recent events (health changes, breaker transitions). */
+  readonly events: EventLog;
+  /** Global counters. */
+  readonly stats: GlobalStats;
   /** Aborted when Aegis stops; every background loop listens to it. */
   readonly signal: AbortSignal;
   /**
@@ -64,7 +76,20 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
   const root = new AbortController();
   const watchdog = new Watchdog({ clock, tickMs: tickFor(config) });
   const transport = options.transport ?? fetchTransport();
-  const pool = createPool(config);
+  const events = new EventLog();
+  const stats = new GlobalStats();
+  const pool = createPool(config, {
+    clock,
+    listener: {
+      onBreaker(state, t) {
+        const fields = { backend: state.id, from: t.from, to: t.to, reason: t.reason };
+        const message = `circuit breaker ${t.to.replace("_", "-")} for ${state.id}: ${t.reason}`;
+        if (t.to === "open") logger.warn("circuit breaker opened", fields);
+        else logger.info("circuit breaker changed", fields);
+        events.record("breaker", message, fields);
+      },
+    },
+  });
   const handler = createProxy({
     config,
     pool,
@@ -72,6 +97,7 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
     logger,
     watchdog,
     clock,
+    stats,
   });
 
   let server: Server;
@@ -90,6 +116,42 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
     transport[Symbol.dispose]();
     throw e;
   }
+
+  // One health loop per backend. Probes go straight to the backend origin
+  // (the path is absolute there, whatever prefix the backend URL carries).
+  const hc = config.health_check;
+  const probe = options.probe ?? httpProbe(transport.fetch, hc.path, hc.timeout);
+  const healthLoops = pool.states.map((state) =>
+    startHealthLoop({
+      baseUrl: state.backend.url.origin,
+      intervalMs: hc.interval,
+      clock,
+      probe,
+      signal: root.signal,
+      onResult(result) {
+        const change = state.observeHealth(result.ok);
+        if (!result.ok && logger.enabled("debug")) {
+          logger.debug("health check failed", { backend: state.id, detail: result.detail });
+        }
+        if (!change) return;
+        const fields = {
+          backend: state.id,
+          health: change.to,
+          warmup_percent: (change.warmupStep / 4) * 100,
+          reason: change.reason,
+          detail: result.detail,
+        };
+        if (change.from !== change.to) {
+          if (change.to === "unhealthy") logger.warn("backend unhealthy", fields);
+          else logger.info("backend healthy again", fields);
+          events.record("health", `${state.id} is ${change.to}: ${change.reason}`, fields);
+        } else {
+          logger.info("backend warming up", fields);
+          events.record("warmup", `${state.id}: ${change.reason}`, fields);
+        }
+      },
+    })
+  );
 
   const host = server.addr.hostname.includes(":")
     ? `[${server.addr.hostname}]`
@@ -110,6 +172,7 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
       });
       await server.shutdown(config.server.shutdown_timeout);
       root.abort();
+      await Promise.all(healthLoops);
       watchdog[Symbol.dispose]();
       transport[Symbol.dispose]();
       logger.info("Aegis shutdown complete");
@@ -120,6 +183,9 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
   return {
     addr: server.addr,
     server,
+    pool,
+    events,
+    stats,
     signal: root.signal,
     shutdown,
     [Symbol.asyncDispose]: shutdown,

@@ -7,6 +7,7 @@
  */
 
 import { parseCidr, parseIp } from "../net/mod.ts";
+import { parseHashKey } from "../pool/balancer.ts";
 
 const AUTHORITY = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/;
 
@@ -109,6 +110,13 @@ export function checkHostPattern(text: string): string | undefined {
   const bracketed = /^\[([^\]]+)\](:\d{1,5})?$/.exec(text);
   if (bracketed && parseIp(bracketed[1]!)) return undefined;
   return `${JSON.stringify(text)} is not a host name, host:port or *.domain pattern`;
+}
+
+/** Checks `load_balancing.hash_key`: `client_ip`, `header:NAME` or `cookie:NAME`. */
+export function checkHashKey(text: string): string | undefined {
+  return parseHashKey(text)
+    ? undefined
+    : `${JSON.stringify(text)} is not client_ip, header:NAME or cookie:NAME`;
 }
 
 /** Checks a network in CIDR notation. */

@@ -9,6 +9,7 @@
 import {
   checkBackendUrl,
   checkCidr,
+  checkHashKey,
   checkHost,
   checkHostPattern,
   checkListenAddress,
@@ -17,7 +18,12 @@ import {
 import { bool, duration, type Infer, int, list, num, oneOf, section, str } from "./schema.ts";
 
 /** Balancing algorithms Aegis implements. */
-export const ALGORITHMS = ["weighted_round_robin", "round_robin"] as const;
+export const ALGORITHMS = [
+  "weighted_round_robin",
+  "round_robin",
+  "least_connections",
+  "consistent_hash",
+] as const;
 
 /** Methods forwarded when `security.allowed_methods` is not set. */
 export const DEFAULT_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
@@ -92,6 +98,20 @@ export const configSchema = section("Aegis configuration", {
       doc: "Selection algorithm",
       default: "weighted_round_robin",
     }),
+    hash_key: str({
+      doc: "What consistent_hash keys on: client_ip, header:NAME or cookie:NAME",
+      default: "client_ip",
+      check: checkHashKey,
+    }),
+  }),
+  retries: section("Retrying requests a backend never got", {
+    attempts: int({
+      doc:
+        "Further backends tried when one cannot be reached (idempotent, replayable requests only); 0 disables",
+      default: 1,
+      min: 0,
+      max: 5,
+    }),
   }),
   health_check: section("Active health checks", {
     interval: duration({ doc: "Delay between active health probes", default: 10_000, max: DAY }),
@@ -121,6 +141,24 @@ export const configSchema = section("Aegis configuration", {
       doc: "Frequency of stale bucket cleanup",
       default: 60_000,
       max: DAY,
+    }),
+    max_clients: int({
+      doc:
+        "Most clients tracked at once; past it the least recently seen client's bucket is dropped",
+      default: 100_000,
+      min: 1,
+      max: 10_000_000,
+    }),
+    ipv6_prefix: int({
+      doc:
+        "IPv6 clients are limited per network of this prefix length (one party usually owns a whole /64)",
+      default: 64,
+      min: 1,
+      max: 128,
+    }),
+    exempt: list(str({ doc: "A network", check: checkCidr }), {
+      doc: "Networks (CIDR) never rate limited, e.g. health checkers and internal callers",
+      default: [],
     }),
   }),
   adaptive: section("The latency-driven control loop", {

@@ -1,39 +1,57 @@
 /**
- * The backend pool: the configured backends and the policy that picks
- * among those currently eligible.
+ * The backend pool: the configured backends with their live state, and the
+ * policy that picks among those currently available.
  *
  * @module
  */
 
+import { type Clock, systemClock } from "../clock/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { type Backend, createBackend } from "./backend.ts";
 import { type Balancer, createBalancer, type PickContext } from "./balancer.ts";
+import { BackendState, type StateListener } from "./state.ts";
 
 /** The backends and how one is chosen for a request. */
 export interface Pool {
-  /** Every configured backend, eligible or not. */
+  /** Every configured backend with its state, available or not. */
+  readonly states: readonly BackendState[];
+  /** Every configured backend. */
   readonly backends: readonly Backend[];
-  /** Picks a backend for a request, or `undefined` when none is eligible. */
-  pick(ctx: PickContext): Backend | undefined;
+  /**
+   * Picks an available backend for a request, skipping the ids in
+   * `exclude` (backends already tried), or `undefined` when none is left.
+   */
+  pick(ctx: PickContext, exclude?: ReadonlySet<string>): BackendState | undefined;
 }
 
 /** Options for {@linkcode createPool}. */
 export interface PoolOptions {
   /** The selection policy; by default the one named in the configuration. */
   readonly balancer?: Balancer;
-  /** Whether a backend may receive traffic now; all may by default. */
-  readonly available?: (b: Backend) => boolean;
+  /** Extra condition for taking traffic, on top of health and breaker. */
+  readonly available?: (b: BackendState) => boolean;
+  /** Time for breakers. */
+  readonly clock?: Clock;
+  /** Receives health and breaker changes. */
+  readonly listener?: StateListener;
 }
 
-/** Builds the pool from the configuration. */
+/** Builds the pool from the configuration; every backend starts healthy at full weight. */
 export function createPool(config: Config, options: PoolOptions = {}): Pool {
-  const backends = config.backends.map(createBackend);
-  const balancer = options.balancer ?? createBalancer(config.load_balancing.algorithm);
-  const available = options.available;
+  const clock = options.clock ?? systemClock;
+  const states = config.backends.map((b) =>
+    new BackendState(createBackend(b), config, clock, options.listener)
+  );
+  const balancer = options.balancer ??
+    createBalancer(config.load_balancing.algorithm, config.load_balancing.hash_key);
+  const extra = options.available;
   return {
-    backends,
-    pick(ctx) {
-      const candidates = available ? backends.filter(available) : backends;
+    states,
+    backends: states.map((s) => s.backend),
+    pick(ctx, exclude) {
+      const candidates = states.filter((s) =>
+        s.available() && (extra === undefined || extra(s)) && !exclude?.has(s.id)
+      );
       return balancer.pick(candidates, ctx);
     },
   };

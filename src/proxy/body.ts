@@ -206,3 +206,48 @@ export function guardResponseBody(
     },
   }, { highWaterMark: 0 });
 }
+
+/**
+ * Request bodies up to this size, when their length is declared, are read in
+ * full before forwarding. `fetch` cannot send `Content-Length` with a
+ * streamed body (it is a forbidden header), and many backends refuse chunked
+ * uploads; small bodies (typical API calls) therefore keep their length, and
+ * can be sent again if the first backend cannot be reached. Larger ones
+ * stream through chunked, never held in memory.
+ */
+export const SMALL_BODY_BYTES = 64 * 1024;
+
+/**
+ * Reads the body of `request` when it declares a length of at most
+ * {@linkcode SMALL_BODY_BYTES}, under the same limits as a streamed body.
+ * Returns `undefined` (the body is left untouched) for bodiless requests and
+ * larger or undeclared bodies.
+ *
+ * @throws {ProxyError} body_too_large, client_timeout or client_closed
+ */
+export async function readSmallBody(
+  request: Request,
+  limits: RequestBodyLimits,
+): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  const declared = request.headers.get("content-length");
+  if (!request.body || declared === null || Number(declared) > SMALL_BODY_BYTES) return undefined;
+  const length = Number(declared);
+  const guarded = guardRequestBody(request.body, limits);
+  const out = new Uint8Array(length);
+  let off = 0;
+  try {
+    for await (const chunk of guarded.stream) {
+      if (off + chunk.byteLength > length) {
+        throw new ProxyError("client_closed", "body longer than declared");
+      }
+      out.set(chunk, off);
+      off += chunk.byteLength;
+    }
+  } catch (e) {
+    throw guarded.failure() ??
+      (e instanceof ProxyError
+        ? e
+        : new ProxyError("client_closed", "client aborted the request body", { cause: e }));
+  }
+  return off === length ? out : out.subarray(0, off);
+}

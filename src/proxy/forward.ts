@@ -33,32 +33,6 @@ export interface ForwardOptions {
   readonly preserveHost: boolean;
 }
 
-/**
- * Request bodies up to this size, when their length is declared, are read in
- * full before forwarding. `fetch` cannot send `Content-Length` with a
- * streamed body (it is a forbidden header), and many backends refuse chunked
- * uploads; small bodies (typical API calls) therefore keep their length,
- * while larger ones stream through chunked, never held in memory.
- */
-export const SMALL_BODY_BYTES = 64 * 1024;
-
-/** Reads a stream known to hold `length` bytes into one buffer. */
-async function readSmallBody(
-  stream: ReadableStream<Uint8Array>,
-  length: number,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const out = new Uint8Array(length);
-  let off = 0;
-  for await (const chunk of stream) {
-    if (off + chunk.byteLength > length) {
-      throw new ProxyError("client_closed", "body longer than declared");
-    }
-    out.set(chunk, off);
-    off += chunk.byteLength;
-  }
-  return off === length ? out : out.subarray(0, off);
-}
-
 /** What the core needs to know about the request besides the `Request`. */
 export interface ForwardInput {
   /** The client's request. */
@@ -71,6 +45,8 @@ export interface ForwardInput {
   readonly requestId: string;
   /** How the client reached Aegis. */
   readonly proto: "http" | "https";
+  /** The request body, already read (small, replayable bodies); else the request's own body streams. */
+  readonly payload?: Uint8Array<ArrayBuffer>;
 }
 
 /** Classifies a transport failure: could the backend have seen the request? */
@@ -109,7 +85,7 @@ export async function forward(
   // The header timeout measures the backend, not the client: it runs while the
   // backend has the next move (taking body bytes, or answering once it has
   // them all), and pauses while the body waits on the client.
-  const body = request.body
+  const body = input.payload === undefined && request.body
     ? guardRequestBody(request.body, {
       maxBytes: options.maxBodyBytes,
       idleMs: options.bodyIdleMs,
@@ -118,16 +94,7 @@ export async function forward(
       onProgress: () => headerWatch.arm(options.responseHeaderTimeoutMs),
     })
     : undefined;
-  const declared = request.headers.get("content-length");
-  let payload: BodyInit | undefined = body?.stream;
-  if (body && declared !== null && Number(declared) <= SMALL_BODY_BYTES) {
-    try {
-      payload = await readSmallBody(body.stream, Number(declared));
-    } catch (e) {
-      throw body.failure() ??
-        new ProxyError("client_closed", "client aborted the request body", { cause: e });
-    }
-  }
+  const payload: BodyInit | undefined = input.payload ?? body?.stream;
   // `duplex: "half"` is what fetch requires for a streaming body; lib.dom lacks it.
   const init: RequestInit & { duplex: "half" } = {
     method: request.method,

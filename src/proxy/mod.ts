@@ -11,6 +11,7 @@ export {
   type ProxyHandler,
   type ProxyOptions,
   type RequestContext,
+  validationPhase,
 } from "./handler.ts";
 export { type ClosableTransport, fetchTransport, type Transport } from "./transport.ts";
 export { type ErrorKind, errorResponse, jsonResponse, ProxyError } from "./errors.ts";

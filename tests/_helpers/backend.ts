@@ -20,8 +20,10 @@ export interface TestBackend extends AsyncDisposable {
   /** `http://127.0.0.1:port`. */
   readonly url: string;
   readonly port: number;
-  /** Every request received, in order. */
+  /** Every request received, in order, except Aegis's health probes. */
   readonly received: Received[];
+  /** Health probes received (`User-Agent: aegis-health-check`). */
+  readonly probes: Received[];
   /** Stops the server. */
   close(): Promise<void>;
 }
@@ -29,9 +31,14 @@ export interface TestBackend extends AsyncDisposable {
 /** Handler of a test backend; `seen` is this request's record. */
 export type BackendHandler = (request: Request, seen: Received) => Response | Promise<Response>;
 
-/** Starts a backend; by default it answers `200 ok` to everything. */
+/**
+ * Starts a backend; by default it answers `200 ok` to everything. Health
+ * probes are answered `200` and kept apart from `received`, so tests see
+ * only the traffic Aegis forwarded.
+ */
 export function startBackend(handler: BackendHandler = () => new Response("ok")): TestBackend {
   const received: Received[] = [];
+  const probes: Received[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
     const url = new URL(request.url);
     const seen: Received = {
@@ -40,6 +47,10 @@ export function startBackend(handler: BackendHandler = () => new Response("ok"))
       headers: request.headers,
       bodyBytes: 0,
     };
+    if (request.headers.get("user-agent") === "aegis-health-check") {
+      probes.push(seen);
+      return new Response("healthy");
+    }
     received.push(seen);
     return handler(request, seen);
   });
@@ -49,6 +60,7 @@ export function startBackend(handler: BackendHandler = () => new Response("ok"))
     url: `http://127.0.0.1:${server.addr.port}`,
     port: server.addr.port,
     received,
+    probes,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -80,7 +80,8 @@ const DEFAULTS: Omit<Config, "backends"> = {
     max_body_bytes: 10_485_760,
     shutdown_timeout: 30_000,
   },
-  load_balancing: { algorithm: "weighted_round_robin" },
+  load_balancing: { algorithm: "weighted_round_robin", hash_key: "client_ip" },
+  retries: { attempts: 1 },
   health_check: {
     interval: 10_000,
     timeout: 3000,
@@ -88,7 +89,14 @@ const DEFAULTS: Omit<Config, "backends"> = {
     unhealthy_threshold: 3,
     healthy_threshold: 2,
   },
-  rate_limit: { requests_per_second: 100, burst: 150, cleanup_interval: 60_000 },
+  rate_limit: {
+    requests_per_second: 100,
+    burst: 150,
+    cleanup_interval: 60_000,
+    max_clients: 100_000,
+    ipv6_prefix: 64,
+    exempt: [],
+  },
   adaptive: {
     evaluation_interval: 10_000,
     latency_threshold_ms: 500,
@@ -313,8 +321,8 @@ Deno.test(
     await t.step("at the top level", async () => {
       assert.deepEqual(await reject(yml(...BACKEND, "sever:", "  port: 80")), [
         'aegis.yml:4:1 sever: unknown key "sever"; expected one of: server, backends, ' +
-        "load_balancing, health_check, rate_limit, adaptive, circuit_breaker, logging, tui, " +
-        "development, admin, security, upstream",
+        "load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
+        "tui, development, admin, security, upstream",
       ]);
     });
 
@@ -335,8 +343,8 @@ Deno.test(
     await t.step("that is not a plain scalar", async () => {
       assert.deepEqual(await reject(yml("? [a]", ": 1", ...BACKEND)), [
         "aegis.yml:1:3 (root): unknown key; expected one of: server, backends, " +
-        "load_balancing, health_check, rate_limit, adaptive, circuit_breaker, logging, tui, " +
-        "development, admin, security, upstream",
+        "load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
+        "tui, development, admin, security, upstream",
       ]);
     });
   },
@@ -414,7 +422,8 @@ Deno.test(
       [
         "an unknown algorithm",
         ["load_balancing:", "  algorithm: random"],
-        'aegis.yml:2:14 load_balancing.algorithm: must be one of weighted_round_robin, round_robin; found "random"',
+        "aegis.yml:2:14 load_balancing.algorithm: must be one of weighted_round_robin, round_robin, " +
+        'least_connections, consistent_hash; found "random"',
       ],
       [
         "an unknown log level",
@@ -1017,8 +1026,8 @@ Deno.test(
       'aegis.yml:16:10 logging.level: must be one of debug, info, warn, error; found "loud"',
       'aegis.yml:18:12 tui.enabled: expected true or false, found "yes"',
       'aegis.yml:19:1 extra: unknown key "extra"; expected one of: server, backends, ' +
-      "load_balancing, health_check, rate_limit, adaptive, circuit_breaker, logging, tui, " +
-      "development, admin, security, upstream",
+      "load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
+      "tui, development, admin, security, upstream",
     ]);
   },
 );

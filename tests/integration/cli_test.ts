@@ -48,8 +48,8 @@ function invalidDiagnostics(path: string): string[] {
     `${path}:5:10 backends[0].url: scheme must be http or https, not ftp`,
     `${path}:6:13 backends[0].weight: 0 is out of range: must be 1–10000`,
     `${path}:7:1 surprise: unknown key "surprise"; expected one of: server, backends, ` +
-    "load_balancing, health_check, rate_limit, adaptive, circuit_breaker, logging, tui, " +
-    "development, admin, security, upstream",
+    "load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
+    "tui, development, admin, security, upstream",
   ];
 }
 
@@ -86,7 +86,11 @@ Deno.test(
       requests_per_second: 100,
       burst: 150,
       cleanup_interval: "1m",
+      max_clients: 100000,
+      ipv6_prefix: 64,
+      exempt: [],
     });
+    assert.deepEqual(printed.retries, { attempts: 1 });
     assert.deepEqual(printed.logging, { level: "info", format: "json" });
     assert.deepEqual(printed.admin, { address: "127.0.0.1:9090" });
     assert.deepEqual(printed.development, { allow_loopback_backends: true });

@@ -1,0 +1,15 @@
+/**
+ * Per-backend circuit breakers: a pure state machine over real traffic,
+ * with requests admitted as disposable permits.
+ *
+ * @module
+ */
+
+export {
+  type BreakerOptions,
+  type BreakerPermit,
+  type BreakerSnapshot,
+  type BreakerState,
+  type BreakerTransition,
+  CircuitBreaker,
+} from "./breaker.ts";

@@ -1,0 +1,186 @@
+/**
+ * Per-client rate limiting: one token bucket per client key, one refill rate
+ * shared by all of them, and a hard cap on how many buckets exist.
+ *
+ * @module
+ */
+
+import type { Clock } from "../clock/mod.ts";
+import type { Cidr } from "../net/mod.ts";
+import { LruMap } from "./_lru.ts";
+import { ClientResolver } from "./_resolver.ts";
+import {
+  type Bucket,
+  createRefill,
+  meterReading,
+  type Refill,
+  setRefillRate,
+  take,
+} from "./bucket.ts";
+import { DEFAULT_IPV6_PREFIX } from "./client_key.ts";
+
+/** Options for {@linkcode RateLimiter}. */
+export interface LimiterOptions {
+  /** Tokens each client earns per second; changed later with `setRate`. */
+  readonly rate: number;
+  /** Tokens a client may spend at once; a new client starts with this many. */
+  readonly burst: number;
+  /** The most buckets kept at once (and the most remembered addresses). */
+  readonly maxClients: number;
+  /** IPv6 clients are grouped by this prefix length (see `clientKey`). Default 64. */
+  readonly ipv6Prefix?: number;
+  /** Networks never limited: no bucket is created for them. Default none. */
+  readonly exempt?: readonly Cidr[];
+  /** Time source. */
+  readonly clock: Clock;
+}
+
+/** The answer for one request. */
+export type LimitDecision =
+  | { readonly allowed: true }
+  | {
+    readonly allowed: false;
+    /** Whole seconds until one token is available, at least 1 (for `Retry-After`). */
+    readonly retryAfterSeconds: number;
+  };
+
+/** A bucket plus when its client was last seen, for eviction and purging. */
+interface Entry extends Bucket {
+  seenAt: number;
+}
+
+const ALLOWED: LimitDecision = Object.freeze({ allowed: true });
+
+/** Refusals for 1…60 s are made once and reused, so refusing allocates nothing. */
+const REFUSED: readonly LimitDecision[] = Array.from(
+  { length: 61 },
+  (_, s): LimitDecision => Object.freeze({ allowed: false, retryAfterSeconds: s }),
+);
+
+/**
+ * Token-bucket rate limiter keyed by client address.
+ *
+ * **Memory bound.** At most `maxClients` buckets exist. When a new client
+ * arrives at the cap, the *least recently seen* client's bucket is evicted.
+ * Buckets are kept in order of last sight (see `_lru.ts` for why that is a
+ * linked list beside a `Map` rather than a `Map` re-inserted on each use),
+ * so the oldest is at hand and eviction is O(1). An evicted client comes
+ * back with a full bucket: that is the price of bounded memory. It favours
+ * an attacker only when they control more than `maxClients` keys (with
+ * IPv6 grouped by /64, more than `maxClients` networks): anyone seen more
+ * recently than the oldest of those keys keeps their bucket.
+ *
+ * `check()` is O(1) amortized and allocates nothing when the client's
+ * bucket and address are already known.
+ *
+ * @example
+ * ```ts
+ * const limiter = new RateLimiter({ rate: 100, burst: 150, maxClients: 100_000, clock: systemClock });
+ * const decision = limiter.check(info.remoteAddr.hostname);
+ * if (!decision.allowed) {
+ *   return new Response('{"error":"too many requests"}', {
+ *     status: 429,
+ *     headers: { "retry-after": String(decision.retryAfterSeconds) },
+ *   });
+ * }
+ * ```
+ */
+export class RateLimiter {
+  readonly #clock: Clock;
+  readonly #refill: Refill;
+  readonly #maxClients: number;
+  readonly #resolver: ClientResolver;
+  readonly #buckets = new LruMap<Entry>();
+  #evictions = 0;
+
+  constructor(options: LimiterOptions) {
+    const { maxClients, ipv6Prefix = DEFAULT_IPV6_PREFIX, exempt = [], clock } = options;
+    if (!Number.isSafeInteger(maxClients) || maxClients < 1) {
+      throw new RangeError(`maxClients must be a whole number ≥ 1, got ${maxClients}`);
+    }
+    if (!Number.isInteger(ipv6Prefix) || ipv6Prefix < 0 || ipv6Prefix > 128) {
+      throw new RangeError(`ipv6Prefix must be a whole number from 0 to 128, got ${ipv6Prefix}`);
+    }
+    this.#clock = clock;
+    this.#refill = createRefill(options.rate, options.burst, clock.now());
+    this.#maxClients = maxClients;
+    this.#resolver = new ClientResolver(ipv6Prefix, [...exempt], maxClients);
+  }
+
+  /**
+   * Spends one token of the client at `clientIp` (the socket peer address,
+   * never a header). Exempt clients are always allowed.
+   */
+  check(clientIp: string): LimitDecision {
+    const key = this.#resolver.resolve(clientIp);
+    if (key === null) return ALLOWED;
+    const now = this.#clock.now();
+    let entry = this.#buckets.use(key);
+    if (entry) {
+      entry.seenAt = now;
+    } else {
+      if (this.#buckets.size >= this.#maxClients && this.#buckets.dropOldest()) this.#evictions++;
+      // A new client starts full, as if its bucket had always existed.
+      entry = { tokens: this.#refill.burst, reading: meterReading(this.#refill, now), seenAt: now };
+      this.#buckets.add(key, entry);
+    }
+    const waitMs = take(entry, this.#refill, now);
+    if (waitMs === 0) return ALLOWED;
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    return REFUSED[seconds] ?? { allowed: false, retryAfterSeconds: seconds };
+  }
+
+  /** Tokens each client earns per second. */
+  get rate(): number {
+    return this.#refill.rate;
+  }
+
+  /**
+   * Changes the rate for every client at once. Credit already earned at the
+   * old rate is kept; from now on buckets refill at `rate`.
+   */
+  setRate(rate: number): void {
+    setRefillRate(this.#refill, rate, this.#clock.now());
+  }
+
+  /** Tokens a client may spend at once. */
+  get burst(): number {
+    return this.#refill.burst;
+  }
+
+  /** The bucket cap given at construction. */
+  get maxClients(): number {
+    return this.#maxClients;
+  }
+
+  /** Buckets currently held. */
+  get trackedClients(): number {
+    return this.#buckets.size;
+  }
+
+  /** Buckets evicted so far because the cap was reached (purges not counted). */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /**
+   * Removes buckets whose client has not been seen for `idleMs` or longer
+   * and returns how many were removed. Once `idleMs` is at least the time to
+   * refill a whole burst (`burst / rate` seconds), a removed bucket was full,
+   * and a full bucket is indistinguishable from the new one its client gets
+   * on return; shorter idle times forgive part of a client's debt.
+   *
+   * Costs O(removed): buckets are in order of last sight, so the walk stops
+   * at the first one still active.
+   */
+  purge(idleMs: number): number {
+    const now = this.#clock.now();
+    let removed = 0;
+    for (let oldest = this.#buckets.oldest(); oldest; oldest = this.#buckets.oldest()) {
+      if (now - oldest.seenAt < idleMs) break;
+      this.#buckets.dropOldest();
+      removed++;
+    }
+    return removed;
+  }
+}

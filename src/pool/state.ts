@@ -1,0 +1,97 @@
+/**
+ * A backend with its live state: health and warm-up, circuit breaker,
+ * requests in progress, counters. The pool never removes a backend; it asks
+ * {@linkcode BackendState.available} (Caddy's one predicate) and the
+ * balancer only ever sees the ones that are.
+ *
+ * @module
+ */
+
+import { CircuitBreaker } from "../breaker/mod.ts";
+import type { BreakerTransition } from "../breaker/mod.ts";
+import type { Clock } from "../clock/mod.ts";
+import type { Config } from "../config/mod.ts";
+import { type Health, type HealthChange, HealthTracker } from "../health/mod.ts";
+import { BackendStats } from "../metrics/mod.ts";
+import type { Backend } from "./backend.ts";
+import type { Candidate } from "./balancer.ts";
+
+/** Receives state changes of a backend, for logs and events. */
+export interface StateListener {
+  /** Health or warm-up changed. */
+  onHealth?(state: BackendState, change: HealthChange): void;
+  /** The circuit breaker changed state. */
+  onBreaker?(state: BackendState, transition: BreakerTransition): void;
+}
+
+/** One backend and everything Aegis knows about it right now. */
+export class BackendState implements Candidate {
+  /** The configured backend. */
+  readonly backend: Backend;
+  /** Active health checks and warm-up. */
+  readonly health: HealthTracker;
+  /** The circuit breaker over real traffic. */
+  readonly breaker: CircuitBreaker;
+  /** Counters and latency window. */
+  readonly stats: BackendStats;
+
+  constructor(
+    backend: Backend,
+    config: Config,
+    clock: Clock,
+    listener: StateListener = {},
+    initialHealth: Health = "healthy",
+  ) {
+    this.backend = backend;
+    this.health = new HealthTracker({
+      unhealthyThreshold: config.health_check.unhealthy_threshold,
+      healthyThreshold: config.health_check.healthy_threshold,
+    }, initialHealth);
+    const cb = config.circuit_breaker;
+    this.breaker = new CircuitBreaker(
+      {
+        failureThreshold: cb.failure_threshold,
+        successThreshold: cb.success_threshold,
+        openTimeoutMs: cb.open_timeout,
+        halfOpenMaxRequests: cb.half_open_max_requests,
+      },
+      clock,
+      (t) => listener.onBreaker?.(this, t),
+    );
+    this.stats = new BackendStats();
+    this.#listener = listener;
+  }
+
+  readonly #listener: StateListener;
+
+  /** The backend's identity: its configured URL. */
+  get id(): string {
+    return this.backend.id;
+  }
+
+  /** Effective weight: the configured weight scaled by warm-up (0 while unhealthy). */
+  get weight(): number {
+    return this.backend.weight * this.health.weightFraction;
+  }
+
+  /** Requests in progress. */
+  get inFlight(): number {
+    return this.stats.inFlight;
+  }
+
+  /**
+   * Whether the backend may take a request now: healthy by its checks, and
+   * its breaker closed (or half-open with a probe slot free). Both must
+   * agree: a backend can pass `/health` while its real endpoints fail.
+   */
+  available(): boolean {
+    return this.health.health === "healthy" && this.breaker.available();
+  }
+
+  /** Feeds one health-check result, reporting any change to the listener. */
+  observeHealth(ok: boolean): HealthChange | undefined {
+    const change = this.health.observe(ok);
+    if (change) this.#listener.onHealth?.(this, change);
+    return change;
+  }
+}

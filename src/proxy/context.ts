@@ -1,0 +1,39 @@
+/**
+ * Per-request state and the phase contract of the request path.
+ *
+ * @module
+ */
+
+import type { Backend } from "../pool/mod.ts";
+import type { RequestTarget } from "./target.ts";
+
+/** Who is on the other end of the client connection. */
+export interface ClientInfo {
+  /** The socket peer address: the only source of client identity. */
+  readonly ip: string;
+  /** The socket peer port. */
+  readonly port: number;
+  /** How the client reached Aegis. */
+  readonly proto: "http" | "https";
+}
+
+/** Per-request state shared by the phases. */
+export interface RequestContext {
+  /** The client's request. */
+  readonly request: Request;
+  /** The client connection. */
+  readonly client: ClientInfo;
+  /** The raw request target. */
+  readonly target: RequestTarget;
+  /** Propagated or generated `X-Request-ID`. */
+  readonly requestId: string;
+  /** When handling began, on the proxy clock. */
+  readonly started: number;
+  /** The backend chosen last, once one is. */
+  backend?: Backend;
+  /** Why the request was refused or failed, for the access log. */
+  reason?: string;
+}
+
+/** A step of the request path: answers the request, or lets it continue. */
+export type Phase = (ctx: RequestContext) => Response | undefined | Promise<Response | undefined>;

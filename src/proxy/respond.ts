@@ -1,0 +1,121 @@
+/**
+ * The end of the request path: shaping what goes back to the client
+ * (security headers, hop-by-hop removal, guarded body) and writing exactly
+ * one access-log line, when the body ends.
+ *
+ * @module
+ */
+
+import type { Clock, Watchdog } from "../clock/mod.ts";
+import type { Config } from "../config/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import type { GlobalStats } from "../metrics/mod.ts";
+import { maskClientIp } from "../net/mod.ts";
+import { type Attempt, resultOf } from "./attempt.ts";
+import { type BodyOutcome, guardResponseBody } from "./body.ts";
+import type { RequestContext } from "./context.ts";
+import { applySecurityHeaders, clientHeaders } from "./headers.ts";
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+const MAX_LOGGED_PATH = 1024;
+
+/** What the responder needs. */
+export interface ResponderOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly watchdog: Watchdog;
+  readonly clock: Clock;
+  readonly stats: GlobalStats;
+}
+
+/** Finishes responses. */
+export interface Responder {
+  /** Finishes a response Aegis wrote itself. */
+  local(ctx: RequestContext, res: Response): Response;
+  /**
+   * Finishes a backend response: shaped headers, guarded body, one log line,
+   * and the end of the attempt when the body ends.
+   *
+   * @throws {RangeError} for a status the platform refuses to relay
+   */
+  relay(ctx: RequestContext, upstream: Response, attempt: Attempt): Response;
+}
+
+/** Builds the responder. */
+export function createResponder(options: ResponderOptions): Responder {
+  const { config, logger, watchdog, clock, stats } = options;
+
+  const accessLog = (
+    ctx: RequestContext,
+    status: number,
+    bytes: number,
+    outcome: BodyOutcome | undefined,
+  ) => {
+    stats.recordResponse(status);
+    stats.bytesOut += bytes;
+    if (!logger.enabled("info")) return;
+    logger.info("request", {
+      request_id: ctx.requestId,
+      method: ctx.request.method,
+      path: ctx.target.path.length > MAX_LOGGED_PATH
+        ? ctx.target.path.slice(0, MAX_LOGGED_PATH) + "…"
+        : ctx.target.path,
+      status,
+      bytes,
+      duration_ms: Math.round((clock.now() - ctx.started) * 100) / 100,
+      backend: ctx.backend?.id ?? "-",
+      client: maskClientIp(ctx.client.ip),
+      ...(ctx.reason ? { reason: ctx.reason } : {}),
+      ...(outcome && outcome !== "complete" ? { outcome } : {}),
+    });
+  };
+
+  return {
+    local(ctx, res) {
+      applySecurityHeaders(res.headers, ctx.requestId);
+      // A body nobody read is abandoned, and so is the connection that carries
+      // it: draining megabytes just to reuse a socket is the client's cost to
+      // bear, not Aegis's, and an unread body would pin the connection open.
+      const body = ctx.request.body;
+      if (body && !ctx.request.bodyUsed && !body.locked) {
+        body.cancel().catch(() => {});
+        res.headers.set("connection", "close");
+      }
+      accessLog(ctx, res.status, Number(res.headers.get("content-length") ?? 0), undefined);
+      return res;
+    },
+
+    relay(ctx, upstream, attempt) {
+      const headers = clientHeaders(upstream.headers, ctx.requestId);
+      const init = { status: upstream.status, statusText: upstream.statusText, headers };
+      const bodiless = upstream.body === null || ctx.request.method === "HEAD" ||
+        NULL_BODY_STATUS.has(upstream.status);
+      if (bodiless) {
+        const res = new Response(null, init);
+        upstream.body?.cancel().catch(() => {});
+        attempt.end(resultOf(upstream.status, undefined));
+        accessLog(ctx, upstream.status, 0, undefined);
+        return res;
+      }
+      const body = guardResponseBody(upstream.body, {
+        writeIdleMs: config.server.write_timeout,
+        readIdleMs: config.upstream.read_timeout,
+        watchdog,
+        onEnd: (outcome, bytes, error) => {
+          attempt.state.stats.bytesIn += bytes;
+          attempt.end(resultOf(upstream.status, outcome));
+          if (outcome === "upstream_error" || outcome === "upstream_timeout") {
+            logger.warn("backend response body failed", {
+              request_id: ctx.requestId,
+              backend: attempt.state.id,
+              outcome,
+              error: error instanceof Error ? error.message : String(error),
+            });
+          }
+          accessLog(ctx, upstream.status, bytes, outcome);
+        },
+      });
+      return new Response(body, init);
+    },
+  };
+}
