@@ -208,46 +208,76 @@ export function guardResponseBody(
 }
 
 /**
- * Request bodies up to this size, when their length is declared, are read in
- * full before forwarding. `fetch` cannot send `Content-Length` with a
- * streamed body (it is a forbidden header), and many backends refuse chunked
- * uploads; small bodies (typical API calls) therefore keep their length, and
- * can be sent again if the first backend cannot be reached. Larger ones
- * stream through chunked, never held in memory.
+ * Request bodies up to this size are read in full before forwarding. `fetch`
+ * cannot send `Content-Length` with a streamed body (it is a forbidden
+ * header) and many backends refuse chunked uploads, so small bodies (typical
+ * API calls) reach the backend with their length; they can also be sent
+ * again when the first backend cannot be reached. Larger ones stream
+ * through, chunked, never held in memory.
  */
 export const SMALL_BODY_BYTES = 64 * 1024;
 
+/** A request body made ready for forwarding. */
+export type PreparedBody =
+  /** No body, or one read in full: can be sent as often as needed. */
+  | { readonly replayable: true; readonly payload: Uint8Array<ArrayBuffer> | undefined }
+  /** A large body that streams through once. */
+  | { readonly replayable: false; readonly stream: ReadableStream<Uint8Array> };
+
 /**
- * Reads the body of `request` when it declares a length of at most
- * {@linkcode SMALL_BODY_BYTES}, under the same limits as a streamed body.
- * Returns `undefined` (the body is left untouched) for bodiless requests and
- * larger or undeclared bodies.
+ * Reads a request body in full when it is at most {@linkcode SMALL_BODY_BYTES}:
+ * declared so by `Content-Length`, or found so by reading (a chunked body,
+ * or an HTTP/2 body without a length). A body that turns out larger streams
+ * on, starting with the bytes already read.
  *
  * @throws {ProxyError} body_too_large, client_timeout or client_closed
  */
-export async function readSmallBody(
+export async function prepareBody(
   request: Request,
   limits: RequestBodyLimits,
-): Promise<Uint8Array<ArrayBuffer> | undefined> {
+): Promise<PreparedBody> {
+  if (!request.body) return { replayable: true, payload: undefined };
   const declared = request.headers.get("content-length");
-  if (!request.body || declared === null || Number(declared) > SMALL_BODY_BYTES) return undefined;
-  const length = Number(declared);
+  if (declared !== null && Number(declared) > SMALL_BODY_BYTES) {
+    return { replayable: false, stream: request.body };
+  }
   const guarded = guardRequestBody(request.body, limits);
-  const out = new Uint8Array(length);
-  let off = 0;
+  const reader = guarded.stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
   try {
-    for await (const chunk of guarded.stream) {
-      if (off + chunk.byteLength > length) {
-        throw new ProxyError("client_closed", "body longer than declared");
-      }
-      out.set(chunk, off);
-      off += chunk.byteLength;
+    while (total <= SMALL_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) return { replayable: true, payload: concat(chunks, total) };
+      chunks.push(value);
+      total += value.byteLength;
     }
   } catch (e) {
     throw guarded.failure() ??
-      (e instanceof ProxyError
-        ? e
-        : new ProxyError("client_closed", "client aborted the request body", { cause: e }));
+      new ProxyError("client_closed", "client aborted the request body", { cause: e });
   }
-  return off === length ? out : out.subarray(0, off);
+  // Too large to hold: hand on what was read, then the rest as it comes.
+  return {
+    replayable: false,
+    stream: new ReadableStream<Uint8Array>({
+      async pull(c) {
+        const head = chunks.shift();
+        if (head) return c.enqueue(head);
+        const { done, value } = await reader.read();
+        if (done) c.close();
+        else c.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    }, { highWaterMark: 0 }),
+  };
+}
+
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
 }

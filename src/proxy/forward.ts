@@ -45,8 +45,8 @@ export interface ForwardInput {
   readonly requestId: string;
   /** How the client reached Aegis. */
   readonly proto: "http" | "https";
-  /** The request body, already read (small, replayable bodies); else the request's own body streams. */
-  readonly payload?: Uint8Array<ArrayBuffer>;
+  /** The request body: read in full (small bodies), or a stream to forward once. */
+  readonly body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | undefined;
 }
 
 /** Classifies a transport failure: could the backend have seen the request? */
@@ -85,8 +85,8 @@ export async function forward(
   // The header timeout measures the backend, not the client: it runs while the
   // backend has the next move (taking body bytes, or answering once it has
   // them all), and pauses while the body waits on the client.
-  const body = input.payload === undefined && request.body
-    ? guardRequestBody(request.body, {
+  const body = input.body instanceof ReadableStream
+    ? guardRequestBody(input.body, {
       maxBytes: options.maxBodyBytes,
       idleMs: options.bodyIdleMs,
       watchdog: options.watchdog,
@@ -94,7 +94,8 @@ export async function forward(
       onProgress: () => headerWatch.arm(options.responseHeaderTimeoutMs),
     })
     : undefined;
-  const payload: BodyInit | undefined = input.payload ?? body?.stream;
+  const payload: BodyInit | undefined = body?.stream ??
+    (input.body instanceof Uint8Array ? input.body : undefined);
   // `duplex: "half"` is what fetch requires for a streaming body; lib.dom lacks it.
   const init: RequestInit & { duplex: "half" } = {
     method: request.method,

@@ -17,7 +17,7 @@ import type { Logger } from "../log/mod.ts";
 import { GlobalStats } from "../metrics/mod.ts";
 import type { Pool } from "../pool/mod.ts";
 import { beginAttempt } from "./attempt.ts";
-import { readSmallBody } from "./body.ts";
+import { prepareBody, type PreparedBody } from "./body.ts";
 import type { ClientInfo, Phase, RequestContext } from "./context.ts";
 import { asProxyError, errorResponse, jsonResponse, ProxyError } from "./errors.ts";
 import { forward, type ForwardOptions } from "./forward.ts";
@@ -112,16 +112,15 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       if (answer) return local(ctx, answer);
     }
     // A small body is read once, so that a second backend can be sent it too.
-    let payload: Uint8Array<ArrayBuffer> | undefined;
+    let body: PreparedBody;
     try {
-      payload = await readSmallBody(ctx.request, bodyLimits);
+      body = await prepareBody(ctx.request, bodyLimits);
     } catch (e) {
       const error = asProxyError(e);
       ctx.reason = error.kind;
       return local(ctx, errorResponse(error));
     }
-    const replayable = ctx.request.body === null || payload !== undefined;
-    const mayRetry = replayable && IDEMPOTENT.has(ctx.request.method);
+    const mayRetry = body.replayable && IDEMPOTENT.has(ctx.request.method);
     const pickCtx = { clientIp: ctx.client.ip, request: ctx.request };
     const tried = new Set<string>();
     let failed: ProxyError | undefined;
@@ -150,7 +149,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
             clientIp: ctx.client.ip,
             requestId: ctx.requestId,
             proto: ctx.client.proto,
-            payload,
+            body: body.replayable ? body.payload : body.stream,
           },
           state.backend,
           forwardOptions,

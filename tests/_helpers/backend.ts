@@ -36,10 +36,13 @@ export type BackendHandler = (request: Request, seen: Received) => Response | Pr
  * probes are answered `200` and kept apart from `received`, so tests see
  * only the traffic Aegis forwarded.
  */
-export function startBackend(handler: BackendHandler = () => new Response("ok")): TestBackend {
+export function startBackend(
+  handler: BackendHandler = () => new Response("ok"),
+  port = 0,
+): TestBackend {
   const received: Received[] = [];
   const probes: Received[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen() {} }, (request) => {
     const url = new URL(request.url);
     const seen: Received = {
       method: request.method,

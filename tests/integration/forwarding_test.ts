@@ -191,3 +191,39 @@ Deno.test("Aegis writes one access-log line per request with a masked client and
     assert.ok(!all.includes(secret), `logs contain ${secret}`);
   }
 });
+
+Deno.test("Aegis sends small bodies with a Content-Length and streams large ones intact", async (t) => {
+  await using backend = startBackend(async (req) => {
+    let n = 0;
+    let sum = 0;
+    for await (const chunk of req.body!) {
+      n += chunk.byteLength;
+      for (const b of chunk) sum = (sum + b) % 65536;
+    }
+    return new Response(JSON.stringify({ n, sum, cl: req.headers.get("content-length") }));
+  });
+  await using proxy = startTestAegis(await testConfig([backend.url]));
+  /** A chunked upload (no Content-Length) of `size` bytes with a known checksum. */
+  const upload = async (size: number) => {
+    const data = new Uint8Array(size).map((_, i) => (i * 7) % 251);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent >= size) return c.close();
+        c.enqueue(data.subarray(sent, sent + 8192));
+        sent += 8192;
+      },
+    });
+    const res = await fetch(proxy.url, { method: "POST", body, duplex: "half" } as RequestInit);
+    const sum = data.reduce((a, b) => (a + b) % 65536, 0);
+    return { got: await res.json(), sum };
+  };
+  await t.step("a 10 KB chunked body arrives with its length", async () => {
+    const { got, sum } = await upload(10_000);
+    assert.deepEqual(got, { n: 10_000, sum, cl: "10000" });
+  });
+  await t.step("a 300 KB chunked body streams through, every byte in order", async () => {
+    const { got, sum } = await upload(300_000);
+    assert.deepEqual(got, { n: 300_000, sum, cl: null });
+  });
+});
