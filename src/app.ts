@@ -11,11 +11,19 @@ import { type Clock, systemClock, Watchdog } from "./clock/mod.ts";
 import type { Config } from "./config/mod.ts";
 import { EventLog } from "./events/mod.ts";
 import { httpProbe, type Probe, startHealthLoop } from "./health/mod.ts";
+import { type AdaptiveChange, AdaptiveLoop, RateLimiter } from "./limit/mod.ts";
 import { createLogger, type Logger } from "./log/mod.ts";
 import { GlobalStats } from "./metrics/mod.ts";
+import { parseCidr } from "./net/mod.ts";
 import { createPool, type Pool } from "./pool/mod.ts";
-import { type ClosableTransport, createProxy, fetchTransport } from "./proxy/mod.ts";
+import {
+  type ClosableTransport,
+  createProxy,
+  fetchTransport,
+  rateLimitPhase,
+} from "./proxy/mod.ts";
 import { type Server, startServer } from "./server/mod.ts";
+import { type Snapshot, Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
 
 /** Overrides for tests and embedding. */
@@ -42,6 +50,12 @@ export interface Aegis extends AsyncDisposable {
   readonly events: EventLog;
   /** Global counters. */
   readonly stats: GlobalStats;
+  /** The per-client rate limiter. */
+  readonly limiter: RateLimiter;
+  /** The latest snapshot (rebuilt every tick); what every reader uses. */
+  snapshot(): Snapshot;
+  /** Builds a fresh snapshot now (tests, admin requests that want it current). */
+  refreshSnapshot(): Snapshot;
   /** Aborted when Aegis stops; every background loop listens to it. */
   readonly signal: AbortSignal;
   /**
@@ -50,6 +64,11 @@ export interface Aegis extends AsyncDisposable {
    * `Aegis shutdown complete`. Safe to call more than once.
    */
   shutdown(): Promise<void>;
+}
+
+/** Rates and latencies in logs and events, to two decimals. */
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 /** The sweep period for timeouts: a tenth of the shortest, within 5–250 ms. */
@@ -90,6 +109,15 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
       },
     },
   });
+  const rl = config.rate_limit;
+  const limiter = new RateLimiter({
+    rate: rl.requests_per_second,
+    burst: rl.burst,
+    maxClients: rl.max_clients,
+    ipv6Prefix: rl.ipv6_prefix,
+    exempt: rl.exempt.map((n) => parseCidr(n)!),
+    clock,
+  });
   const handler = createProxy({
     config,
     pool,
@@ -98,6 +126,7 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
     watchdog,
     clock,
     stats,
+    phases: [rateLimitPhase(limiter, stats)],
   });
 
   let server: Server;
@@ -156,9 +185,83 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
   const host = server.addr.hostname.includes(":")
     ? `[${server.addr.hostname}]`
     : server.addr.hostname;
+  const listen = `http://${host}:${server.addr.port}`;
+
+  // Snapshots, rebuilt at least as often as anyone reads them.
+  const ad = config.adaptive;
+  let lastRateChange: (AdaptiveChange & { time: number }) | undefined;
+  const snapshots = new Snapshotter({
+    version: VERSION,
+    listen,
+    startedAt: Date.now(),
+    pool,
+    stats,
+    connections: () => ({ active: server.connections, total: server.accepted }),
+    limiter: () => ({
+      rate: limiter.rate,
+      minRate: ad.min_rate,
+      maxRate: ad.max_rate,
+      burst: limiter.burst,
+      trackedClients: limiter.trackedClients,
+      maxClients: limiter.maxClients,
+      evictions: limiter.evictions,
+    }),
+    lastRateChange: () => lastRateChange,
+    events,
+    clock,
+  }, Math.min(1000, ad.evaluation_interval, config.tui.refresh_interval));
+  snapshots.start(root.signal);
+
+  // The adaptive loop reads the P95 of healthy backends from a fresh snapshot
+  // and moves every client's rate at once.
+  const adaptive = new AdaptiveLoop({
+    intervalMs: ad.evaluation_interval,
+    clock,
+    settings: {
+      latencyThresholdMs: ad.latency_threshold_ms,
+      reductionFactor: ad.reduction_factor,
+      recoveryFactor: ad.recovery_factor,
+      minRate: ad.min_rate,
+      maxRate: ad.max_rate,
+    },
+    initialRate: limiter.rate,
+    observe: () => snapshots.tick().healthyP95 ?? undefined,
+    apply: (rate) => limiter.setRate(rate),
+    onChange(change) {
+      lastRateChange = { ...change, time: Date.now() };
+      const fields = {
+        from: round(change.from),
+        to: round(change.to),
+        p95_ms: round(change.p95),
+        reason: change.reason,
+      };
+      logger.info("rate limit adjusted", fields);
+      events.record(
+        "rate",
+        `rate ${fields.from} → ${fields.to} req/s (P95 ${fields.p95_ms} ms, ${change.reason})`,
+        fields,
+      );
+    },
+  });
+  adaptive.start(root.signal);
+
+  // Buckets idle long enough to have refilled completely are indistinguishable
+  // from new ones: dropping them loses nothing and bounds memory.
+  let purgeTimer: { cancel(): void } | undefined;
+  const purge = () => {
+    const fullAfterMs = (limiter.burst / limiter.rate) * 1000;
+    const removed = limiter.purge(Math.max(rl.cleanup_interval, fullAfterMs));
+    if (removed > 0 && logger.enabled("debug")) {
+      logger.debug("rate limit buckets purged", { removed });
+    }
+    purgeTimer = clock.setTimer(rl.cleanup_interval, purge);
+  };
+  purgeTimer = clock.setTimer(rl.cleanup_interval, purge);
+  root.signal.addEventListener("abort", () => purgeTimer?.cancel(), { once: true });
+
   logger.info("Aegis listening", {
     version: VERSION,
-    address: `http://${host}:${server.addr.port}`,
+    address: listen,
     backends: pool.backends.length,
     algorithm: config.load_balancing.algorithm,
   });
@@ -186,6 +289,9 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
     pool,
     events,
     stats,
+    limiter,
+    snapshot: () => snapshots.current,
+    refreshSnapshot: () => snapshots.tick(),
     signal: root.signal,
     shutdown,
     [Symbol.asyncDispose]: shutdown,

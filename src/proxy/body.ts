@@ -28,8 +28,8 @@ export interface RequestBodyLimits {
   readonly watchdog: Watchdog;
   /** Called when the stream starts waiting for the client. */
   readonly onWaitClient?: () => void;
-  /** Called when a chunk was handed on, and when the body ended. */
-  readonly onProgress?: () => void;
+  /** Called with the size of each chunk handed on, and with 0 when the body ended. */
+  readonly onProgress?: (bytes: number) => void;
 }
 
 /** A guarded request body and what happened to it. */
@@ -91,7 +91,7 @@ export function guardRequestBody(
       if (result.done) {
         watch[Symbol.dispose]();
         c.close();
-        limits.onProgress?.();
+        limits.onProgress?.(0);
         return;
       }
       if (bytes + result.value.byteLength > limits.maxBytes) {
@@ -100,7 +100,7 @@ export function guardRequestBody(
       }
       bytes += result.value.byteLength;
       c.enqueue(result.value);
-      limits.onProgress?.();
+      limits.onProgress?.(result.value.byteLength);
     },
     cancel(reason) {
       watch[Symbol.dispose]();

@@ -45,6 +45,8 @@ export interface ForwardInput {
   readonly requestId: string;
   /** How the client reached Aegis. */
   readonly proto: "http" | "https";
+  /** Told how many request body bytes went to the backend, chunk by chunk. */
+  readonly onSent?: (bytes: number) => void;
   /** The request body: read in full (small bodies), or a stream to forward once. */
   readonly body: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | undefined;
 }
@@ -91,11 +93,15 @@ export async function forward(
       idleMs: options.bodyIdleMs,
       watchdog: options.watchdog,
       onWaitClient: () => headerWatch.disarm(),
-      onProgress: () => headerWatch.arm(options.responseHeaderTimeoutMs),
+      onProgress: (bytes) => {
+        headerWatch.arm(options.responseHeaderTimeoutMs);
+        input.onSent?.(bytes);
+      },
     })
     : undefined;
   const payload: BodyInit | undefined = body?.stream ??
     (input.body instanceof Uint8Array ? input.body : undefined);
+  if (input.body instanceof Uint8Array) input.onSent?.(input.body.byteLength);
   // `duplex: "half"` is what fetch requires for a streaming body; lib.dom lacks it.
   const init: RequestInit & { duplex: "half" } = {
     method: request.method,

@@ -13,6 +13,7 @@
 
 import { type Clock, systemClock, type Watchdog } from "../clock/mod.ts";
 import type { Config } from "../config/mod.ts";
+import type { RateLimiter } from "../limit/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { GlobalStats } from "../metrics/mod.ts";
 import type { Pool } from "../pool/mod.ts";
@@ -66,6 +67,23 @@ export function validationPhase(rules: ValidationRules, stats?: GlobalStats): Ph
     ctx.reason = rejection.reason;
     stats?.recordReject(rejection.reason);
     return jsonResponse(rejection.status, { error: rejection.error }, rejection.headers);
+  };
+}
+
+/**
+ * Per-client rate limiting (seed layer 5): the key is the socket peer,
+ * never a header, so `X-Forwarded-For` cannot buy anyone a fresh bucket.
+ * Over the limit: `429` with the seconds until a token is available.
+ */
+export function rateLimitPhase(limiter: RateLimiter, stats?: GlobalStats): Phase {
+  return (ctx) => {
+    const decision = limiter.check(ctx.client.ip);
+    if (decision.allowed) return undefined;
+    ctx.reason = "rate_limited";
+    if (stats) stats.rateLimited++;
+    return jsonResponse(429, { error: "too many requests" }, {
+      "retry-after": String(decision.retryAfterSeconds),
+    });
   };
 }
 
@@ -150,6 +168,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
             requestId: ctx.requestId,
             proto: ctx.client.proto,
             body: body.replayable ? body.payload : body.stream,
+            onSent: (bytes) => (state.stats.bytesOut += bytes),
           },
           state.backend,
           forwardOptions,

@@ -10,6 +10,7 @@ export {
   type Phase,
   type ProxyHandler,
   type ProxyOptions,
+  rateLimitPhase,
   type RequestContext,
   validationPhase,
 } from "./handler.ts";

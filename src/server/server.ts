@@ -39,6 +39,8 @@ export interface Server {
   readonly addr: Deno.NetAddr;
   /** Open client connections. */
   readonly connections: number;
+  /** Client connections accepted since start. */
+  readonly accepted: number;
   /** False when connection timeouts are unavailable on this runtime. */
   readonly connectionTimeouts: boolean;
   /**
@@ -73,6 +75,7 @@ export function startServer(options: ServerOptions): Server {
     transport: "tcp",
   });
   const live = new Set<ConnectionState>();
+  let accepted = 0;
   let accepting = true;
   let allClosed: (() => void) | undefined;
   const onError = (e: unknown) => {
@@ -149,6 +152,7 @@ export function startServer(options: ServerOptions): Server {
         await new Promise((r) => setTimeout(r, ACCEPT_BACKOFF_MS));
         continue;
       }
+      accepted++;
       track(conn);
     }
   })();
@@ -158,6 +162,9 @@ export function startServer(options: ServerOptions): Server {
     addr: listener.addr,
     get connections() {
       return live.size;
+    },
+    get accepted() {
+      return accepted;
     },
     connectionTimeouts: true,
     shutdown(graceMs) {
@@ -200,6 +207,7 @@ function startFallback(options: ServerOptions): Server {
   );
   const abort = new AbortController();
   let open = 0;
+  let accepted = 0;
   const server = Deno.serve({
     hostname: options.hostname,
     port: options.port,
@@ -207,6 +215,7 @@ function startFallback(options: ServerOptions): Server {
     onListen() {},
   }, (request, info) => {
     open++;
+    accepted++;
     const ended = () => open--;
     info.completed.then(ended, ended);
     return handler(request, clientFromAddr(info.remoteAddr));
@@ -216,6 +225,9 @@ function startFallback(options: ServerOptions): Server {
     addr: server.addr,
     get connections() {
       return open;
+    },
+    get accepted() {
+      return accepted;
     },
     connectionTimeouts: false,
     shutdown(graceMs) {

@@ -61,8 +61,13 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     // The listener is closed: a new connection is refused, or (if it slipped
     // into the kernel's backlog in the instant of closing) dropped unanswered.
     const late = await connect(aegis.port).then(async (conn) => {
-      await send(conn, rawGet("/"));
-      return await readUntilClose(conn, 5000);
+      try {
+        await send(conn, rawGet("/"));
+        return await readUntilClose(conn, 5000);
+      } catch (e) {
+        conn.close();
+        return e; // reset: refused after all
+      }
     }, (e: unknown) => e);
     if (!(late instanceof Error)) {
       assert.equal(

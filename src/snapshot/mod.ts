@@ -1,0 +1,15 @@
+/**
+ * Snapshots: the frozen, plain-data view every reader uses.
+ *
+ * @module
+ */
+
+export {
+  type BackendSnapshot,
+  buildSnapshot,
+  type LimiterSnapshot,
+  type Snapshot,
+  SNAPSHOT_EVENTS,
+  type SnapshotSources,
+} from "./snapshot.ts";
+export { Snapshotter } from "./ticker.ts";

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { EventLog } from "../../src/events/mod.ts";
+import { GlobalStats } from "../../src/metrics/mod.ts";
+import { createPool } from "../../src/pool/mod.ts";
+import { buildSnapshot, type SnapshotSources, Snapshotter } from "../../src/snapshot/mod.ts";
+import { ManualClock } from "../_helpers/clock.ts";
+import { testConfig } from "../_helpers/config.ts";
+
+const env: Pick<Deno.TestDefinition, "permissions"> = {
+  permissions: { env: ["LOG_TOKENS", "LOG_STREAM"] },
+};
+
+async function sources(clock: ManualClock): Promise<SnapshotSources> {
+  const config = await testConfig(["http://127.0.0.1:9001", "http://127.0.0.1:9002"], {
+    health_check: { unhealthy_threshold: 1, healthy_threshold: 1 },
+  });
+  const pool = createPool(config, { clock });
+  const events = new EventLog({ now: () => 1_700_000_000_000 });
+  return {
+    version: "9.9.9",
+    listen: "http://127.0.0.1:8080",
+    startedAt: 1_700_000_000_000 - 5000,
+    pool,
+    stats: new GlobalStats(),
+    connections: () => ({ active: 2, total: 7 }),
+    limiter: () => ({
+      rate: 80,
+      minRate: 10,
+      maxRate: 500,
+      burst: 150,
+      trackedClients: 3,
+      maxClients: 100_000,
+      evictions: 0,
+    }),
+    lastRateChange: () => undefined,
+    events,
+    clock,
+    now: () => 1_700_000_000_000,
+  };
+}
+
+Deno.test(
+  "buildSnapshot() gathers backends, health, breakers, latency, limiter and events, frozen",
+  env,
+  async () => {
+    const clock = new ManualClock();
+    const s = await sources(clock);
+    const [a, b] = s.pool.states;
+    a!.stats.latency.record(10, clock.now());
+    a!.stats.latency.record(30, clock.now());
+    b!.stats.latency.record(500, clock.now());
+    b!.observeHealth(false); // b unhealthy: its latency leaves the adaptive loop's P95
+    s.events.record("health", "b is unhealthy");
+    const snap = buildSnapshot(s);
+    assert.equal(snap.uptimeMs, 5000);
+    assert.equal(snap.version, "9.9.9");
+    assert.deepEqual(
+      snap.backends.map((x) => [x.health, x.available, x.warmupPercent, x.effectiveWeight]),
+      [
+        ["healthy", true, 100, 1],
+        ["unhealthy", false, 0, 0],
+      ],
+    );
+    assert.equal(
+      snap.healthyP95,
+      30,
+      "P95 over the healthy backends only (nearest rank of 10, 30)",
+    );
+    assert.equal(snap.backends[1]!.metrics.latency.p95, 500);
+    assert.deepEqual(
+      [snap.global.activeConnections, snap.global.totalConnections],
+      [2, 7],
+    );
+    assert.equal(snap.limiter.rate, 80);
+    assert.equal(snap.limiter.lastChange, null);
+    assert.equal(snap.events[0]?.message, "b is unhealthy");
+    assert.ok(
+      Object.isFrozen(snap) && Object.isFrozen(snap.backends) && Object.isFrozen(snap.limiter),
+    );
+    // Later changes do not reach an existing snapshot.
+    a!.stats.requests += 10;
+    assert.equal(snap.backends[0]!.metrics.requests, 0);
+  },
+);
+
+Deno.test("buildSnapshot() reports no P95 when no healthy backend has samples", env, async () => {
+  const clock = new ManualClock();
+  assert.equal(buildSnapshot(await sources(clock)).healthyP95, null);
+});
+
+Deno.test("Snapshotter rebuilds once per tick and stops when aborted", env, async () => {
+  const clock = new ManualClock();
+  const s = await sources(clock);
+  const abort = new AbortController();
+  const snapshots = new Snapshotter(s, 1000);
+  snapshots.start(abort.signal);
+  const first = snapshots.current;
+  s.pool.states[0]!.stats.requests = 5;
+  clock.advance(999);
+  assert.equal(snapshots.current, first, "no new snapshot before the tick");
+  clock.advance(1);
+  assert.notEqual(snapshots.current, first);
+  assert.equal(snapshots.current.backends[0]!.metrics.requests, 5);
+  abort.abort();
+  assert.equal(clock.pending, 0);
+});
