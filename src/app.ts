@@ -1,27 +1,30 @@
 /**
- * The composition root: builds a running Aegis from a validated
- * configuration (logger, pool with health checks and breakers, proxy,
- * listener) and takes it down again in order: stop accepting, drain, abort
- * background work, release clients.
+ * The composition root. Long-lived parts (listeners, clock, transport,
+ * events, counters) are built once; everything derived from the
+ * configuration (pool, limiter, proxy, health and adaptive loops) forms a
+ * runtime that a reload replaces whole: parse → validate → build new →
+ * swap → stop old. Requests in flight finish on the runtime they started
+ * on; backends that stay keep their state.
  *
  * @module
  */
 
+import { createAdminHandler, type DrainStatus, type ReloadResult } from "./admin/mod.ts";
 import { type Clock, systemClock, Watchdog } from "./clock/mod.ts";
-import type { Config } from "./config/mod.ts";
-import { EventLog } from "./events/mod.ts";
-import { httpProbe, type Probe, startHealthLoop } from "./health/mod.ts";
-import { type AdaptiveChange, AdaptiveLoop, RateLimiter } from "./limit/mod.ts";
-import { createLogger, type Logger } from "./log/mod.ts";
-import { GlobalStats } from "./metrics/mod.ts";
-import { parseCidr } from "./net/mod.ts";
-import { createPool, type Pool } from "./pool/mod.ts";
 import {
-  type ClosableTransport,
-  createProxy,
-  fetchTransport,
-  rateLimitPhase,
-} from "./proxy/mod.ts";
+  type Config,
+  ConfigFileError,
+  formatDiagnostic,
+  loadConfigFile,
+  parseHostPort,
+} from "./config/mod.ts";
+import { EventLog } from "./events/mod.ts";
+import type { Probe } from "./health/mod.ts";
+import { createLogger, type Logger, switchableLogger } from "./log/mod.ts";
+import { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
+import type { Pool } from "./pool/mod.ts";
+import { type ClosableTransport, fetchTransport } from "./proxy/mod.ts";
+import { buildRuntime, type LastRateChange, type Runtime } from "./runtime.ts";
 import { type Server, startServer } from "./server/mod.ts";
 import { type Snapshot, Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
@@ -36,39 +39,48 @@ export interface AegisOptions {
   readonly clock?: Clock;
   /** How health checks probe a backend; HTTP through the transport by default. */
   readonly probe?: Probe;
+  /** The configuration file, re-read by reloads; without it, reload is refused. */
+  readonly configPath?: string;
+  /** Start the admin server (default true). */
+  readonly admin?: boolean;
 }
 
 /** A running Aegis. */
 export interface Aegis extends AsyncDisposable {
   /** The public listener's address. */
   readonly addr: Deno.NetAddr;
+  /** The admin listener's address, when it runs. */
+  readonly adminAddr: Deno.NetAddr | undefined;
   /** The public listener. */
   readonly server: Server;
-  /** The backends and their live state. */
+  /** The backends and their live state (the current runtime's). */
   readonly pool: Pool;
-  /** Recent events (health changes, breaker transitions). */
+  /** Recent events (health changes, breaker transitions, rate changes, reloads). */
   readonly events: EventLog;
   /** Global counters. */
   readonly stats: GlobalStats;
-  /** The per-client rate limiter. */
-  readonly limiter: RateLimiter;
+  /** The running configuration. */
+  readonly config: Config;
+  /** The per-client rate limiter (the current runtime's). */
+  readonly limiter: Runtime["limiter"];
   /** The latest snapshot (rebuilt every tick); what every reader uses. */
   snapshot(): Snapshot;
-  /** Builds a fresh snapshot now (tests, admin requests that want it current). */
+  /** Builds a fresh snapshot now. */
   refreshSnapshot(): Snapshot;
   /** Aborted when Aegis stops; every background loop listens to it. */
   readonly signal: AbortSignal;
+  /** Re-reads the configuration file and swaps it in if valid (SIGHUP, `POST /reload`). */
+  reload(): Promise<ReloadResult>;
+  /** Stops accepting client connections and lets those open finish (`POST /drain`). */
+  drain(): void;
+  /** Drain progress. */
+  drainStatus(): DrainStatus;
   /**
    * Graceful shutdown: stop accepting, let requests in progress finish for up
    * to `server.shutdown_timeout`, abort background work, log
    * `Aegis shutdown complete`. Safe to call more than once.
    */
   shutdown(): Promise<void>;
-}
-
-/** Rates and latencies in logs and events, to two decimals. */
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
 }
 
 /** The sweep period for timeouts: a tenth of the shortest, within 5–250 ms. */
@@ -83,186 +95,211 @@ function tickFor(config: Config): number {
   return Math.min(250, Math.max(5, Math.floor(shortest / 10)));
 }
 
+function loggerFor(config: Config): Logger {
+  return createLogger({ level: config.logging.level, format: config.logging.format });
+}
+
+function urlOf(addr: Deno.NetAddr): string {
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `http://${host}:${addr.port}`;
+}
+
+/** Settings a running listener cannot take without a restart. */
+function fixedChanges(running: Config, next: Config): string[] {
+  const out: string[] = [];
+  if (running.server.host !== next.server.host || running.server.port !== next.server.port) {
+    out.push(
+      "server.host/server.port: the public listener cannot move while running; restart Aegis",
+    );
+  }
+  if (running.admin.address !== next.admin.address) {
+    out.push("admin.address: the admin listener cannot move while running; restart Aegis");
+  }
+  return out;
+}
+
 /**
  * Starts Aegis.
  *
- * @throws {Deno.errors.AddrInUse} and other errors binding the listener
+ * @throws {Deno.errors.AddrInUse} and other errors binding a listener
  */
-export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
-  const logger = options.logger ??
-    createLogger({ level: config.logging.level, format: config.logging.format });
+export function startAegis(initialConfig: Config, options: AegisOptions = {}): Aegis {
+  let config = initialConfig;
+  const logger = switchableLogger(options.logger ?? loggerFor(config));
   const clock = options.clock ?? systemClock;
   const root = new AbortController();
   const watchdog = new Watchdog({ clock, tickMs: tickFor(config) });
   const transport = options.transport ?? fetchTransport();
   const events = new EventLog();
   const stats = new GlobalStats();
-  const pool = createPool(config, {
-    clock,
-    listener: {
-      onBreaker(state, t) {
-        const fields = { backend: state.id, from: t.from, to: t.to, reason: t.reason };
-        const message = `circuit breaker ${t.to.replace("_", "-")} for ${state.id}: ${t.reason}`;
-        if (t.to === "open") logger.warn("circuit breaker opened", fields);
-        else logger.info("circuit breaker changed", fields);
-        events.record("breaker", message, fields);
-      },
-    },
-  });
-  const rl = config.rate_limit;
-  const limiter = new RateLimiter({
-    rate: rl.requests_per_second,
-    burst: rl.burst,
-    maxClients: rl.max_clients,
-    ipv6Prefix: rl.ipv6_prefix,
-    exempt: rl.exempt.map((n) => parseCidr(n)!),
-    clock,
-  });
-  const handler = createProxy({
-    config,
-    pool,
-    transport: transport.fetch,
+  const durations = new DurationHistograms();
+  const rateChange: { last?: LastRateChange } = {};
+  const shared = {
     logger,
-    watchdog,
     clock,
+    watchdog,
+    transport,
+    events,
     stats,
-    phases: [rateLimitPhase(limiter, stats)],
-  });
+    durations,
+    rateChange,
+    probe: options.probe,
+  };
 
+  let runtime = buildRuntime(config, shared);
   let server: Server;
   try {
     server = startServer({
       hostname: config.server.host,
       port: config.server.port,
-      handler,
+      // One indirection, so a reload swaps what answers without touching the socket.
+      handler: (request, client) => runtime.handler(request, client),
       firstRequestTimeoutMs: config.server.read_timeout,
       idleTimeoutMs: config.server.idle_timeout,
       watchdog,
       logger,
     });
   } catch (e) {
+    runtime.stop();
     watchdog[Symbol.dispose]();
     transport[Symbol.dispose]();
     throw e;
   }
+  const listen = urlOf(server.addr);
 
-  // One health loop per backend. Probes go straight to the backend origin
-  // (the path is absolute there, whatever prefix the backend URL carries).
-  const hc = config.health_check;
-  const probe = options.probe ?? httpProbe(transport.fetch, hc.path, hc.timeout);
-  const healthLoops = pool.states.map((state) =>
-    startHealthLoop({
-      baseUrl: state.backend.url.origin,
-      intervalMs: hc.interval,
-      clock,
-      probe,
-      signal: root.signal,
-      onResult(result) {
-        const change = state.observeHealth(result.ok);
-        if (!result.ok && logger.enabled("debug")) {
-          logger.debug("health check failed", { backend: state.id, detail: result.detail });
-        }
-        if (!change) return;
-        const fields = {
-          backend: state.id,
-          health: change.to,
-          warmup_percent: (change.warmupStep / 4) * 100,
-          reason: change.reason,
-          detail: result.detail,
-        };
-        if (change.from !== change.to) {
-          if (change.to === "unhealthy") logger.warn("backend unhealthy", fields);
-          else logger.info("backend healthy again", fields);
-          events.record("health", `${state.id} is ${change.to}: ${change.reason}`, fields);
-        } else {
-          logger.info("backend warming up", fields);
-          events.record("warmup", `${state.id}: ${change.reason}`, fields);
-        }
-      },
-    })
-  );
-
-  const host = server.addr.hostname.includes(":")
-    ? `[${server.addr.hostname}]`
-    : server.addr.hostname;
-  const listen = `http://${host}:${server.addr.port}`;
-
-  // Snapshots, rebuilt at least as often as anyone reads them.
-  const ad = config.adaptive;
-  let lastRateChange: (AdaptiveChange & { time: number }) | undefined;
   const snapshots = new Snapshotter({
     version: VERSION,
     listen,
     startedAt: Date.now(),
-    pool,
+    get pool() {
+      return runtime.pool;
+    },
     stats,
+    durations,
     connections: () => ({ active: server.connections, total: server.accepted }),
-    limiter: () => ({
-      rate: limiter.rate,
-      minRate: ad.min_rate,
-      maxRate: ad.max_rate,
-      burst: limiter.burst,
-      trackedClients: limiter.trackedClients,
-      maxClients: limiter.maxClients,
-      evictions: limiter.evictions,
-    }),
-    lastRateChange: () => lastRateChange,
+    limiter: () => runtime.limiterView(),
+    lastRateChange: () => rateChange.last,
     events,
     clock,
-  }, Math.min(1000, ad.evaluation_interval, config.tui.refresh_interval));
+  }, Math.min(1000, config.adaptive.evaluation_interval, config.tui.refresh_interval));
   snapshots.start(root.signal);
+  runtime.start(() => snapshots.tick());
 
-  // The adaptive loop reads the P95 of healthy backends from a fresh snapshot
-  // and moves every client's rate at once.
-  const adaptive = new AdaptiveLoop({
-    intervalMs: ad.evaluation_interval,
-    clock,
-    settings: {
-      latencyThresholdMs: ad.latency_threshold_ms,
-      reductionFactor: ad.reduction_factor,
-      recoveryFactor: ad.recovery_factor,
-      minRate: ad.min_rate,
-      maxRate: ad.max_rate,
-    },
-    initialRate: limiter.rate,
-    observe: () => snapshots.tick().healthyP95 ?? undefined,
-    apply: (rate) => limiter.setRate(rate),
-    onChange(change) {
-      lastRateChange = { ...change, time: Date.now() };
-      const fields = {
-        from: round(change.from),
-        to: round(change.to),
-        p95_ms: round(change.p95),
-        reason: change.reason,
-      };
-      logger.info("rate limit adjusted", fields);
-      events.record(
-        "rate",
-        `rate ${fields.from} → ${fields.to} req/s (P95 ${fields.p95_ms} ms, ${change.reason})`,
-        fields,
-      );
-    },
+  let reloading: Promise<ReloadResult> = Promise.resolve({
+    ok: true,
+    added: [],
+    removed: [],
+    kept: [],
   });
-  adaptive.start(root.signal);
-
-  // Buckets idle long enough to have refilled completely are indistinguishable
-  // from new ones: dropping them loses nothing and bounds memory.
-  let purgeTimer: { cancel(): void } | undefined;
-  const purge = () => {
-    const fullAfterMs = (limiter.burst / limiter.rate) * 1000;
-    const removed = limiter.purge(Math.max(rl.cleanup_interval, fullAfterMs));
-    if (removed > 0 && logger.enabled("debug")) {
-      logger.debug("rate limit buckets purged", { removed });
-    }
-    purgeTimer = clock.setTimer(rl.cleanup_interval, purge);
+  const reload = (): Promise<ReloadResult> => {
+    reloading = reloading.then(async (): Promise<ReloadResult> => {
+      if (!options.configPath) return { ok: false, problems: ["no configuration file to reload"] };
+      const path = options.configPath;
+      let result;
+      try {
+        result = await loadConfigFile(path);
+      } catch (e) {
+        const problem = e instanceof ConfigFileError ? e.message : String(e);
+        logger.error("reload failed", { problem });
+        return { ok: false, problems: [problem] };
+      }
+      const problems = result.ok
+        ? fixedChanges(config, result.config)
+        : result.diagnostics.map((d) => formatDiagnostic(path, d));
+      if (!result.ok || problems.length > 0) {
+        logger.error("reload refused: the running configuration stays", {
+          problems: problems.length,
+        });
+        for (const p of problems) logger.error("reload problem", { problem: p });
+        events.record("reload", `reload refused (${problems.length} problems)`, { ok: false });
+        return { ok: false, problems };
+      }
+      const next = result.config;
+      const before = new Set(runtime.pool.states.map((s) => s.id));
+      const after = new Set(next.backends.map((b) => b.url));
+      if (
+        next.logging.level !== config.logging.level || next.logging.format !== config.logging.format
+      ) {
+        if (!options.logger) logger.use(loggerFor(next));
+      }
+      const old = runtime;
+      runtime = buildRuntime(next, shared, old);
+      runtime.start(() => snapshots.tick());
+      config = next;
+      old.stop();
+      const added = [...after].filter((id) => !before.has(id));
+      const removed = [...before].filter((id) => !after.has(id));
+      const kept = [...after].filter((id) => before.has(id));
+      logger.info("configuration reloaded", {
+        added: added.length,
+        removed: removed.length,
+        kept: kept.length,
+      });
+      events.record(
+        "reload",
+        `configuration reloaded: ${added.length} added, ${removed.length} removed, ${kept.length} kept`,
+        { ok: true, added: added.length, removed: removed.length },
+      );
+      return { ok: true, added, removed, kept };
+    });
+    return reloading;
   };
-  purgeTimer = clock.setTimer(rl.cleanup_interval, purge);
-  root.signal.addEventListener("abort", () => purgeTimer?.cancel(), { once: true });
+
+  const drainStatus = (): DrainStatus => ({
+    draining: server.draining,
+    connections: server.connections,
+    inFlight: server.requestsInFlight,
+  });
+  const drain = () => {
+    if (server.draining) return;
+    logger.info("draining: no new client connections; requests in progress finish", {
+      connections: server.connections,
+    });
+    events.record("drain", "draining started", { connections: server.connections });
+    server.shutdown(Infinity).then(() => {
+      logger.info("drained: every client connection is closed");
+      events.record("drain", "drained", {});
+    });
+  };
+
+  let admin: Server | undefined;
+  if (options.admin ?? true) {
+    const where = parseHostPort(config.admin.address)!;
+    const adminHandler = createAdminHandler({
+      snapshot: () => snapshots.tick(),
+      config: () => config,
+      get adminListen() {
+        return admin ? urlOf(admin.addr) : "";
+      },
+      reload,
+      drain,
+      drainStatus,
+    }, logger);
+    try {
+      admin = startServer({
+        hostname: where.host,
+        port: where.port,
+        handler: (request) => adminHandler(request),
+        firstRequestTimeoutMs: config.server.read_timeout,
+        idleTimeoutMs: config.server.idle_timeout,
+        watchdog,
+        logger,
+      });
+    } catch (e) {
+      runtime.stop();
+      root.abort();
+      server.shutdown(0);
+      watchdog[Symbol.dispose]();
+      transport[Symbol.dispose]();
+      throw Object.assign(e as Error, { listener: "admin" });
+    }
+  }
 
   logger.info("Aegis listening", {
     version: VERSION,
     address: listen,
-    backends: pool.backends.length,
+    ...(admin ? { admin: urlOf(admin.addr) } : {}),
+    backends: runtime.pool.states.length,
     algorithm: config.load_balancing.algorithm,
   });
 
@@ -274,8 +311,10 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
         grace_ms: config.server.shutdown_timeout,
       });
       await server.shutdown(config.server.shutdown_timeout);
+      await admin?.shutdown(1000);
+      runtime.stop();
       root.abort();
-      await Promise.all(healthLoops);
+      await runtime.stopped;
       watchdog[Symbol.dispose]();
       transport[Symbol.dispose]();
       logger.info("Aegis shutdown complete");
@@ -285,14 +324,27 @@ export function startAegis(config: Config, options: AegisOptions = {}): Aegis {
 
   return {
     addr: server.addr,
+    get adminAddr() {
+      return admin?.addr;
+    },
     server,
-    pool,
+    get pool() {
+      return runtime.pool;
+    },
     events,
     stats,
-    limiter,
+    get config() {
+      return config;
+    },
+    get limiter() {
+      return runtime.limiter;
+    },
     snapshot: () => snapshots.current,
     refreshSnapshot: () => snapshots.tick(),
     signal: root.signal,
+    reload,
+    drain,
+    drainStatus,
     shutdown,
     [Symbol.asyncDispose]: shutdown,
   };

@@ -54,7 +54,8 @@ async function check(path: string): Promise<number> {
 }
 
 function describeListenError(e: unknown, config: Config): string {
-  const where = `${config.server.host}:${config.server.port}`;
+  const admin = (e as { listener?: string }).listener === "admin";
+  const where = admin ? config.admin.address : `${config.server.host}:${config.server.port}`;
   if (e instanceof Deno.errors.AddrInUse) {
     return `cannot listen on ${where}: address already in use`;
   }
@@ -85,13 +86,20 @@ async function run(
   try {
     let aegis: Aegis;
     try {
-      aegis = startAegis(config);
+      aegis = startAegis(config, { configPath: opts.config });
     } catch (e) {
       err(`aegis: ${describeListenError(e, config)}\n`);
       return 1;
     }
-    await signalled;
-    await aegis.shutdown();
+    // SIGHUP re-reads the configuration, as POST /reload does.
+    const onHangup = () => void aegis.reload();
+    Deno.addSignalListener("SIGHUP", onHangup);
+    try {
+      await signalled;
+      await aegis.shutdown();
+    } finally {
+      Deno.removeSignalListener("SIGHUP", onHangup);
+    }
     return 0;
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);

@@ -86,7 +86,7 @@ type Outcome = "success" | "failure" | "released";
  * ```
  */
 export class CircuitBreaker {
-  readonly #options: BreakerOptions;
+  #options: BreakerOptions;
   readonly #clock: Clock;
   readonly #onTransition: ((t: BreakerTransition) => void) | undefined;
   #state: BreakerState = "closed";
@@ -139,6 +139,19 @@ export class CircuitBreaker {
     if (!this.available()) return undefined;
     if (this.#state === "half_open") this.#halfOpenInFlight++;
     return this.#permit(this.#generation);
+  }
+
+  /**
+   * Applies new thresholds (a configuration reload) without losing state:
+   * an open breaker stays open, counts carry over and are judged against the
+   * new thresholds from the next outcome on.
+   */
+  reconfigure(options: BreakerOptions): void {
+    atLeast("failureThreshold", options.failureThreshold, 1);
+    atLeast("successThreshold", options.successThreshold, 1);
+    atLeast("halfOpenMaxRequests", options.halfOpenMaxRequests, 1);
+    atLeast("openTimeoutMs", options.openTimeoutMs, 0);
+    this.#options = { ...options };
   }
 
   /** A frozen copy of the counters, after any due open → half-open transition. */

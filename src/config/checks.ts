@@ -70,11 +70,11 @@ export function parseHostPort(text: string): HostPort | undefined {
   return { host, port };
 }
 
-/** Checks an admin listen address: `host:port` with port 1–65535. */
+/** Checks an admin listen address: `host:port`, port 0–65535 (0 picks a free port). */
 export function checkListenAddress(text: string): string | undefined {
   const hp = parseHostPort(text);
   if (!hp) return `${JSON.stringify(text)} is not host:port (for IPv6 use [::1]:9090)`;
-  if (hp.port < 1 || hp.port > 65535) return `port ${hp.port} is out of range: must be 1–65535`;
+  if (hp.port > 65535) return `port ${hp.port} is out of range: must be 0–65535`;
   return undefined;
 }
 

@@ -231,6 +231,16 @@ export const configSchema = section("Aegis configuration", {
       default: "127.0.0.1:9090",
       check: checkListenAddress,
     }),
+    token: str({
+      doc:
+        "Bearer token required by POST /reload and POST /drain; required when address is not loopback",
+      default: "",
+      secret: true,
+      check: (t) =>
+        t === "" || /^[\x21-\x7e]{16,}$/.test(t)
+          ? undefined
+          : "must be at least 16 printable characters without spaces",
+    }),
   }),
   security: section("Request filtering", {
     allowed_methods: list(str({ doc: "An HTTP method", check: checkMethod }), {

@@ -7,8 +7,8 @@
  */
 
 import { type Document, LineCounter, parseDocument, Scalar } from "yaml";
-import { parseCidr } from "../net/mod.ts";
-import { backendKey } from "./checks.ts";
+import { classifyAddress, parseCidr, parseIp } from "../net/mod.ts";
+import { backendKey, parseHostPort } from "./checks.ts";
 import { type Config, configSchema } from "./fields.ts";
 import { Decoder, type Diagnostic } from "./schema.ts";
 import { checkBackendAddress, type Resolver, systemResolver } from "./ssrf.ts";
@@ -125,6 +125,17 @@ function crossChecks(d: Decoder): void {
       `${rps} is outside the adaptive range ${min}–${max} (adaptive.min_rate, adaptive.max_rate)`,
     );
   }
+  const admin = d.values.get("admin.address") as string | undefined ??
+    (d.values.get("admin") as { address?: string } | undefined)?.address;
+  const token = d.values.get("admin.token") as string | undefined ??
+    (d.values.get("admin") as { token?: string } | undefined)?.token;
+  const adminHost = admin === undefined ? undefined : parseHostPort(admin)?.host;
+  if (adminHost !== undefined && !isLoopbackHost(adminHost) && !token) {
+    d.report(
+      "admin.address",
+      `${admin} is reachable from other machines: set admin.token so that /reload and /drain need it`,
+    );
+  }
   const seen = new Map<string, number>();
   for (const [i, url] of backendUrls(d)) {
     const key = backendKey(url);
@@ -176,4 +187,11 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
  */
 export function printableConfig(config: Config): unknown {
   return configSchema.print(config);
+}
+
+/** True for `localhost` and loopback addresses: hosts only this machine can reach. */
+function isLoopbackHost(host: string): boolean {
+  if (host === "localhost") return true;
+  const ip = parseIp(host);
+  return ip !== undefined && classifyAddress(ip) === "loopback";
 }

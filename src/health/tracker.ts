@@ -38,7 +38,7 @@ export const WARMUP_STEPS = 4;
 
 /** Consecutive-result counting with warm-up. */
 export class HealthTracker {
-  readonly #t: HealthThresholds;
+  #t: HealthThresholds;
   #health: Health;
   #failures = 0;
   #successes = 0;
@@ -69,6 +69,11 @@ export class HealthTracker {
   /** Consecutive failures so far (resets on success). */
   get consecutiveFailures(): number {
     return this.#failures;
+  }
+
+  /** Applies new thresholds (a configuration reload), keeping health, warm-up and counts. */
+  reconfigure(thresholds: HealthThresholds): void {
+    this.#t = { ...thresholds };
   }
 
   /**

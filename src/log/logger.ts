@@ -147,3 +147,30 @@ function formatText(time: string, level: Level, msg: string, fields?: Fields): s
   }
   return line;
 }
+
+/** A logger whose destination and level can be replaced while others hold it. */
+export interface SwitchableLogger extends Logger {
+  /** Sends every later line to `next` (a reload with new `logging` settings). */
+  use(next: Logger): void;
+}
+
+/**
+ * Wraps a logger so that components built once (the listener, the admin
+ * server) follow a reloaded `logging` section without being rebuilt.
+ */
+export function switchableLogger(initial: Logger): SwitchableLogger {
+  let target = initial;
+  return {
+    get level() {
+      return target.level;
+    },
+    enabled: (lvl) => target.enabled(lvl),
+    debug: (msg, fields) => target.debug(msg, fields),
+    info: (msg, fields) => target.info(msg, fields),
+    warn: (msg, fields) => target.warn(msg, fields),
+    error: (msg, fields) => target.error(msg, fields),
+    use(next) {
+      target = next;
+    },
+  };
+}

@@ -14,4 +14,6 @@ export {
   type LoggerOptions,
   type LogSink,
   stdoutSink,
+  type SwitchableLogger,
+  switchableLogger,
 } from "./logger.ts";

@@ -27,6 +27,7 @@ export {
   type StatusClass,
   statusClass,
 } from "./counters.ts";
+export { DURATION_BUCKETS, DurationHistograms, type HistogramSeries } from "./histogram.ts";
 export { nearestRank } from "./percentile.ts";
 export {
   type BackendMetricsSnapshot,

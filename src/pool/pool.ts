@@ -34,14 +34,32 @@ export interface PoolOptions {
   readonly clock?: Clock;
   /** Receives health and breaker changes. */
   readonly listener?: StateListener;
+  /**
+   * The pool this one replaces (a reload): backends it shares keep their
+   * state; backends new to it start unhealthy until their health checks pass.
+   */
+  readonly previous?: Pool;
 }
 
-/** Builds the pool from the configuration; every backend starts healthy at full weight. */
+/**
+ * Builds the pool from the configuration. At startup every backend starts
+ * healthy at full weight, so traffic flows at once; on a reload, backends
+ * carried over keep their state and new ones start unhealthy until
+ * `health_check.healthy_threshold` checks have passed.
+ */
 export function createPool(config: Config, options: PoolOptions = {}): Pool {
   const clock = options.clock ?? systemClock;
-  const states = config.backends.map((b) =>
-    new BackendState(createBackend(b), config, clock, options.listener)
-  );
+  const previous = new Map(options.previous?.states.map((s) => [s.id, s]));
+  const states = config.backends.map((b) => {
+    const backend = createBackend(b);
+    const kept = previous.get(backend.id);
+    if (kept) {
+      kept.reconfigure(backend, config);
+      return kept;
+    }
+    const initial = options.previous ? "unhealthy" : "healthy";
+    return new BackendState(backend, config, clock, options.listener, initial);
+  });
   const balancer = options.balancer ??
     createBalancer(config.load_balancing.algorithm, config.load_balancing.hash_key);
   const extra = options.available;

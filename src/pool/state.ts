@@ -7,11 +7,15 @@
  * @module
  */
 
-import { CircuitBreaker } from "../breaker/mod.ts";
-import type { BreakerTransition } from "../breaker/mod.ts";
+import { type BreakerOptions, type BreakerTransition, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import type { Config } from "../config/mod.ts";
-import { type Health, type HealthChange, HealthTracker } from "../health/mod.ts";
+import {
+  type Health,
+  type HealthChange,
+  type HealthThresholds,
+  HealthTracker,
+} from "../health/mod.ts";
 import { BackendStats } from "../metrics/mod.ts";
 import type { Backend } from "./backend.ts";
 import type { Candidate } from "./balancer.ts";
@@ -24,10 +28,27 @@ export interface StateListener {
   onBreaker?(state: BackendState, transition: BreakerTransition): void;
 }
 
+function thresholdsOf(config: Config): HealthThresholds {
+  return {
+    unhealthyThreshold: config.health_check.unhealthy_threshold,
+    healthyThreshold: config.health_check.healthy_threshold,
+  };
+}
+
+function breakerOptionsOf(config: Config): BreakerOptions {
+  const cb = config.circuit_breaker;
+  return {
+    failureThreshold: cb.failure_threshold,
+    successThreshold: cb.success_threshold,
+    openTimeoutMs: cb.open_timeout,
+    halfOpenMaxRequests: cb.half_open_max_requests,
+  };
+}
+
 /** One backend and everything Aegis knows about it right now. */
 export class BackendState implements Candidate {
-  /** The configured backend. */
-  readonly backend: Backend;
+  /** The configured backend (its weight may change on reload; its id never does). */
+  backend: Backend;
   /** Active health checks and warm-up. */
   readonly health: HealthTracker;
   /** The circuit breaker over real traffic. */
@@ -86,6 +107,17 @@ export class BackendState implements Candidate {
    */
   available(): boolean {
     return this.health.health === "healthy" && this.breaker.available();
+  }
+
+  /**
+   * Takes a reloaded configuration: the new weight and thresholds apply,
+   * while health, warm-up, breaker state and counters carry over.
+   */
+  reconfigure(backend: Backend, config: Config): void {
+    if (backend.id !== this.backend.id) throw new Error("a backend keeps its id across reloads");
+    this.backend = backend;
+    this.health.reconfigure(thresholdsOf(config));
+    this.breaker.reconfigure(breakerOptionsOf(config));
   }
 
   /** Feeds one health-check result, reporting any change to the listener. */

@@ -15,7 +15,7 @@ import { type Clock, systemClock, type Watchdog } from "../clock/mod.ts";
 import type { Config } from "../config/mod.ts";
 import type { RateLimiter } from "../limit/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { GlobalStats } from "../metrics/mod.ts";
+import { type DurationHistograms, GlobalStats } from "../metrics/mod.ts";
 import type { Pool } from "../pool/mod.ts";
 import { beginAttempt } from "./attempt.ts";
 import { prepareBody, type PreparedBody } from "./body.ts";
@@ -49,6 +49,8 @@ export interface ProxyOptions {
   readonly clock?: Clock;
   /** Global counters; a private set by default. */
   readonly stats?: GlobalStats;
+  /** Request durations for the `/metrics` histogram; none kept by default. */
+  readonly durations?: DurationHistograms;
   /** Phases run after validation, in order (the rate limiter). */
   readonly phases?: readonly Phase[];
 }
@@ -122,7 +124,14 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   };
   const retries = config.retries.attempts;
   const retryAfterSeconds = Math.max(1, Math.ceil(config.health_check.interval / 1000));
-  const { local, relay } = createResponder({ config, logger, watchdog, clock, stats });
+  const { local, relay } = createResponder({
+    config,
+    logger,
+    watchdog,
+    clock,
+    stats,
+    durations: options.durations,
+  });
 
   const handle = async (ctx: RequestContext): Promise<Response> => {
     for (const phase of phases) {
@@ -168,7 +177,10 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
             requestId: ctx.requestId,
             proto: ctx.client.proto,
             body: body.replayable ? body.payload : body.stream,
-            onSent: (bytes) => (state.stats.bytesOut += bytes),
+            onSent: (bytes) => {
+              state.stats.bytesOut += bytes;
+              stats.bytesIn += bytes;
+            },
           },
           state.backend,
           forwardOptions,

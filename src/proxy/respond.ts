@@ -9,7 +9,7 @@
 import type { Clock, Watchdog } from "../clock/mod.ts";
 import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { GlobalStats } from "../metrics/mod.ts";
+import type { DurationHistograms, GlobalStats } from "../metrics/mod.ts";
 import { maskClientIp } from "../net/mod.ts";
 import { type Attempt, resultOf } from "./attempt.ts";
 import { type BodyOutcome, guardResponseBody } from "./body.ts";
@@ -26,6 +26,8 @@ export interface ResponderOptions {
   readonly watchdog: Watchdog;
   readonly clock: Clock;
   readonly stats: GlobalStats;
+  /** Request durations by backend and status class; none kept when absent. */
+  readonly durations?: DurationHistograms;
 }
 
 /** Finishes responses. */
@@ -43,7 +45,7 @@ export interface Responder {
 
 /** Builds the responder. */
 export function createResponder(options: ResponderOptions): Responder {
-  const { config, logger, watchdog, clock, stats } = options;
+  const { config, logger, watchdog, clock, stats, durations } = options;
 
   const accessLog = (
     ctx: RequestContext,
@@ -53,6 +55,8 @@ export function createResponder(options: ResponderOptions): Responder {
   ) => {
     stats.recordResponse(status);
     stats.bytesOut += bytes;
+    const ms = clock.now() - ctx.started;
+    durations?.record(ctx.backend?.id ?? "-", status, ms / 1000);
     if (!logger.enabled("info")) return;
     logger.info("request", {
       request_id: ctx.requestId,
@@ -62,7 +66,7 @@ export function createResponder(options: ResponderOptions): Responder {
         : ctx.target.path,
       status,
       bytes,
-      duration_ms: Math.round((clock.now() - ctx.started) * 100) / 100,
+      duration_ms: Math.round(ms * 100) / 100,
       backend: ctx.backend?.id ?? "-",
       client: maskClientIp(ctx.client.ip),
       ...(ctx.reason ? { reason: ctx.reason } : {}),

@@ -43,9 +43,15 @@ export interface Server {
   readonly accepted: number;
   /** False when connection timeouts are unavailable on this runtime. */
   readonly connectionTimeouts: boolean;
+  /** Requests in progress on all connections. */
+  readonly requestsInFlight: number;
+  /** True once the listener stopped accepting (drain or shutdown). */
+  readonly draining: boolean;
   /**
-   * Stops accepting, lets requests in progress finish for up to `graceMs`,
-   * then closes whatever is left. Resolves when every connection is closed.
+   * Stops accepting, lets requests in progress finish for up to `graceMs`
+   * (`Infinity`: as long as they take), then closes whatever is left.
+   * Resolves when every connection is closed. Calling it again can only
+   * shorten the grace period.
    */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -157,7 +163,16 @@ export function startServer(options: ServerOptions): Server {
     }
   })();
 
-  let shuttingDown: Promise<void> | undefined;
+  let done: Promise<void> | undefined;
+  let deadline = Infinity;
+  let forceTimer: ReturnType<typeof setTimeout> | undefined;
+  const force = () => {
+    if (live.size === 0) return;
+    logger.warn("shutdown grace period over, closing remaining connections", {
+      connections: live.size,
+    });
+    for (const state of live) state.force();
+  };
   return {
     addr: listener.addr,
     get connections() {
@@ -166,35 +181,38 @@ export function startServer(options: ServerOptions): Server {
     get accepted() {
       return accepted;
     },
+    get requestsInFlight() {
+      let n = 0;
+      for (const state of live) n += state.active;
+      return n;
+    },
+    get draining() {
+      return !accepting;
+    },
     connectionTimeouts: true,
     shutdown(graceMs) {
-      shuttingDown ??= (async () => {
+      if (!done) {
         accepting = false;
         try {
           listener.close();
         } catch {
           // Already closed.
         }
-        const done = new Promise<void>((resolve) => {
+        done = new Promise<void>((resolve) => {
           allClosed = resolve;
           if (live.size === 0) resolve();
         });
         for (const state of live) state.drain();
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const graceOver = new Promise<"timeout">((
-          r,
-        ) => (timer = setTimeout(() => r("timeout"), graceMs)));
-        const result = await Promise.race([done, graceOver]);
-        clearTimeout(timer);
-        if (result === "timeout") {
-          logger.warn("shutdown grace period over, closing remaining connections", {
-            connections: live.size,
-          });
-          for (const state of live) state.force();
-          await done;
-        }
-      })();
-      return shuttingDown;
+        done.then(() => clearTimeout(forceTimer));
+      }
+      // A later call may only bring the deadline closer (drain, then SIGTERM).
+      const at = performance.now() + graceMs;
+      if (Number.isFinite(graceMs) && at < deadline) {
+        deadline = at;
+        clearTimeout(forceTimer);
+        forceTimer = setTimeout(force, graceMs);
+      }
+      return done;
     },
   };
 }
@@ -229,11 +247,19 @@ function startFallback(options: ServerOptions): Server {
     get accepted() {
       return accepted;
     },
+    get requestsInFlight() {
+      return open;
+    },
+    get draining() {
+      return shuttingDown !== undefined;
+    },
     connectionTimeouts: false,
     shutdown(graceMs) {
       shuttingDown ??= (async () => {
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const graceOver = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
+        const graceOver = new Promise<void>((r) => {
+          if (Number.isFinite(graceMs)) timer = setTimeout(r, graceMs);
+        });
         await Promise.race([server.shutdown(), graceOver]);
         clearTimeout(timer);
         abort.abort();

@@ -18,8 +18,10 @@ import {
   type BackendMetricsSnapshot,
   combinedP95,
   deepFreeze,
+  type DurationHistograms,
   type GlobalMetricsSnapshot,
   type GlobalStats,
+  type HistogramSeries,
   snapshotBackend,
   snapshotGlobal,
 } from "../metrics/mod.ts";
@@ -76,6 +78,8 @@ export interface Snapshot {
   readonly listen: string;
   /** Traffic counters (connections included). */
   readonly global: GlobalMetricsSnapshot;
+  /** Request durations by backend and status class (seconds). */
+  readonly durations: readonly HistogramSeries[];
   /** Every configured backend, in configuration order. */
   readonly backends: readonly BackendSnapshot[];
   /** P95 latency over the healthy backends' live samples (ms); what the adaptive loop sees. */
@@ -94,6 +98,7 @@ export interface SnapshotSources {
   readonly startedAt: number;
   readonly pool: Pool;
   readonly stats: GlobalStats;
+  readonly durations?: DurationHistograms;
   readonly connections: () => { readonly active: number; readonly total: number };
   readonly limiter: () => Omit<LimiterSnapshot, "lastChange">;
   readonly lastRateChange: () => (AdaptiveChange & { readonly time: number }) | undefined;
@@ -134,6 +139,7 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
       activeConnections: connections.active,
       totalConnections: connections.total,
     },
+    durations: s.durations?.snapshot() ?? [],
     backends,
     healthyP95: combinedP95(healthy.map((h) => h.stats), mono) ?? null,
     limiter: { ...s.limiter(), lastChange: s.lastRateChange() ?? null },

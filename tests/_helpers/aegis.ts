@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Aegis, startAegis } from "../../src/app.ts";
+import { type Aegis, type AegisOptions, startAegis } from "../../src/app.ts";
 import type { Config } from "../../src/config/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 
@@ -19,17 +19,19 @@ export interface TestAegis extends AsyncDisposable {
   readonly logs: Array<Record<string, unknown>>;
   /** Access-log lines only. */
   accessLogs(): Array<Record<string, unknown>>;
+  /** `http://127.0.0.1:port` of the admin server. */
+  readonly adminUrl: string;
 }
 
 /** Starts Aegis with `config` (built by `testConfig`). Dispose it to shut down. */
-export function startTestAegis(config: Config): TestAegis {
+export function startTestAegis(config: Config, options: AegisOptions = {}): TestAegis {
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger({
     level: "debug",
     format: "json",
     sink: (line) => logs.push(JSON.parse(line)),
   });
-  const aegis = startAegis(config, { logger });
+  const aegis = startAegis(config, { logger, ...options });
   const port = aegis.addr.port;
   return {
     aegis,
@@ -37,6 +39,7 @@ export function startTestAegis(config: Config): TestAegis {
     port,
     logs,
     accessLogs: () => logs.filter((l) => l.msg === "request"),
+    adminUrl: aegis.adminAddr ? `http://127.0.0.1:${aegis.adminAddr.port}` : "",
     [Symbol.asyncDispose]: () => aegis.shutdown(),
   };
 }

@@ -45,6 +45,7 @@ export async function testConfig(
     server: { host: "127.0.0.1", port: 0 },
     backends: backends.map((url) => ({ url, weight: 1 })),
     development: { allow_loopback_backends: true },
+    admin: { address: "127.0.0.1:0" },
   }, overrides);
   const result = await parseConfig(stringify(data), { file: "test.yml" });
   if (!result.ok) {

@@ -114,7 +114,7 @@ const DEFAULTS: Omit<Config, "backends"> = {
   logging: { level: "info", format: "json" },
   tui: { refresh_interval: 1000, enabled: true },
   development: { allow_loopback_backends: false },
-  admin: { address: "127.0.0.1:9090" },
+  admin: { address: "127.0.0.1:9090", token: "" },
   security: {
     allowed_methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     allowed_hosts: [],
@@ -641,14 +641,22 @@ Deno.test(
         ['aegis.yml:2:12 admin.address: "localhost" is not host:port (for IPv6 use [::1]:9090)'],
       ],
       [
-        "an admin address on port 0",
-        ["admin:", '  address: "127.0.0.1:0"'],
-        ["aegis.yml:2:12 admin.address: port 0 is out of range: must be 1–65535"],
+        "a non-loopback admin address without a token",
+        ["admin:", '  address: "0.0.0.0:9090"'],
+        [
+          "aegis.yml:2:12 admin.address: 0.0.0.0:9090 is reachable from other machines: " +
+          "set admin.token so that /reload and /drain need it",
+        ],
+      ],
+      [
+        "an admin token that is too short",
+        ["admin:", '  token: "secret"'],
+        ["aegis.yml:2:10 admin.token: must be at least 16 printable characters without spaces"],
       ],
       [
         "an admin address on port 99999",
         ["admin:", '  address: "127.0.0.1:99999"'],
-        ["aegis.yml:2:12 admin.address: port 99999 is out of range: must be 1–65535"],
+        ["aegis.yml:2:12 admin.address: port 99999 is out of range: must be 0–65535"],
       ],
       [
         "a bracketed admin host that is not IPv6",

@@ -27,6 +27,7 @@ function validConfig(overrides: Record<string, unknown> = {}): Record<string, un
     server: { host: "127.0.0.1", port: 0 },
     backends: [{ url: "http://127.0.0.1:9", weight: 1 }],
     development: { allow_loopback_backends: true },
+    admin: { address: "127.0.0.1:0" },
     ...overrides,
   };
 }
@@ -92,7 +93,7 @@ Deno.test(
     });
     assert.deepEqual(printed.retries, { attempts: 1 });
     assert.deepEqual(printed.logging, { level: "info", format: "json" });
-    assert.deepEqual(printed.admin, { address: "127.0.0.1:9090" });
+    assert.deepEqual(printed.admin, { address: "127.0.0.1:0", token: "" });
     assert.deepEqual(printed.development, { allow_loopback_backends: true });
   },
 );

@@ -31,6 +31,7 @@ async function configFor(backendUrl: string, extra: Record<string, unknown> = {}
     server: { host: "127.0.0.1", port: 0, ...extra },
     backends: [{ url: backendUrl, weight: 1 }],
     development: { allow_loopback_backends: true },
+    admin: { address: "127.0.0.1:0" },
   });
 }
 

@@ -77,6 +77,7 @@ Deno.test({
       server: { host: "127.0.0.1", port: 0, max_body_bytes: 2 * GiB, write_timeout: "60s" },
       backends: [{ url: backend.url, weight: 1 }],
       development: { allow_loopback_backends: true },
+      admin: { address: "127.0.0.1:0" },
     });
     await using aegis = await spawnAegis(config, ["--headless"]);
     const url = `http://127.0.0.1:${aegis.port}`;

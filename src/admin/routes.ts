@@ -1,0 +1,180 @@
+/**
+ * The admin API: a small JSON control surface on its own listener
+ * (`admin.address`, loopback by default), never on the public one.
+ *
+ * - `GET /health`: overall status and each backend's health, breaker and
+ *   warm-up; 200 while at least one backend can take traffic, else 503.
+ * - `GET /status`: version, uptime, listen addresses, the running
+ *   configuration (secrets redacted), per-backend counters and
+ *   percentiles, the limiter, drain progress and recent events.
+ * - `GET /metrics`: Prometheus text format 0.0.4.
+ * - `POST /reload`: re-read and validate the configuration file; swap only
+ *   if it is valid (400 with every problem otherwise).
+ * - `POST /drain`: stop accepting client connections and let the ones in
+ *   progress finish; progress shows in `/status`.
+ *
+ * Mutating endpoints need `Authorization: Bearer <admin.token>` when a
+ * token is configured. Everything an endpoint reads comes from a snapshot.
+ *
+ * @module
+ */
+
+import { type Config, printableConfig } from "../config/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import type { Snapshot } from "../snapshot/mod.ts";
+import { authorized } from "./auth.ts";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
+
+/** The outcome of a reload. */
+export type ReloadResult =
+  | {
+    readonly ok: true;
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly kept: readonly string[];
+  }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+/** Where drain stands. */
+export interface DrainStatus {
+  /** True once draining (or shutting down) began. */
+  readonly draining: boolean;
+  /** Client connections still open. */
+  readonly connections: number;
+  /** Requests still in progress. */
+  readonly inFlight: number;
+}
+
+/** What the admin API controls and reads. */
+export interface AdminControl {
+  /** A fresh snapshot. */
+  snapshot(): Snapshot;
+  /** The running configuration. */
+  config(): Config;
+  /** The admin listener's address, e.g. `http://127.0.0.1:9090`. */
+  readonly adminListen: string;
+  /** Re-reads the configuration file. */
+  reload(): Promise<ReloadResult>;
+  /** Starts draining (idempotent). */
+  drain(): void;
+  /** Drain progress. */
+  drainStatus(): DrainStatus;
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body, null, 2) + "\n", {
+    status,
+    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+  });
+}
+
+const ROUTES: Readonly<Record<string, string>> = {
+  "/health": "GET",
+  "/status": "GET",
+  "/metrics": "GET",
+  "/reload": "POST",
+  "/drain": "POST",
+};
+
+/** Builds the admin request handler. */
+export function createAdminHandler(
+  control: AdminControl,
+  logger: Logger,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const path = new URL(request.url).pathname;
+    const method = ROUTES[path];
+    if (!method) return json(404, { error: "not found" });
+    if (request.method !== method && !(method === "GET" && request.method === "HEAD")) {
+      return json(405, { error: "method not allowed" }, { allow: method });
+    }
+    if (method === "POST") {
+      await request.body?.cancel();
+      const ok = await authorized(
+        request.headers.get("authorization"),
+        control.config().admin.token,
+      );
+      if (!ok) {
+        logger.warn("admin request refused", { path, reason: "missing or wrong bearer token" });
+        return json(401, { error: "unauthorized" }, {
+          "www-authenticate": 'Bearer realm="aegis-admin"',
+        });
+      }
+    }
+    switch (path) {
+      case "/health":
+        return health(control.snapshot(), control.drainStatus());
+      case "/status":
+        return status(control);
+      case "/metrics":
+        return new Response(
+          renderPrometheus(control.snapshot(), { draining: control.drainStatus().draining }),
+          { headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" } },
+        );
+      case "/reload": {
+        const result = await control.reload();
+        if (!result.ok) {
+          return json(400, {
+            error: "invalid configuration, nothing changed",
+            problems: result.problems,
+          });
+        }
+        return json(200, {
+          reloaded: true,
+          added: result.added,
+          removed: result.removed,
+          kept: result.kept,
+        });
+      }
+      default: {
+        control.drain();
+        return json(202, control.drainStatus());
+      }
+    }
+  };
+}
+
+function health(snap: Snapshot, drain: DrainStatus): Response {
+  const up = snap.backends.some((b) => b.available);
+  return json(up ? 200 : 503, {
+    status: up ? "ok" : "unavailable",
+    draining: drain.draining,
+    backends: snap.backends.map((b) => ({
+      url: b.id,
+      health: b.health,
+      available: b.available,
+      breaker: b.breaker.state,
+      warmup_percent: b.warmupPercent,
+    })),
+  });
+}
+
+function status(control: AdminControl): Response {
+  const snap = control.snapshot();
+  const drain = control.drainStatus();
+  return json(200, {
+    version: snap.version,
+    uptime_seconds: Math.round(snap.uptimeMs / 1000),
+    listen: { public: snap.listen, admin: control.adminListen },
+    drain,
+    global: snap.global,
+    backends: snap.backends.map((b) => ({
+      url: b.id,
+      weight: b.weight,
+      effective_weight: b.effectiveWeight,
+      health: b.health,
+      available: b.available,
+      warmup_percent: b.warmupPercent,
+      breaker: b.breaker,
+      requests: b.metrics.requests,
+      errors: b.metrics.errors,
+      in_flight: b.metrics.inFlight,
+      bytes_in: b.metrics.bytesIn,
+      bytes_out: b.metrics.bytesOut,
+      latency_ms: b.metrics.latency,
+    })),
+    limiter: snap.limiter,
+    events: snap.events,
+    config: printableConfig(control.config()),
+  });
+}
