@@ -43,6 +43,8 @@ export interface AegisOptions {
   readonly configPath?: string;
   /** Start the admin server (default true). */
   readonly admin?: boolean;
+  /** The event log to use (the dashboard's logger writes into it); a new one by default. */
+  readonly events?: EventLog;
 }
 
 /** A running Aegis. */
@@ -130,7 +132,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   const root = new AbortController();
   const watchdog = new Watchdog({ clock, tickMs: tickFor(config) });
   const transport = options.transport ?? fetchTransport();
-  const events = new EventLog();
+  const events = options.events ?? new EventLog();
   const stats = new GlobalStats();
   const durations = new DurationHistograms();
   const rateChange: { last?: LastRateChange } = {};

@@ -22,7 +22,9 @@ import {
   loadConfigFile,
   printableConfig,
 } from "./config/mod.ts";
-import { type Level, LEVELS } from "./log/mod.ts";
+import { Dashboard, dashboardWanted } from "./dashboard/mod.ts";
+import { EventLog } from "./events/mod.ts";
+import { eventLogger, type Level, LEVELS } from "./log/mod.ts";
 import { VERSION } from "./version.ts";
 
 const encoder = new TextEncoder();
@@ -84,13 +86,29 @@ async function run(
   const { promise: signalled, resolve: onSignal } = Promise.withResolvers<void>();
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   try {
+    // The dashboard owns the terminal: log lines would scribble over it, so
+    // warnings and errors go to its event log instead.
+    const withDashboard = dashboardWanted(config.tui.enabled, opts.headless === true);
+    const events = new EventLog();
     let aegis: Aegis;
     try {
-      aegis = startAegis(config, { configPath: opts.config });
+      aegis = startAegis(config, {
+        configPath: opts.config,
+        events,
+        ...(withDashboard ? { logger: eventLogger(events) } : {}),
+      });
     } catch (e) {
       err(`aegis: ${describeListenError(e, config)}\n`);
       return 1;
     }
+    using dashboard = withDashboard
+      ? new Dashboard({
+        snapshot: () => aegis.snapshot(),
+        refreshMs: config.tui.refresh_interval,
+        onQuit: onSignal,
+      })
+      : undefined;
+    dashboard?.start();
     // SIGHUP re-reads the configuration, as POST /reload does.
     const onHangup = () => void aegis.reload();
     Deno.addSignalListener("SIGHUP", onHangup);
@@ -99,7 +117,9 @@ async function run(
       await aegis.shutdown();
     } finally {
       Deno.removeSignalListener("SIGHUP", onHangup);
+      dashboard?.stop();
     }
+    if (dashboard) err("aegis: Aegis shutdown complete\n");
     return 0;
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);

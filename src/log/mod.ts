@@ -17,3 +17,4 @@ export {
   type SwitchableLogger,
   switchableLogger,
 } from "./logger.ts";
+export { eventLogger } from "./event_logger.ts";
