@@ -23,7 +23,8 @@ import type { Probe } from "./health/mod.ts";
 import { createLogger, type Logger, switchableLogger } from "./log/mod.ts";
 import { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
 import type { Pool } from "./pool/mod.ts";
-import { type ClosableTransport, fetchTransport } from "./proxy/mod.ts";
+import { h1Transport } from "./h1/mod.ts";
+import { byScheme, type ClosableTransport, fetchTransport } from "./proxy/mod.ts";
 import { buildRuntime, type LastRateChange, type Runtime } from "./runtime.ts";
 import { type Server, startServer } from "./server/mod.ts";
 import { type Snapshot, Snapshotter } from "./snapshot/mod.ts";
@@ -97,6 +98,25 @@ function tickFor(config: Config): number {
   return Math.min(250, Math.max(5, Math.floor(shortest / 10)));
 }
 
+/** Largest response head accepted from a backend by the h1 transport. */
+const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+
+/** The upstream transport named by `upstream.transport`. */
+function transportFor(config: Config): ClosableTransport {
+  const u = config.upstream;
+  const h1 = () =>
+    h1Transport({
+      maxConnections: u.max_connections,
+      maxIdle: u.max_idle_connections,
+      idleTimeoutMs: u.idle_connection_timeout,
+      connectTimeoutMs: u.connect_timeout,
+      maxHeaderBytes: MAX_RESPONSE_HEAD_BYTES,
+    });
+  if (u.transport === "fetch") return fetchTransport();
+  if (u.transport === "h1") return h1();
+  return byScheme(h1(), fetchTransport());
+}
+
 function loggerFor(config: Config): Logger {
   return createLogger({ level: config.logging.level, format: config.logging.format });
 }
@@ -109,6 +129,18 @@ function urlOf(addr: Deno.NetAddr): string {
 /** Settings a running listener cannot take without a restart. */
 function fixedChanges(running: Config, next: Config): string[] {
   const out: string[] = [];
+  const transportKeys = [
+    "transport",
+    "connect_timeout",
+    "max_connections",
+    "max_idle_connections",
+    "idle_connection_timeout",
+  ] as const;
+  for (const k of transportKeys) {
+    if (running.upstream[k] !== next.upstream[k]) {
+      out.push(`upstream.${k}: the backend connection pools are built at start; restart Aegis`);
+    }
+  }
   if (running.server.host !== next.server.host || running.server.port !== next.server.port) {
     out.push(
       "server.host/server.port: the public listener cannot move while running; restart Aegis",
@@ -131,7 +163,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   const clock = options.clock ?? systemClock;
   const root = new AbortController();
   const watchdog = new Watchdog({ clock, tickMs: tickFor(config) });
-  const transport = options.transport ?? fetchTransport();
+  const transport = options.transport ?? transportFor(config);
   const events = options.events ?? new EventLog();
   const stats = new GlobalStats();
   const durations = new DurationHistograms();

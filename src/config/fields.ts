@@ -259,6 +259,35 @@ export const configSchema = section("Aegis configuration", {
     }),
   }),
   upstream: section("How Aegis talks to backends", {
+    transport: oneOf(["auto", "fetch", "h1"], {
+      doc:
+        "Client for backends: h1 (pooled HTTP/1.1, plain http only), fetch (the runtime's, also https), auto (h1 for http, fetch for https)",
+      default: "auto",
+    }),
+    connect_timeout: duration({
+      doc:
+        "Longest wait for a TCP connection to a backend (h1); a backend that cannot be reached is retried elsewhere",
+      default: 5000,
+      max: DAY,
+    }),
+    max_connections: int({
+      doc: "Most connections open to one backend at once (h1); further requests wait for one",
+      default: 512,
+      min: 1,
+      max: 100_000,
+    }),
+    max_idle_connections: int({
+      doc: "Most idle keep-alive connections kept per backend (h1)",
+      default: 128,
+      min: 0,
+      max: 100_000,
+    }),
+    idle_connection_timeout: duration({
+      doc:
+        "Idle keep-alive connections to a backend are closed after this (h1); keep it below the backends' own keep-alive timeout",
+      default: 4000,
+      max: DAY,
+    }),
     response_header_timeout: duration({
       doc: "Longest wait for a backend's response headers; then 504",
       default: 30_000,

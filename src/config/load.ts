@@ -136,6 +136,18 @@ function crossChecks(d: Decoder): void {
       `${admin} is reachable from other machines: set admin.token so that /reload and /drain need it`,
     );
   }
+  const transport = d.values.get("upstream.transport") ??
+    (d.values.get("upstream") as { transport?: string } | undefined)?.transport;
+  if (transport === "h1") {
+    for (const [i, url] of backendUrls(d)) {
+      if (url.startsWith("https:")) {
+        d.report(
+          `backends[${i}].url`,
+          "upstream.transport h1 speaks plain http only; use auto or fetch for https backends",
+        );
+      }
+    }
+  }
   const seen = new Map<string, number>();
   for (const [i, url] of backendUrls(d)) {
     const key = backendKey(url);

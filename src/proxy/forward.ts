@@ -53,6 +53,8 @@ export interface ForwardInput {
 
 /** Classifies a transport failure: could the backend have seen the request? */
 function transportFailure(e: unknown): ProxyError {
+  // Transports that know what failed say so themselves (the h1 transport).
+  if (e instanceof ProxyError) return e;
   const text = e instanceof Error
     ? `${e.message} ${String((e as { cause?: unknown }).cause ?? "")}`
     : String(e);
@@ -102,16 +104,22 @@ export async function forward(
   const payload: BodyInit | undefined = body?.stream ??
     (input.body instanceof Uint8Array ? input.body : undefined);
   if (input.body instanceof Uint8Array) input.onSent?.(input.body.byteLength);
+  const headers = upstreamHeaders(request.headers, {
+    clientIp: input.clientIp,
+    requestId: input.requestId,
+    proto: input.proto,
+    host: input.target.authority,
+    preserveHost: options.preserveHost,
+  });
+  // A body read in full is sent with its length (for a small chunked upload,
+  // a length it did not have); a streamed one keeps the client's, if any.
+  if (input.body instanceof Uint8Array) {
+    headers.set("content-length", String(input.body.byteLength));
+  } else if (input.body === undefined) headers.delete("content-length");
   // `duplex: "half"` is what fetch requires for a streaming body; lib.dom lacks it.
   const init: RequestInit & { duplex: "half" } = {
     method: request.method,
-    headers: upstreamHeaders(request.headers, {
-      clientIp: input.clientIp,
-      requestId: input.requestId,
-      proto: input.proto,
-      host: input.target.authority,
-      preserveHost: options.preserveHost,
-    }),
+    headers,
     body: payload,
     redirect: "manual",
     signal: abort.signal,

@@ -14,7 +14,7 @@ export {
   type RequestContext,
   validationPhase,
 } from "./handler.ts";
-export { type ClosableTransport, fetchTransport, type Transport } from "./transport.ts";
+export { byScheme, type ClosableTransport, fetchTransport, type Transport } from "./transport.ts";
 export { type ErrorKind, errorResponse, jsonResponse, ProxyError } from "./errors.ts";
 export {
   applySecurityHeaders,

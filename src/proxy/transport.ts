@@ -37,3 +37,17 @@ export function fetchTransport(): ClosableTransport {
     },
   };
 }
+
+/**
+ * Picks a transport per request by scheme: `http:` to `plain`, everything
+ * else to `secure`. Disposing it disposes both.
+ */
+export function byScheme(plain: ClosableTransport, secure: ClosableTransport): ClosableTransport {
+  return {
+    fetch: (request) => (request.url.startsWith("http:") ? plain : secure).fetch(request),
+    [Symbol.dispose]() {
+      plain[Symbol.dispose]();
+      secure[Symbol.dispose]();
+    },
+  };
+}

@@ -7,6 +7,20 @@
 import { stringify } from "yaml";
 import { type Config, parseConfig, type Resolver } from "../../src/config/mod.ts";
 
+/**
+ * The upstream transport integration tests run with: `AEGIS_TEST_TRANSPORT`
+ * (`fetch`, `h1` or `auto`), so `deno task test` can run the whole suite
+ * against each transport. Unset: the default, `auto`.
+ */
+export const TEST_TRANSPORT: string | undefined = Deno.env.get("AEGIS_TEST_TRANSPORT") || undefined;
+
+/** Adds the test transport to YAML config data, unless the data names one itself. */
+export function withTestTransport(data: Record<string, unknown>): Record<string, unknown> {
+  if (!TEST_TRANSPORT) return data;
+  const upstream = (data.upstream ?? {}) as Record<string, unknown>;
+  return { ...data, upstream: { transport: TEST_TRANSPORT, ...upstream } };
+}
+
 /** A resolver that knows only the names given (and fails for the rest). */
 export function fakeResolver(table: Record<string, string[]>): Resolver {
   return (host) => {
@@ -41,12 +55,12 @@ export async function testConfig(
   backends: string[],
   overrides: Record<string, unknown> = {},
 ): Promise<Config> {
-  const data = merge({
+  const data = withTestTransport(merge({
     server: { host: "127.0.0.1", port: 0 },
     backends: backends.map((url) => ({ url, weight: 1 })),
     development: { allow_loopback_backends: true },
     admin: { address: "127.0.0.1:0" },
-  }, overrides);
+  }, overrides));
   const result = await parseConfig(stringify(data), { file: "test.yml" });
   if (!result.ok) {
     throw new Error(
@@ -62,6 +76,9 @@ export async function testConfig(
 export async function writeConfigFile(content: string | Record<string, unknown>): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "aegis-test-" });
   const path = `${dir}/aegis.yml`;
-  await Deno.writeTextFile(path, typeof content === "string" ? content : stringify(content));
+  await Deno.writeTextFile(
+    path,
+    typeof content === "string" ? content : stringify(withTestTransport(content)),
+  );
   return path;
 }

@@ -120,7 +120,16 @@ const DEFAULTS: Omit<Config, "backends"> = {
     allowed_hosts: [],
     allowed_backend_networks: [],
   },
-  upstream: { response_header_timeout: 30_000, read_timeout: 60_000, preserve_host: true },
+  upstream: {
+    transport: "auto",
+    connect_timeout: 5000,
+    max_connections: 512,
+    max_idle_connections: 128,
+    idle_connection_timeout: 4000,
+    response_header_timeout: 30_000,
+    read_timeout: 60_000,
+    preserve_host: true,
+  },
 };
 
 // ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { stringify } from "yaml";
 import { loadConfigFile } from "../../src/config/mod.ts";
 import { startTestAegis } from "../_helpers/aegis.ts";
 import { startBackend, type TestBackend } from "../_helpers/backend.ts";
+import { withTestTransport } from "../_helpers/config.ts";
 import { until } from "../_helpers/load.ts";
 
 const TOKEN = "s3cret-admin-token-0123456789";
@@ -13,6 +14,16 @@ function named(name: string): TestBackend {
   return startBackend(() => new Response(name, { headers: { "x-backend": name } }));
 }
 
+/** Health checks that a busy test process cannot fail by being slow once. */
+const steadyHealth = {
+  health_check: {
+    interval: "200ms",
+    timeout: "200ms",
+    healthy_threshold: 1,
+    unhealthy_threshold: 3,
+  },
+};
+
 /** YAML config data for loopback tests with an admin token. */
 function configData(backends: string[], extra: Record<string, unknown> = {}) {
   return {
@@ -20,11 +31,12 @@ function configData(backends: string[], extra: Record<string, unknown> = {}) {
     backends: backends.map((url) => ({ url, weight: 1 })),
     development: { allow_loopback_backends: true },
     admin: { address: "127.0.0.1:0", token: TOKEN },
+    // Quick, but not so tight that one slow probe in a busy test process flips a backend.
     health_check: {
-      interval: "50ms",
-      timeout: "40ms",
+      interval: "100ms",
+      timeout: "100ms",
       healthy_threshold: 1,
-      unhealthy_threshold: 1,
+      unhealthy_threshold: 2,
     },
     rate_limit: { exempt: ["127.0.0.0/8"] },
     ...extra,
@@ -35,14 +47,17 @@ function configData(backends: string[], extra: Record<string, unknown> = {}) {
 async function configFile(data: Record<string, unknown>) {
   const dir = await Deno.makeTempDir({ prefix: "aegis-admin-" });
   const path = `${dir}/aegis.yml`;
-  await Deno.writeTextFile(path, stringify(data));
+  await Deno.writeTextFile(path, stringify(withTestTransport(data)));
   const loaded = await loadConfigFile(path);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
   return {
     path,
     config: loaded.config,
     write: (next: Record<string, unknown> | string) =>
-      Deno.writeTextFile(path, typeof next === "string" ? next : stringify(next)),
+      Deno.writeTextFile(
+        path,
+        typeof next === "string" ? next : stringify(withTestTransport(next)),
+      ),
     [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
   };
 }
@@ -228,7 +243,7 @@ Deno.test("a reload keeps the state of backends that stay, adds new ones unhealt
 Deno.test("no client request fails while 20 reloads add and remove a backend under load", async () => {
   await using a = named("a");
   await using b = named("b");
-  await using file = await configFile(configData([a.url]));
+  await using file = await configFile(configData([a.url], steadyHealth));
   await using proxy = startTestAegis(file.config, { configPath: file.path });
   const failures: string[] = [];
   let sent = 0;
@@ -248,7 +263,7 @@ Deno.test("no client request fails while 20 reloads add and remove a backend und
   const loops = [loop(), loop(), loop(), loop()];
   try {
     for (let i = 0; i < 20; i++) {
-      await file.write(configData(i % 2 === 0 ? [a.url, b.url] : [a.url]));
+      await file.write(configData(i % 2 === 0 ? [a.url, b.url] : [a.url], steadyHealth));
       const r = await call(`${proxy.adminUrl}/reload`, { method: "POST", headers: auth });
       assert.equal(r.status, 200, r.text);
       await new Promise((res) => setTimeout(res, 25));
@@ -303,7 +318,7 @@ Deno.test("draining under load: every request that was accepted completes", asyn
     await new Promise((r) => setTimeout(r, 20));
     return new Response("ok");
   });
-  await using file = await configFile(configData([backend.url]));
+  await using file = await configFile(configData([backend.url], steadyHealth));
   await using proxy = startTestAegis(file.config, { configPath: file.path });
   const results: Array<number | string> = [];
   let running = true;

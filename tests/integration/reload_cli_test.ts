@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { startBackend } from "../_helpers/backend.ts";
 import { spawnAegis } from "../_helpers/cli.ts";
-import { writeConfigFile } from "../_helpers/config.ts";
+import { withTestTransport, writeConfigFile } from "../_helpers/config.ts";
 
 function data(backends: string[]) {
   return {
@@ -20,7 +20,7 @@ Deno.test("SIGHUP reloads a valid file, refuses an invalid one, and aegis keeps 
   await using b = startBackend(() => new Response("b"));
   const path = await writeConfigFile(data([a.url]));
   await using aegis = await spawnAegis(path, ["--headless"]);
-  await Deno.writeTextFile(path, stringify(data([a.url, b.url])));
+  await Deno.writeTextFile(path, stringify(withTestTransport(data([a.url, b.url]))));
   aegis.kill("SIGHUP");
   const done = await aegis.waitForLog((l) => l.msg === "configuration reloaded");
   assert.deepEqual([done.added, done.removed, done.kept], [1, 0, 1]);

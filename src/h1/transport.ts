@@ -1,0 +1,337 @@
+/**
+ * The pooled HTTP/1.1 upstream transport: the signature of `fetch`, for
+ * plain-`http:` backends, over keep-alive `Deno.connect` sockets. It is the
+ * fast path: the runtime's `fetch` client spends most of a small request's
+ * time on work a reverse proxy does not need.
+ *
+ * Bodies stream both ways with backpressure (nothing is read from a socket
+ * before the consumer asks). Responses are parsed strictly and fail closed
+ * (`parse.ts`); a connection goes back to its pool only after an exchange
+ * that ended cleanly, and a request an idle connection's peer had already
+ * given up on (the keep-alive race) is sent once more on a fresh connection
+ * when it is safe to.
+ *
+ * @module
+ */
+
+import { ProxyError } from "../proxy/errors.ts";
+import type { ClosableTransport } from "../proxy/transport.ts";
+import { ChunkedDecoder } from "./chunked.ts";
+import type { H1Conn } from "./conn.ts";
+import { H1ProtocolError } from "./errors.ts";
+import { parseResponseHead, type ResponseHead } from "./parse.ts";
+import { HostPool, type PoolLimits } from "./pool.ts";
+import { encodeChunk, LAST_CHUNK, serializeRequestHead } from "./serialize.ts";
+
+/** Options for {@linkcode h1Transport}. */
+export interface H1Options extends PoolLimits {
+  /** Largest response head accepted; larger ones are a protocol error (502). */
+  readonly maxHeaderBytes: number;
+}
+
+/** Request bodies up to this size, with a declared length, are read first and can be resent. */
+const REPLAYABLE_BYTES = 64 * 1024;
+/** Methods safe to send twice (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
+
+/** The peer closed (or reset) before sending a single byte of the response. */
+class NoResponse extends Error {
+  override name = "NoResponse";
+}
+
+type Body =
+  | { readonly kind: "none" }
+  | { readonly kind: "bytes"; readonly bytes: Uint8Array }
+  | {
+    readonly kind: "stream";
+    readonly stream: ReadableStream<Uint8Array>;
+    readonly length?: number;
+  };
+
+async function planBody(request: Request): Promise<Body> {
+  if (request.body === null) return { kind: "none" };
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    const length = Number(declared);
+    if (length === 0) {
+      await request.body.cancel();
+      return { kind: "none" };
+    }
+    if (length <= REPLAYABLE_BYTES) {
+      return { kind: "bytes", bytes: new Uint8Array(await request.arrayBuffer()) };
+    }
+    return { kind: "stream", stream: request.body, length };
+  }
+  return { kind: "stream", stream: request.body };
+}
+
+function headLines(request: Request, url: URL, body: Body): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let host = false;
+  for (const [name, value] of request.headers) {
+    if (name === "content-length" || name === "transfer-encoding" || name === "connection") {
+      continue;
+    }
+    if (name === "host") host = true;
+    out.push([name, value]);
+  }
+  if (!host) out.push(["host", url.host]);
+  if (body.kind === "bytes") out.push(["content-length", String(body.bytes.byteLength)]);
+  else if (body.kind === "stream") {
+    if (body.length !== undefined) out.push(["content-length", String(body.length)]);
+    else out.push(["transfer-encoding", "chunked"]);
+  }
+  return out;
+}
+
+/**
+ * Builds the transport.
+ *
+ * @example
+ * ```ts
+ * using h1 = h1Transport({ maxConnections: 256, maxIdle: 64, idleTimeoutMs: 4000, connectTimeoutMs: 5000, maxHeaderBytes: 65536 });
+ * const res = await h1.fetch(new Request("http://10.0.0.5:8080/"));
+ * ```
+ */
+export function h1Transport(options: H1Options): ClosableTransport {
+  const pools = new Map<string, HostPool>();
+  const sweeper = setInterval(() => {
+    for (const pool of pools.values()) pool.sweep();
+  }, Math.max(1000, options.idleTimeoutMs / 2));
+
+  const poolFor = (url: URL): HostPool => {
+    let pool = pools.get(url.host);
+    if (!pool) {
+      const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+      pool = new HostPool(hostname, Number(url.port || 80), options);
+      pools.set(url.host, pool);
+    }
+    return pool;
+  };
+
+  return {
+    async fetch(request) {
+      const url = new URL(request.url);
+      if (url.protocol !== "http:") {
+        throw new ProxyError(
+          "internal",
+          `the h1 transport speaks plain http only, not ${url.protocol}`,
+        );
+      }
+      const pool = poolFor(url);
+      const body = await planBody(request);
+      const head = serializeRequestHead(
+        request.method,
+        url.pathname + url.search,
+        headLines(request, url, body),
+      );
+      const resendable = IDEMPOTENT.has(request.method) && body.kind !== "stream";
+      for (let fresh = false;; fresh = true) {
+        const conn = await pool.acquire(request.signal, fresh);
+        const reused = conn.reused;
+        try {
+          return await exchange(conn, pool, request, head, body, options);
+        } catch (e) {
+          pool.discard(conn);
+          if (request.signal.aborted) throw request.signal.reason ?? e;
+          // The keep-alive race: the backend closed this idle connection just as
+          // it was reused. Nothing came back, so nothing was processed twice.
+          if (e instanceof NoResponse && reused && !fresh && resendable) continue;
+          throw asUpstreamError(e);
+        }
+      }
+    },
+    [Symbol.dispose]() {
+      clearInterval(sweeper);
+      for (const pool of pools.values()) pool.close();
+      pools.clear();
+    },
+  };
+}
+
+function asUpstreamError(e: unknown): ProxyError {
+  if (e instanceof ProxyError) return e;
+  if (e instanceof H1ProtocolError) {
+    return new ProxyError("upstream", `malformed response: ${e.reason}: ${e.message}`, {
+      cause: e,
+    });
+  }
+  if (e instanceof NoResponse) return new ProxyError("upstream", e.message, { cause: e });
+  return new ProxyError("upstream", e instanceof Error ? e.message : String(e), { cause: e });
+}
+
+/** Sends the request on `conn` and returns the response with its body streaming from `conn`. */
+async function exchange(
+  conn: H1Conn,
+  pool: HostPool,
+  request: Request,
+  head: Uint8Array,
+  body: Body,
+  options: H1Options,
+): Promise<Response> {
+  const signal = request.signal;
+  const onAbort = () => conn.close();
+  signal.addEventListener("abort", onAbort, { once: true });
+  let bodySent = body.kind !== "stream";
+  let ended = false;
+  const end = (reusable: boolean) => {
+    if (ended) return;
+    ended = true;
+    signal.removeEventListener("abort", onAbort);
+    pool.release(conn, reusable && bodySent);
+  };
+  try {
+    if (body.kind === "bytes") {
+      const all = new Uint8Array(head.byteLength + body.bytes.byteLength);
+      all.set(head);
+      all.set(body.bytes, head.byteLength);
+      await conn.write(all);
+    } else {
+      await conn.write(head);
+    }
+    let sending: Promise<void> | undefined;
+    if (body.kind === "stream") {
+      // The body goes out while the response is awaited: a backend may answer early.
+      sending = sendBody(conn, body).then(() => void (bodySent = true));
+      sending.catch(() => conn.close());
+    }
+    const response = await readHead(conn, request.method, options.maxHeaderBytes);
+    return respond(conn, response, end, sending);
+  } catch (e) {
+    signal.removeEventListener("abort", onAbort);
+    ended = true;
+    throw e;
+  }
+}
+
+async function sendBody(
+  conn: H1Conn,
+  body: Extract<Body, { kind: "stream" }>,
+): Promise<void> {
+  let sent = 0;
+  for await (const chunk of body.stream) {
+    if (body.length !== undefined) {
+      sent += chunk.byteLength;
+      if (sent > body.length) {
+        throw new ProxyError("upstream", "request body longer than its Content-Length");
+      }
+      await conn.write(chunk);
+    } else {
+      for (const part of encodeChunk(chunk)) await conn.write(part);
+    }
+  }
+  if (body.length !== undefined && sent !== body.length) {
+    throw new ProxyError("upstream", "request body shorter than its Content-Length");
+  }
+  if (body.length === undefined) await conn.write(LAST_CHUNK);
+}
+
+/** Reads response heads until a final (non-1xx) one. */
+async function readHead(
+  conn: H1Conn,
+  method: string,
+  maxHeaderBytes: number,
+): Promise<ResponseHead> {
+  let received = false;
+  for (;;) {
+    const parsed = parseResponseHead(conn.buffered, { maxHeaderBytes, requestMethod: method });
+    if (parsed) {
+      conn.consume(parsed.consumed);
+      if (!parsed.head.interim) return parsed.head;
+      received = true;
+      continue;
+    }
+    let more: boolean;
+    try {
+      more = await conn.fill();
+    } catch (e) {
+      if (!received && conn.buffered.length === 0) {
+        throw new NoResponse(`connection lost before any response: ${e}`);
+      }
+      throw e;
+    }
+    if (!more) {
+      if (!received && conn.buffered.length === 0) {
+        throw new NoResponse("connection closed before any response");
+      }
+      throw new H1ProtocolError(
+        "truncated",
+        "connection closed in the middle of the response head",
+      );
+    }
+    received = true;
+  }
+}
+
+/** Builds the client-facing response; its body pulls from the socket on demand. */
+function respond(
+  conn: H1Conn,
+  head: ResponseHead,
+  end: (reusable: boolean) => void,
+  sending: Promise<void> | undefined,
+): Response {
+  const init = {
+    status: head.status,
+    statusText: head.reason,
+    headers: head.headers as [string, string][],
+  };
+  const framing = head.framing;
+  if (framing.kind === "none") {
+    // Reusable only once the request body is fully out too.
+    if (sending) sending.then(() => end(head.keepAlive), () => end(false));
+    else end(head.keepAlive);
+    return new Response(null, init);
+  }
+  const finish = (reusable: boolean) => {
+    if (sending && reusable) sending.then(() => end(true), () => end(false));
+    else end(reusable);
+  };
+  let remaining = framing.kind === "length" ? framing.length : Infinity;
+  const decoder = framing.kind === "chunked" ? new ChunkedDecoder() : undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      try {
+        if (framing.kind === "length" && remaining === 0) {
+          finish(head.keepAlive && conn.buffered.length === 0);
+          return c.close();
+        }
+        if (conn.buffered.length === 0 && !(await conn.fill())) {
+          if (framing.kind === "close") {
+            finish(false);
+            return c.close();
+          }
+          throw new H1ProtocolError(
+            "truncated",
+            "backend closed the connection before the body ended",
+          );
+        }
+        if (decoder) {
+          const { data, consumed, done } = decoder.push(conn.buffered);
+          for (const d of data) if (d.byteLength > 0) c.enqueue(d.slice());
+          conn.consume(consumed);
+          if (done) {
+            // Bytes after the message are not ours to guess about: drop the connection.
+            finish(head.keepAlive && conn.buffered.length === 0);
+            c.close();
+          }
+          return;
+        }
+        const chunk = conn.take(remaining);
+        if (framing.kind === "length") remaining -= chunk.byteLength;
+        c.enqueue(chunk);
+        if (framing.kind === "length" && remaining === 0) {
+          finish(head.keepAlive && conn.buffered.length === 0);
+          c.close();
+        }
+      } catch (e) {
+        end(false);
+        c.error(asUpstreamError(e));
+      }
+    },
+    cancel() {
+      // The consumer went away mid-body: the rest is unread, the connection unusable.
+      end(false);
+    },
+  }, { highWaterMark: 0 });
+  return new Response(stream, init);
+}

@@ -1,0 +1,73 @@
+/**
+ * Starts the benchmark's three loopback backends (`_backend_server.ts`) as
+ * separate `deno run` processes, away from the proxy's event loop: either
+ * one process serving all three ports or one process per port.
+ *
+ * @module
+ */
+
+import { type Child, spawn } from "./_procs.ts";
+
+const SCRIPT = new URL("./_backend_server.ts", import.meta.url).pathname;
+
+/** The running backends. */
+export interface Backends {
+  /** One port per backend, all on 127.0.0.1. */
+  readonly ports: readonly number[];
+  /** The process serving `port`. */
+  pidOf(port: number): number;
+  /** Stops every backend process. */
+  stop(): Promise<void>;
+}
+
+async function startProcess(index: number, count: number): Promise<[Child, number[]]> {
+  const child = spawn(`backends #${index + 1}`, Deno.execPath(), [
+    "run",
+    "--no-prompt",
+    "--allow-net=127.0.0.1",
+    SCRIPT,
+    "--count",
+    String(count),
+  ]);
+  try {
+    const m = await child.waitFor(/^ports ([\d,]+)$/m, 20_000);
+    return [child, m[1]!.split(",").map(Number)];
+  } catch (e) {
+    await child.stop();
+    throw e;
+  }
+}
+
+/**
+ * Starts `count` backends in `processes` processes (1, or one per backend).
+ *
+ * @example
+ * ```ts
+ * const backends = await startBackends(3, 1);
+ * console.log(backends.ports); // [40001, 40002, 40003]
+ * await backends.stop();
+ * ```
+ */
+export async function startBackends(count: number, processes: number): Promise<Backends> {
+  const started: Array<[Child, number[]]> = [];
+  try {
+    if (processes <= 1) started.push(await startProcess(0, count));
+    else {
+      started.push(
+        ...await Promise.all(Array.from({ length: count }, (_, i) => startProcess(i, 1))),
+      );
+    }
+  } catch (e) {
+    await Promise.all(started.map(([c]) => c.stop()));
+    throw e;
+  }
+  const owner = new Map<number, number>();
+  for (const [child, ports] of started) for (const p of ports) owner.set(p, child.pid);
+  return {
+    ports: started.flatMap(([, ports]) => ports),
+    pidOf: (port) => owner.get(port)!,
+    stop: async () => {
+      await Promise.all(started.map(([c]) => c.stop()));
+    },
+  };
+}
