@@ -19,17 +19,18 @@ export interface ClosableTransport extends Disposable {
  * lets a client's `Host` header through (`allowHost`) and gives Aegis its own
  * connection pool to close on shutdown.
  *
- * `fetch` asks for `gzip, br` and decompresses on its own when a request has
- * no `Accept-Encoding`; such requests ask the backend for `identity` instead,
- * so bytes pass through untouched and `Content-Length` survives.
+ * `fetch` decodes gzip and brotli bodies by itself whenever the request
+ * accepted them, and cannot be told not to (denoland/deno#12291), while
+ * keeping `Content-Encoding` and `Content-Length` as the backend sent them:
+ * relayed as is, a client would get a plain body labelled compressed. So
+ * requests through `fetch` always ask the backend for `identity`; a body a
+ * backend compresses anyway is not decoded, and passes through labelled.
  */
 export function fetchTransport(): ClosableTransport {
   const client = Deno.createHttpClient({ allowHost: true });
   return {
     fetch(request) {
-      if (!request.headers.has("accept-encoding")) {
-        request.headers.set("accept-encoding", "identity");
-      }
+      request.headers.set("accept-encoding", "identity");
       return fetch(request, { client, redirect: "manual" });
     },
     [Symbol.dispose]() {
