@@ -18,7 +18,7 @@ export class H1Conn {
   idleSince = 0;
   /** True once closed; a closed connection is never pooled again. */
   closed = false;
-  #buf = new Uint8Array(READ_BUFFER_BYTES);
+  #buf: Uint8Array<ArrayBuffer> = new Uint8Array(READ_BUFFER_BYTES);
   #start = 0;
   #end = 0;
 
@@ -60,7 +60,7 @@ export class H1Conn {
   }
 
   /** Takes up to `max` buffered bytes as an independent copy (body data handed to a consumer). */
-  take(max: number): Uint8Array {
+  take(max: number): Uint8Array<ArrayBuffer> {
     const n = Math.min(max, this.#end - this.#start);
     const out = this.#buf.slice(this.#start, this.#start + n);
     this.consume(n);

@@ -31,6 +31,8 @@ export interface H1Options extends PoolLimits {
 
 /** Request bodies up to this size, with a declared length, are read first and can be resent. */
 const REPLAYABLE_BYTES = 64 * 1024;
+/** Response bodies up to this size, already buffered with their head, are answered as bytes. */
+const SMALL_BODY_BYTES = 64 * 1024;
 /** Methods safe to send twice (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
@@ -196,6 +198,12 @@ async function exchange(
       sending.catch(() => conn.close());
     }
     const response = await readHead(conn, request.method, options.maxHeaderBytes);
+    if (
+      response.framing.kind === "length" && response.framing.length <= SMALL_BODY_BYTES &&
+      conn.buffered.length >= response.framing.length
+    ) {
+      return respondWhole(conn, response, end, sending, response.framing.length);
+    }
     return respond(conn, response, end, sending);
   } catch (e) {
     signal.removeEventListener("abort", onAbort);
@@ -261,6 +269,30 @@ async function readHead(
     }
     received = true;
   }
+}
+
+/**
+ * A small body that arrived with its head is answered as bytes: the
+ * connection goes back to the pool at once, and a byte body is far cheaper
+ * for the runtime to pass on than a stream.
+ */
+function respondWhole(
+  conn: H1Conn,
+  head: ResponseHead,
+  end: (reusable: boolean) => void,
+  sending: Promise<void> | undefined,
+  length: number,
+): Response {
+  const body = conn.take(length);
+  const reusable = head.keepAlive && conn.buffered.length === 0;
+  if (sending) sending.then(() => end(reusable), () => end(false));
+  else end(reusable);
+  const init = {
+    status: head.status,
+    statusText: head.reason,
+    headers: head.headers as [string, string][],
+  };
+  return new Response(body, init);
 }
 
 /** Builds the client-facing response; its body pulls from the socket on demand. */

@@ -210,8 +210,18 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       const now = clock.now();
       attempt.headers(now - sent, now);
       try {
-        return relay(ctx, upstream, attempt);
+        return await relay(ctx, upstream, attempt);
       } catch (e) {
+        if (e instanceof ProxyError) {
+          ctx.reason = e.kind;
+          logger.warn("backend response body failed", {
+            request_id: ctx.requestId,
+            backend: state.id,
+            kind: e.kind,
+            error: e.message,
+          });
+          return local(ctx, errorResponse(e));
+        }
         // A status the platform refuses to relay (for example 1xx): the backend broke HTTP.
         upstream.body?.cancel().catch(() => {});
         attempt.end("failure");

@@ -14,9 +14,60 @@ import { maskClientIp } from "../net/mod.ts";
 import { type Attempt, resultOf } from "./attempt.ts";
 import { type BodyOutcome, guardResponseBody } from "./body.ts";
 import type { RequestContext } from "./context.ts";
+import { ProxyError } from "./errors.ts";
 import { applySecurityHeaders, clientHeaders } from "./headers.ts";
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+/** Response bodies of at most this many bytes (by Content-Length) are read whole, then sent. */
+export const SMALL_RESPONSE_BYTES = 64 * 1024;
+
+const paused = (idleMs: number) =>
+  new ProxyError("upstream_timeout", `backend paused more than ${idleMs}ms in its body`);
+
+/**
+ * Reads a whole (small) body, giving up when the backend pauses longer than
+ * `idleMs` in the middle of it.
+ *
+ * @throws {ProxyError} upstream_timeout or upstream
+ */
+async function readWithin(
+  body: ReadableStream<Uint8Array>,
+  idleMs: number,
+  watchdog: Watchdog,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = body.getReader();
+  let timedOut = false;
+  using watch = watchdog.watch(() => {
+    timedOut = true;
+    reader.cancel().catch(() => {});
+  });
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      watch.arm(idleMs);
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.byteLength;
+    }
+  } catch (e) {
+    if (timedOut) throw paused(idleMs);
+    throw new ProxyError("upstream", `backend body failed: ${e instanceof Error ? e.message : e}`, {
+      cause: e,
+    });
+  }
+  if (timedOut) throw paused(idleMs);
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
+  const whole = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return whole;
+}
+
 const MAX_LOGGED_PATH = 1024;
 
 /** What the responder needs. */
@@ -40,7 +91,7 @@ export interface Responder {
    *
    * @throws {RangeError} for a status the platform refuses to relay
    */
-  relay(ctx: RequestContext, upstream: Response, attempt: Attempt): Response;
+  relay(ctx: RequestContext, upstream: Response, attempt: Attempt): Promise<Response>;
 }
 
 /** Builds the responder. */
@@ -89,7 +140,7 @@ export function createResponder(options: ResponderOptions): Responder {
       return res;
     },
 
-    relay(ctx, upstream, attempt) {
+    async relay(ctx, upstream, attempt) {
       const headers = clientHeaders(upstream.headers, ctx.requestId);
       const init = { status: upstream.status, statusText: upstream.statusText, headers };
       const bodiless = upstream.body === null || ctx.request.method === "HEAD" ||
@@ -100,6 +151,24 @@ export function createResponder(options: ResponderOptions): Responder {
         attempt.end(resultOf(upstream.status, undefined));
         accessLog(ctx, upstream.status, 0, undefined);
         return res;
+      }
+      const declared = Number(upstream.headers.get("content-length") ?? Infinity);
+      if (declared <= SMALL_RESPONSE_BYTES) {
+        // Small bodies are read whole and sent as bytes: the runtime writes a
+        // byte body in one step, far cheaper than pumping a stream, and the
+        // socket buffer absorbs it, so a slow reader holds nothing. A body
+        // cut short is answered 502 here, before the client saw anything.
+        let bytes: Uint8Array<ArrayBuffer>;
+        try {
+          bytes = await readWithin(upstream.body, config.upstream.read_timeout, watchdog);
+        } catch (e) {
+          attempt.end("failure");
+          throw e;
+        }
+        attempt.state.stats.bytesIn += bytes.byteLength;
+        attempt.end(resultOf(upstream.status, undefined));
+        accessLog(ctx, upstream.status, bytes.byteLength, undefined);
+        return new Response(bytes, init);
       }
       const body = guardResponseBody(upstream.body, {
         writeIdleMs: config.server.write_timeout,

@@ -93,12 +93,17 @@ Deno.test("each retry counts as a failure against the backend that could not be 
   assert.equal(state.stats.errors, 2);
 });
 
-Deno.test("a backend that fails after it started answering is not retried", async () => {
-  await using broken = startRawBackend(async (conn) => {
+/** A backend that answers 200, declares `length` body bytes and sends a few before closing. */
+function startTruncatingBackend(length: number) {
+  return startRawBackend(async (conn) => {
     await readRequestHead(conn);
     const enc = new TextEncoder();
-    await conn.write(enc.encode("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial"));
+    await conn.write(enc.encode(`HTTP/1.1 200 OK\r\nContent-Length: ${length}\r\n\r\npartial`));
   });
+}
+
+Deno.test("a backend that fails after it started streaming a large body is not retried", async () => {
+  await using broken = startTruncatingBackend(1_000_000);
   await using live = startBackend();
   await using proxy = startTestAegis(
     await testConfig([broken.url, live.url], {
@@ -110,6 +115,23 @@ Deno.test("a backend that fails after it started answering is not retried", asyn
   assert.equal(res.status, 200);
   await assert.rejects(res.text());
   assert.equal(live.received.length, 0, "the truncated answer was not replayed elsewhere");
+});
+
+Deno.test("a small body cut short is answered 502 and not retried", async () => {
+  await using broken = startTruncatingBackend(100);
+  await using live = startBackend();
+  await using proxy = startTestAegis(
+    await testConfig([broken.url, live.url], {
+      ...quietHealth,
+      backends: [{ url: broken.url, weight: 5 }, { url: live.url, weight: 1 }],
+    }),
+  );
+  const res = await fetch(proxy.url);
+  assert.equal(res.status, 502, "the client gets a clean error, not a body that looks complete");
+  assert.equal(await res.text(), '{"error":"bad gateway"}');
+  assert.equal(live.received.length, 0, "the backend saw the request: it is not replayed");
+  const state = proxy.aegis.pool.states.find((s) => s.id === broken.url)!;
+  assert.equal(state.stats.errors, 1, "the failure counts against the backend");
 });
 
 Deno.test("with every backend unavailable, clients get 503 with Retry-After at once", async () => {

@@ -131,10 +131,10 @@ Deno.test("Aegis aborts a response the client stops reading for longer than serv
   conn.close();
 });
 
-Deno.test("Aegis aborts a response whose backend stalls longer than upstream.read_timeout mid-body", async () => {
+Deno.test("Aegis aborts a large response whose backend stalls longer than upstream.read_timeout mid-body", async () => {
   await using backend = startRawBackend(async (conn) => {
     await readRequestHead(conn);
-    await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfirst part");
+    await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\nfirst part");
     await waitForClose(conn);
   });
   await using proxy = startTestAegis(
@@ -154,6 +154,26 @@ Deno.test("Aegis aborts a response whose backend stalls longer than upstream.rea
   assert.equal(proxy.accessLogs()[0]!.outcome, "upstream_timeout");
 });
 
+Deno.test("Aegis answers 504 when a backend stalls longer than upstream.read_timeout in a small body", async () => {
+  await using backend = startRawBackend(async (conn) => {
+    await readRequestHead(conn);
+    await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfirst part");
+    await waitForClose(conn);
+  });
+  await using proxy = startTestAegis(
+    await testConfig([backend.url], { upstream: { read_timeout: "300ms" } }),
+  );
+  const res = await fetch(proxy.url);
+  assert.equal(
+    res.status,
+    504,
+    "a small body is read whole first, so the client gets a clean error",
+  );
+  assert.equal(await res.text(), '{"error":"gateway timeout"}');
+  await eventually(() => proxy.accessLogs().length > 0, "the access line is written");
+  assert.equal(proxy.accessLogs()[0]!.reason, "upstream_timeout");
+});
+
 Deno.test("Aegis answers 504 when a backend accepts the connection but never answers", async () => {
   await using backend = startRawBackend(async (conn) => {
     await readRequestHead(conn);
@@ -167,10 +187,10 @@ Deno.test("Aegis answers 504 when a backend accepts the connection but never ans
   assert.equal(await res.text(), '{"error":"gateway timeout"}');
 });
 
-Deno.test("Aegis reports a truncated body when a backend lies about its Content-Length", async () => {
+Deno.test("Aegis reports a truncated body when a backend lies about a large Content-Length", async () => {
   await using backend = startRawBackend(async (conn) => {
     await readRequestHead(conn);
-    await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
+    await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\nonly ten b");
   });
   await using proxy = startTestAegis(await testConfig([backend.url]));
   const res = await fetch(proxy.url);
@@ -184,6 +204,21 @@ Deno.test("Aegis reports a truncated body when a backend lies about its Content-
   const again = await fetch(proxy.url);
   assert.equal(again.status, 200);
   await again.body?.cancel();
+});
+
+Deno.test("Aegis answers 502 when a backend lies about a small Content-Length, and keeps serving", async () => {
+  await using backend = startRawBackend(async (conn) => {
+    await readRequestHead(conn);
+    await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
+  });
+  await using proxy = startTestAegis(await testConfig([backend.url]));
+  for (let i = 0; i < 2; i++) {
+    const res = await fetch(proxy.url);
+    assert.equal(res.status, 502);
+    assert.equal(await res.text(), '{"error":"bad gateway"}');
+  }
+  await eventually(() => proxy.accessLogs().length === 2, "both access lines are written");
+  assert.equal(proxy.accessLogs()[0]!.reason, "upstream");
 });
 
 Deno.test("Aegis answers 502 when a backend resets the connection before responding", async () => {
