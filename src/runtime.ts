@@ -103,7 +103,7 @@ export function buildRuntime(config: Config, shared: Shared, previous?: Runtime)
   const handler = createProxy({
     config,
     pool,
-    transport: shared.transport.fetch,
+    send: shared.transport.send,
     logger,
     watchdog: shared.watchdog,
     clock,

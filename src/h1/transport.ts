@@ -15,7 +15,13 @@
  */
 
 import { ProxyError } from "../proxy/errors.ts";
-import type { ClosableTransport } from "../proxy/transport.ts";
+import type { HeaderList } from "../proxy/headers.ts";
+import type {
+  ClosableTransport,
+  Payload,
+  UpstreamRequest,
+  UpstreamResponse,
+} from "../proxy/transport.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import type { H1Conn } from "./conn.ts";
 import { H1ProtocolError } from "./errors.ts";
@@ -50,31 +56,46 @@ type Body =
     readonly length?: number;
   };
 
-async function planBody(request: Request): Promise<Body> {
-  if (request.body === null) return { kind: "none" };
-  const declared = request.headers.get("content-length");
-  if (declared !== null) {
-    const length = Number(declared);
-    if (length === 0) {
-      await request.body.cancel();
-      return { kind: "none" };
-    }
-    if (length <= REPLAYABLE_BYTES) {
-      return { kind: "bytes", bytes: new Uint8Array(await request.arrayBuffer()) };
-    }
-    return { kind: "stream", stream: request.body, length };
+/** The declared `Content-Length` among the fields, if any. */
+function declaredLength(fields: HeaderList): string | undefined {
+  for (const [name, value] of fields) {
+    if (name.length === 14 && name.toLowerCase() === "content-length") return value;
   }
-  return { kind: "stream", stream: request.body };
+  return undefined;
 }
 
-function headLines(request: Request, url: URL, body: Body): Array<[string, string]> {
+function bodyOf(request: UpstreamRequest): Body {
+  const body = request.body;
+  if (body === null) return { kind: "none" };
+  if (body instanceof Uint8Array) {
+    return body.byteLength === 0 ? { kind: "none" } : { kind: "bytes", bytes: body };
+  }
+  const declared = declaredLength(request.headers);
+  return declared === undefined
+    ? { kind: "stream", stream: body }
+    : { kind: "stream", stream: body, length: Number(declared) };
+}
+
+/** A fetch-shaped request's body: read in full when small and declared, so it can be resent. */
+async function payloadOf(request: Request): Promise<Payload | null> {
+  if (request.body === null) return null;
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) <= REPLAYABLE_BYTES) {
+    return new Uint8Array(await request.arrayBuffer());
+  }
+  return request.body;
+}
+
+/** Framing fields Aegis writes itself, from the body it actually sends. */
+const FRAMING = new Set(["content-length", "transfer-encoding", "connection"]);
+
+function headLines(fields: HeaderList, url: URL, body: Body): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   let host = false;
-  for (const [name, value] of request.headers) {
-    if (name === "content-length" || name === "transfer-encoding" || name === "connection") {
-      continue;
-    }
-    if (name === "host") host = true;
+  for (const [name, value] of fields) {
+    const lower = name.toLowerCase();
+    if (FRAMING.has(lower)) continue;
+    if (lower === "host") host = true;
     out.push([name, value]);
   }
   if (!host) out.push(["host", url.host]);
@@ -111,37 +132,49 @@ export function h1Transport(options: H1Options): ClosableTransport {
     return pool;
   };
 
-  return {
-    async fetch(request) {
-      const url = new URL(request.url);
-      if (url.protocol !== "http:") {
-        throw new ProxyError(
-          "internal",
-          `the h1 transport speaks plain http only, not ${url.protocol}`,
-        );
-      }
-      const pool = poolFor(url);
-      const body = await planBody(request);
-      const head = serializeRequestHead(
-        request.method,
-        url.pathname + url.search,
-        headLines(request, url, body),
+  const send = async (request: UpstreamRequest): Promise<UpstreamResponse> => {
+    const url = new URL(request.url);
+    if (url.protocol !== "http:") {
+      throw new ProxyError(
+        "internal",
+        `the h1 transport speaks plain http only, not ${url.protocol}`,
       );
-      const resendable = IDEMPOTENT.has(request.method) && body.kind !== "stream";
-      for (let fresh = false;; fresh = true) {
-        const conn = await pool.acquire(request.signal, fresh);
-        const reused = conn.reused;
-        try {
-          return await exchange(conn, pool, request, head, body, options);
-        } catch (e) {
-          pool.discard(conn);
-          if (request.signal.aborted) throw request.signal.reason ?? e;
-          // The keep-alive race: the backend closed this idle connection just as
-          // it was reused. Nothing came back, so nothing was processed twice.
-          if (e instanceof NoResponse && reused && !fresh && resendable) continue;
-          throw asUpstreamError(e);
-        }
+    }
+    const pool = poolFor(url);
+    const body = bodyOf(request);
+    const head = serializeRequestHead(
+      request.method,
+      url.pathname + url.search,
+      headLines(request.headers, url, body),
+    );
+    const resendable = IDEMPOTENT.has(request.method) && body.kind !== "stream";
+    for (let fresh = false;; fresh = true) {
+      const conn = await pool.acquire(request.signal, fresh);
+      const reused = conn.reused;
+      try {
+        return await exchange(conn, pool, request, head, body, options);
+      } catch (e) {
+        pool.discard(conn);
+        if (request.signal.aborted) throw request.signal.reason ?? e;
+        // The keep-alive race: the backend closed this idle connection just as
+        // it was reused. Nothing came back, so nothing was processed twice.
+        if (e instanceof NoResponse && reused && !fresh && resendable) continue;
+        throw asUpstreamError(e);
       }
+    }
+  };
+
+  return {
+    send,
+    async fetch(request) {
+      const res = await send({
+        method: request.method,
+        url: request.url,
+        headers: [...request.headers],
+        body: await payloadOf(request),
+        signal: request.signal,
+      });
+      return new Response(res.body, res);
     },
     [Symbol.dispose]() {
       clearInterval(sweeper);
@@ -162,15 +195,15 @@ function asUpstreamError(e: unknown): ProxyError {
   return new ProxyError("upstream", e instanceof Error ? e.message : String(e), { cause: e });
 }
 
-/** Sends the request on `conn` and returns the response with its body streaming from `conn`. */
+/** Sends the request on `conn` and returns the response with its body from `conn`. */
 async function exchange(
   conn: H1Conn,
   pool: HostPool,
-  request: Request,
+  request: UpstreamRequest,
   head: Uint8Array,
   body: Body,
   options: H1Options,
-): Promise<Response> {
+): Promise<UpstreamResponse> {
   const signal = request.signal;
   const onAbort = () => conn.close();
   signal.addEventListener("abort", onAbort, { once: true });
@@ -282,17 +315,16 @@ function respondWhole(
   end: (reusable: boolean) => void,
   sending: Promise<void> | undefined,
   length: number,
-): Response {
+): UpstreamResponse {
   const body = conn.take(length);
   const reusable = head.keepAlive && conn.buffered.length === 0;
   if (sending) sending.then(() => end(reusable), () => end(false));
   else end(reusable);
-  const init = {
-    status: head.status,
-    statusText: head.reason,
-    headers: head.headers as [string, string][],
-  };
-  return new Response(body, init);
+  return { status: head.status, statusText: head.reason, headers: fieldsOf(head), body };
+}
+
+function fieldsOf(head: ResponseHead): HeaderList {
+  return head.headers as HeaderList;
 }
 
 /** Builds the client-facing response; its body pulls from the socket on demand. */
@@ -301,18 +333,14 @@ function respond(
   head: ResponseHead,
   end: (reusable: boolean) => void,
   sending: Promise<void> | undefined,
-): Response {
-  const init = {
-    status: head.status,
-    statusText: head.reason,
-    headers: head.headers as [string, string][],
-  };
+): UpstreamResponse {
+  const init = { status: head.status, statusText: head.reason, headers: fieldsOf(head) };
   const framing = head.framing;
   if (framing.kind === "none") {
     // Reusable only once the request body is fully out too.
     if (sending) sending.then(() => end(head.keepAlive), () => end(false));
     else end(head.keepAlive);
-    return new Response(null, init);
+    return { ...init, body: null };
   }
   const finish = (reusable: boolean) => {
     if (sending && reusable) sending.then(() => end(true), () => end(false));
@@ -365,5 +393,5 @@ function respond(
       end(false);
     },
   }, { highWaterMark: 0 });
-  return new Response(stream, init);
+  return { ...init, body: stream };
 }

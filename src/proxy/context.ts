@@ -5,6 +5,7 @@
  */
 
 import type { Backend } from "../pool/mod.ts";
+import type { HeaderList } from "./headers.ts";
 import type { RequestTarget } from "./target.ts";
 
 /** Who is on the other end of the client connection. */
@@ -21,6 +22,8 @@ export interface ClientInfo {
 export interface RequestContext {
   /** The client's request. */
   readonly request: Request;
+  /** Its header fields, read once: every walk over a `Headers` object is costly. */
+  readonly fields: HeaderList;
   /** The client connection. */
   readonly client: ClientInfo;
   /** The raw request target. */

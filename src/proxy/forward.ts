@@ -13,14 +13,14 @@ import type { Watchdog } from "../clock/mod.ts";
 import type { Backend } from "../pool/mod.ts";
 import { guardRequestBody } from "./body.ts";
 import { ProxyError } from "./errors.ts";
-import { upstreamHeaders } from "./headers.ts";
+import { type HeaderFields, upstreamHeaders } from "./headers.ts";
 import type { RequestTarget } from "./target.ts";
-import type { Transport } from "./transport.ts";
+import type { Send, UpstreamResponse } from "./transport.ts";
 
 /** Settings of the forwarding core. */
 export interface ForwardOptions {
   /** Sends the upstream request. */
-  readonly transport: Transport;
+  readonly send: Send;
   /** Expires header and body deadlines. */
   readonly watchdog: Watchdog;
   /** `upstream.response_header_timeout`. */
@@ -37,6 +37,8 @@ export interface ForwardOptions {
 export interface ForwardInput {
   /** The client's request. */
   readonly request: Request;
+  /** Its header fields, read once. */
+  readonly fields: HeaderFields;
   /** Its raw target. */
   readonly target: RequestTarget;
   /** The socket peer. */
@@ -67,7 +69,7 @@ function transportFailure(e: unknown): ProxyError {
 
 /**
  * Sends the request to `backend` and returns the backend's response as is
- * (headers untouched, body streaming).
+ * (headers untouched, body as the transport gave it).
  *
  * @throws {ProxyError} connect, upstream, upstream_timeout, body_too_large,
  *   client_timeout or client_closed
@@ -76,7 +78,7 @@ export async function forward(
   input: ForwardInput,
   backend: Backend,
   options: ForwardOptions,
-): Promise<Response> {
+): Promise<UpstreamResponse> {
   const { request } = input;
   const abort = new AbortController();
   let timedOut = false;
@@ -101,10 +103,8 @@ export async function forward(
       },
     })
     : undefined;
-  const payload: BodyInit | undefined = body?.stream ??
-    (input.body instanceof Uint8Array ? input.body : undefined);
   if (input.body instanceof Uint8Array) input.onSent?.(input.body.byteLength);
-  const headers = upstreamHeaders(request.headers, {
+  const headers = upstreamHeaders(input.fields, {
     clientIp: input.clientIp,
     requestId: input.requestId,
     proto: input.proto,
@@ -113,24 +113,23 @@ export async function forward(
   });
   // A body read in full is sent with its length (for a small chunked upload,
   // a length it did not have); a streamed one keeps the client's, if any.
+  const lengthAt = headers.findIndex(([name]) => name.toLowerCase() === "content-length");
+  if (lengthAt >= 0 && !body) headers.splice(lengthAt, 1);
   if (input.body instanceof Uint8Array) {
-    headers.set("content-length", String(input.body.byteLength));
-  } else if (input.body === undefined) headers.delete("content-length");
-  // `duplex: "half"` is what fetch requires for a streaming body; lib.dom lacks it.
-  const init: RequestInit & { duplex: "half" } = {
+    headers.push(["content-length", String(input.body.byteLength)]);
+  }
+  const upstream = {
     method: request.method,
+    url: backend.base + input.target.path + input.target.query,
     headers,
-    body: payload,
-    redirect: "manual",
+    body: body?.stream ?? input.body ?? null,
     signal: abort.signal,
-    duplex: "half",
   };
-  const upstream = new Request(backend.base + input.target.path + input.target.query, init);
 
   request.signal.addEventListener("abort", onClientAbort, { once: true });
   headerWatch.arm(options.responseHeaderTimeoutMs);
   try {
-    return await options.transport(upstream);
+    return await options.send(upstream);
   } catch (e) {
     const bodyFailure = body?.failure();
     if (bodyFailure) throw bodyFailure;

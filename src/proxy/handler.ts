@@ -23,9 +23,9 @@ import type { ClientInfo, Phase, RequestContext } from "./context.ts";
 import { asProxyError, errorResponse, jsonResponse, ProxyError } from "./errors.ts";
 import { forward, type ForwardOptions } from "./forward.ts";
 import { requestIdFrom } from "./headers.ts";
-import { createResponder } from "./respond.ts";
+import { createResponder, discardBody } from "./respond.ts";
 import { splitTarget } from "./target.ts";
-import type { Transport } from "./transport.ts";
+import type { Send, UpstreamResponse } from "./transport.ts";
 import { compileHostAllowList, validateRequest, type ValidationRules } from "./validate.ts";
 
 export type { ClientInfo, Phase, RequestContext } from "./context.ts";
@@ -39,8 +39,8 @@ export interface ProxyOptions {
   readonly config: Config;
   /** The backends and the balancing policy. */
   readonly pool: Pool;
-  /** Sends upstream requests. */
-  readonly transport: Transport;
+  /** Sends upstream requests (a transport's `send`, or `sendVia(fetchShaped)`). */
+  readonly send: Send;
   /** Access and error logs. */
   readonly logger: Logger;
   /** Expires timeouts. */
@@ -64,7 +64,7 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 /** Rejects requests that break a validation rule. */
 export function validationPhase(rules: ValidationRules, stats?: GlobalStats): Phase {
   return (ctx) => {
-    const rejection = validateRequest(ctx.request, ctx.target, rules);
+    const rejection = validateRequest(ctx.request, ctx.target, rules, ctx.fields);
     if (!rejection) return undefined;
     ctx.reason = rejection.reason;
     stats?.recordReject(rejection.reason);
@@ -94,7 +94,7 @@ export function rateLimitPhase(limiter: RateLimiter, stats?: GlobalStats): Phase
  *
  * @example
  * ```ts
- * const proxy = createProxy({ config, pool, transport, logger, watchdog });
+ * const proxy = createProxy({ config, pool, send: transport.send, logger, watchdog });
  * const res = await proxy(new Request("http://example.com/"), { ip: "203.0.113.9", port: 5000, proto: "http" });
  * ```
  */
@@ -110,7 +110,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   };
   const phases: readonly Phase[] = [validationPhase(rules, stats), ...(options.phases ?? [])];
   const forwardOptions: ForwardOptions = {
-    transport: options.transport,
+    send: options.send,
     watchdog,
     responseHeaderTimeoutMs: config.upstream.response_header_timeout,
     bodyIdleMs: config.server.read_timeout,
@@ -167,11 +167,12 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       if (!attempt) continue; // its last half-open probe slot went to another request just now
       ctx.backend = state.backend;
       const sent = clock.now();
-      let upstream: Response;
+      let upstream: UpstreamResponse;
       try {
         upstream = await forward(
           {
             request: ctx.request,
+            fields: ctx.fields,
             target: ctx.target,
             clientIp: ctx.client.ip,
             requestId: ctx.requestId,
@@ -223,7 +224,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
           return local(ctx, errorResponse(e));
         }
         // A status the platform refuses to relay (for example 1xx): the backend broke HTTP.
-        upstream.body?.cancel().catch(() => {});
+        discardBody(upstream);
         attempt.end("failure");
         ctx.reason = "upstream";
         logger.warn("backend response unusable", {
@@ -240,6 +241,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     stats.requests++;
     const ctx: RequestContext = {
       request,
+      fields: [...request.headers],
       client,
       target: splitTarget(request.url),
       requestId: requestIdFrom(request.headers),

@@ -14,10 +14,22 @@ export {
   type RequestContext,
   validationPhase,
 } from "./handler.ts";
-export { byScheme, type ClosableTransport, fetchTransport, type Transport } from "./transport.ts";
+export {
+  byScheme,
+  type ClosableTransport,
+  fetchTransport,
+  type Payload,
+  type Send,
+  sendVia,
+  type Transport,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from "./transport.ts";
 export { type ErrorKind, errorResponse, jsonResponse, ProxyError } from "./errors.ts";
 export {
   applySecurityHeaders,
+  type HeaderFields,
+  type HeaderList,
   HOP_BY_HOP_REQUEST,
   HOP_BY_HOP_RESPONSE,
   SECURITY_HEADERS,

@@ -16,10 +16,19 @@ import { type BodyOutcome, guardResponseBody } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { ProxyError } from "./errors.ts";
 import { applySecurityHeaders, clientHeaders } from "./headers.ts";
+import type { UpstreamResponse } from "./transport.ts";
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 /** Response bodies of at most this many bytes (by Content-Length) are read whole, then sent. */
 export const SMALL_RESPONSE_BYTES = 64 * 1024;
+
+/** The response's declared `Content-Length`, or Infinity. */
+function declaredLength(upstream: UpstreamResponse): number {
+  for (const [name, value] of upstream.headers) {
+    if (name.length === 14 && name.toLowerCase() === "content-length") return Number(value);
+  }
+  return Infinity;
+}
 
 const paused = (idleMs: number) =>
   new ProxyError("upstream_timeout", `backend paused more than ${idleMs}ms in its body`);
@@ -91,7 +100,12 @@ export interface Responder {
    *
    * @throws {RangeError} for a status the platform refuses to relay
    */
-  relay(ctx: RequestContext, upstream: Response, attempt: Attempt): Promise<Response>;
+  relay(ctx: RequestContext, upstream: UpstreamResponse, attempt: Attempt): Promise<Response>;
+}
+
+/** Lets go of a backend body nobody will read. */
+export function discardBody(upstream: UpstreamResponse): void {
+  if (upstream.body instanceof ReadableStream) upstream.body.cancel().catch(() => {});
 }
 
 /** Builds the responder. */
@@ -147,30 +161,34 @@ export function createResponder(options: ResponderOptions): Responder {
         NULL_BODY_STATUS.has(upstream.status);
       if (bodiless) {
         const res = new Response(null, init);
-        upstream.body?.cancel().catch(() => {});
+        discardBody(upstream);
         attempt.end(resultOf(upstream.status, undefined));
         accessLog(ctx, upstream.status, 0, undefined);
         return res;
       }
-      const declared = Number(upstream.headers.get("content-length") ?? Infinity);
-      if (declared <= SMALL_RESPONSE_BYTES) {
+      const stream = upstream.body instanceof Uint8Array ? undefined : upstream.body;
+      let bytes = stream ? undefined : upstream.body as Uint8Array<ArrayBuffer>;
+      if (stream && declaredLength(upstream) <= SMALL_RESPONSE_BYTES) {
         // Small bodies are read whole and sent as bytes: the runtime writes a
         // byte body in one step, far cheaper than pumping a stream, and the
         // socket buffer absorbs it, so a slow reader holds nothing. A body
         // cut short is answered 502 here, before the client saw anything.
-        let bytes: Uint8Array<ArrayBuffer>;
         try {
-          bytes = await readWithin(upstream.body, config.upstream.read_timeout, watchdog);
+          bytes = await readWithin(stream, config.upstream.read_timeout, watchdog);
         } catch (e) {
           attempt.end("failure");
           throw e;
         }
+      }
+      if (bytes) {
+        // Built before the attempt ends: a status the platform refuses throws here.
+        const res = new Response(bytes, init);
         attempt.state.stats.bytesIn += bytes.byteLength;
         attempt.end(resultOf(upstream.status, undefined));
         accessLog(ctx, upstream.status, bytes.byteLength, undefined);
-        return new Response(bytes, init);
+        return res;
       }
-      const body = guardResponseBody(upstream.body, {
+      const body = guardResponseBody(stream!, {
         writeIdleMs: config.server.write_timeout,
         readIdleMs: config.upstream.read_timeout,
         watchdog,

@@ -1,17 +1,77 @@
 /**
- * Upstream transports: anything with the signature of `fetch`. The default
- * is the runtime's `fetch` with a dedicated HTTP client.
+ * Upstream transports. The request path talks to a transport through
+ * {@linkcode Send}: plain header lists and bodies that are bytes or a
+ * stream, because building a `Request` and reading back a `Response` copies
+ * and revalidates every header on each side of every request. Health checks
+ * and tests use the fetch-shaped {@linkcode Transport} every transport also
+ * offers. The default is the runtime's `fetch` with a dedicated HTTP client.
  *
  * @module
  */
 
+import type { HeaderList } from "./headers.ts";
+
 /** A fetch-shaped function that sends a request to a backend. */
 export type Transport = (request: Request) => Promise<Response>;
 
+/** A body as the request path holds it: read in full, streaming, or none. */
+export type Payload = Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
+
+/** A request for a backend, ready to send. */
+export interface UpstreamRequest {
+  readonly method: string;
+  /** Absolute URL of the backend resource. */
+  readonly url: string;
+  /** The fields to send; the transport adds framing (`Content-Length`, chunking) itself. */
+  readonly headers: HeaderList;
+  /** A streamed body is sent with the `Content-Length` in `headers`, or chunked without one. */
+  readonly body: Payload | null;
+  /** Aborting it abandons the exchange and its connection. */
+  readonly signal: AbortSignal;
+}
+
+/** A backend's response, headers as received. */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: HeaderList;
+  readonly body: Payload | null;
+}
+
+/** Sends a request to a backend; rejects when no usable response head came back. */
+export type Send = (request: UpstreamRequest) => Promise<UpstreamResponse>;
+
 /** A transport that owns connections and must be closed. */
 export interface ClosableTransport extends Disposable {
-  /** Sends a request. */
+  /** Sends a request (the request path). */
+  readonly send: Send;
+  /** Sends a request, fetch-shaped (health checks, tools). */
   readonly fetch: Transport;
+}
+
+/**
+ * Sends through a fetch-shaped transport: the `Request` is built from the
+ * list, and the `Response` read back into one.
+ */
+export function sendVia(transport: Transport): Send {
+  return async (request) => {
+    // `duplex: "half"` is what fetch requires for a streaming body; lib.dom lacks it.
+    const init: RequestInit & { duplex: "half" } = {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      redirect: "manual",
+      signal: request.signal,
+      duplex: "half",
+    };
+    const res = await transport(new Request(request.url, init));
+    return {
+      status: res.status,
+      statusText: res.statusText,
+      headers: [...res.headers],
+      body: res.body,
+    };
+  };
 }
 
 /**
@@ -28,11 +88,13 @@ export interface ClosableTransport extends Disposable {
  */
 export function fetchTransport(): ClosableTransport {
   const client = Deno.createHttpClient({ allowHost: true });
+  const send = (request: Request) => {
+    request.headers.set("accept-encoding", "identity");
+    return fetch(request, { client, redirect: "manual" });
+  };
   return {
-    fetch(request) {
-      request.headers.set("accept-encoding", "identity");
-      return fetch(request, { client, redirect: "manual" });
-    },
+    send: sendVia(send),
+    fetch: send,
     [Symbol.dispose]() {
       client.close();
     },
@@ -44,8 +106,10 @@ export function fetchTransport(): ClosableTransport {
  * else to `secure`. Disposing it disposes both.
  */
 export function byScheme(plain: ClosableTransport, secure: ClosableTransport): ClosableTransport {
+  const pick = (url: string) => url.startsWith("http:") ? plain : secure;
   return {
-    fetch: (request) => (request.url.startsWith("http:") ? plain : secure).fetch(request),
+    send: (request) => pick(request.url).send(request),
+    fetch: (request) => pick(request.url).fetch(request),
     [Symbol.dispose]() {
       plain[Symbol.dispose]();
       secure[Symbol.dispose]();

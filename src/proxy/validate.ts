@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { HeaderFields } from "./headers.ts";
 import type { RequestTarget } from "./target.ts";
 
 /** The limits and allow-lists a request is checked against. */
@@ -42,8 +43,9 @@ export function validateRequest(
   req: Request,
   target: RequestTarget,
   rules: ValidationRules,
+  fields: HeaderFields = req.headers,
 ): Rejection | undefined {
-  if (headerBytes(req, target) > rules.maxHeaderBytes) {
+  if (headerBytes(req.method, target, fields) > rules.maxHeaderBytes) {
     return {
       status: 431,
       error: "request header fields too large",
@@ -85,9 +87,9 @@ export function validateRequest(
  * Size of the request line and header block as it was on the wire, near
  * enough: `METHOD target HTTP/1.1\r\n` and `name: value\r\n` per field.
  */
-function headerBytes(req: Request, target: RequestTarget): number {
-  let n = req.method.length + target.path.length + target.query.length + 12;
-  for (const [name, value] of req.headers) n += name.length + value.length + 4;
+function headerBytes(method: string, target: RequestTarget, fields: HeaderFields): number {
+  let n = method.length + target.path.length + target.query.length + 12;
+  for (const [name, value] of fields) n += name.length + value.length + 4;
   return n + 2;
 }
 

@@ -198,15 +198,18 @@ async function main(args: string[]): Promise<number> {
     runs.push(await runScenario(scenario, { opts, starters, dir, idleCount, notes }));
   }
 
+  // Fewer rounds or shorter runs than the defaults: medians of little data.
+  const quick = opts.rounds < 3 || opts.seconds < 5;
   const report = [
-    "## Aegis end-to-end benchmark",
+    `## Aegis end-to-end benchmark${quick ? " (quick run: indicative only)" : ""}`,
     "",
     `- ${line}`,
     `- Method: per scenario, fresh processes, ${opts.warmup} s warm-up per target, then ` +
     `${opts.rounds} round(s) × ${opts.seconds} s with targets interleaved ` +
     `(${[...starters.keys()].join(", ")}); medians of req/s, p50 and p99; errors summed ` +
     "over rounds (socket errors + responses ≥ 400); peak RSS the highest over rounds, of the " +
-    "target's process and its children. Load from `wrk -t1` on the same machine.",
+    "target's process and its children. Load from `wrk -t1` on the same machine. Aegis runs " +
+    "from the working tree as it is when each scenario starts.",
     `- Backends: 3 ports on 127.0.0.1 (Deno.serve, \`tests/bench/_backend_server.ts\`) in ` +
     `${opts.backendProcesses === 1 ? "one process" : "three processes"}. ` +
     "direct = wrk straight at one backend port (wrk cannot round-robin); its RSS is that " +

@@ -8,7 +8,7 @@ import { systemClock, Watchdog } from "../../src/clock/mod.ts";
 import type { Config } from "../../src/config/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
-import { type ClientInfo, createProxy, type Transport } from "../../src/proxy/mod.ts";
+import { type ClientInfo, createProxy, sendVia, type Transport } from "../../src/proxy/mod.ts";
 import { testConfig } from "../_helpers/config.ts";
 
 const client: ClientInfo = { ip: "203.0.113.45", port: 40000, proto: "http" };
@@ -25,7 +25,7 @@ async function proxyWith(
   const logger = createLogger({ sink: (l) => logs.push(JSON.parse(l)) });
   const watchdog = new Watchdog({ clock: systemClock, tickMs: 10 });
   const pool = createPool(config, { available: options.available ?? (() => true) });
-  const proxy = createProxy({ config, pool, transport, logger, watchdog });
+  const proxy = createProxy({ config, pool, send: sendVia(transport), logger, watchdog });
   return { proxy, logs, [Symbol.dispose]: () => watchdog[Symbol.dispose]() };
 }
 

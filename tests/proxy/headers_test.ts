@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   clientHeaders,
+  type HeaderFields,
   HOP_BY_HOP_REQUEST,
   HOP_BY_HOP_RESPONSE,
   requestIdFrom,
@@ -13,6 +14,13 @@ import {
 const none = { permissions: "none" } as const;
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** The upstream headers, as a `Headers` to query. */
+const up = (incoming: HeaderFields, input: UpstreamHeaderInput) =>
+  new Headers(upstreamHeaders(incoming, input));
+/** The client headers, as a `Headers` to query. */
+const down = (upstream: HeaderFields, requestId: string) =>
+  new Headers(clientHeaders(upstream, requestId));
 
 const INPUT: UpstreamHeaderInput = {
   clientIp: "203.0.113.7",
@@ -29,8 +37,8 @@ Deno.test("stripHopByHop() removes the listed headers", none, () => {
     te: "trailers",
     accept: "*/*",
   });
-  stripHopByHop(h, HOP_BY_HOP_REQUEST);
-  assert.deepEqual([...h], [["accept", "*/*"]]);
+  const out = new Headers(stripHopByHop(h, HOP_BY_HOP_REQUEST));
+  assert.deepEqual([...out], [["accept", "*/*"]]);
 });
 
 Deno.test("stripHopByHop() removes every header named in Connection", none, async (t) => {
@@ -41,18 +49,18 @@ Deno.test("stripHopByHop() removes every header named in Connection", none, asyn
       "x-other": "2",
       "x-kept": "3",
     });
-    stripHopByHop(h, HOP_BY_HOP_REQUEST);
-    assert.deepEqual([...h], [["x-kept", "3"]]);
+    const out = new Headers(stripHopByHop(h, HOP_BY_HOP_REQUEST));
+    assert.deepEqual([...out], [["x-kept", "3"]]);
   });
   await t.step("Connection itself goes too, being on the list", () => {
     const h = new Headers({ connection: "close" });
-    stripHopByHop(h, HOP_BY_HOP_REQUEST);
-    assert.equal(h.has("connection"), false);
+    const out = new Headers(stripHopByHop(h, HOP_BY_HOP_REQUEST));
+    assert.equal(out.has("connection"), false);
   });
   await t.step("an empty Connection removes nothing else", () => {
     const h = new Headers({ connection: "", "x-a": "1" });
-    stripHopByHop(h, HOP_BY_HOP_REQUEST);
-    assert.deepEqual([...h], [["x-a", "1"]]);
+    const out = new Headers(stripHopByHop(h, HOP_BY_HOP_REQUEST));
+    assert.deepEqual([...out], [["x-a", "1"]]);
   });
 });
 
@@ -62,49 +70,49 @@ Deno.test("stripHopByHop() never lets Connection remove Host or Content-Length",
     host: "h",
     "content-length": "3",
   });
-  stripHopByHop(h, HOP_BY_HOP_REQUEST);
-  assert.deepEqual([...h], [["content-length", "3"], ["host", "h"]]);
+  const out = new Headers(stripHopByHop(h, HOP_BY_HOP_REQUEST));
+  assert.deepEqual([...out], [["content-length", "3"], ["host", "h"]]);
 });
 
-Deno.test("upstreamHeaders() strips every hop-by-hop request header", none, () => {
+Deno.test("up() strips every hop-by-hop request header", none, () => {
   const incoming = new Headers({ accept: "*/*" });
   for (const name of HOP_BY_HOP_REQUEST) incoming.set(name, name === "connection" ? "x-hop" : "v");
   incoming.set("x-hop", "v");
-  const h = upstreamHeaders(incoming, INPUT);
+  const h = up(incoming, INPUT);
   for (const name of [...HOP_BY_HOP_REQUEST, "x-hop"]) assert.equal(h.has(name), false, name);
   assert.equal(h.get("accept"), "*/*");
 });
 
-Deno.test("upstreamHeaders() does not modify the incoming headers", none, () => {
+Deno.test("up() does not modify the incoming headers", none, () => {
   const incoming = new Headers({ connection: "close", "x-forwarded-for": "1.1.1.1", host: "a" });
   const before = [...incoming];
-  upstreamHeaders(incoming, { ...INPUT, preserveHost: false });
+  up(incoming, { ...INPUT, preserveHost: false });
   assert.deepEqual([...incoming], before);
 });
 
-Deno.test("upstreamHeaders() sets X-Forwarded-For to the socket peer", none, async (t) => {
+Deno.test("up() sets X-Forwarded-For to the socket peer", none, async (t) => {
   await t.step("without a chain", () => {
-    assert.equal(upstreamHeaders(new Headers(), INPUT).get("x-forwarded-for"), "203.0.113.7");
+    assert.equal(up(new Headers(), INPUT).get("x-forwarded-for"), "203.0.113.7");
   });
   await t.step("appended to an existing chain", () => {
     const incoming = new Headers({ "x-forwarded-for": "198.51.100.1, 10.0.0.1" });
     assert.equal(
-      upstreamHeaders(incoming, INPUT).get("x-forwarded-for"),
+      up(incoming, INPUT).get("x-forwarded-for"),
       "198.51.100.1, 10.0.0.1, 203.0.113.7",
     );
   });
   await t.step("an empty header counts as no chain", () => {
     const incoming = new Headers({ "x-forwarded-for": "" });
-    assert.equal(upstreamHeaders(incoming, INPUT).get("x-forwarded-for"), "203.0.113.7");
+    assert.equal(up(incoming, INPUT).get("x-forwarded-for"), "203.0.113.7");
   });
   await t.step("an IPv6 peer", () => {
-    const h = upstreamHeaders(new Headers(), { ...INPUT, clientIp: "2001:db8::1" });
+    const h = up(new Headers(), { ...INPUT, clientIp: "2001:db8::1" });
     assert.equal(h.get("x-forwarded-for"), "2001:db8::1");
   });
 });
 
 Deno.test(
-  "upstreamHeaders() overwrites X-Forwarded-Proto, X-Forwarded-Host and X-Request-ID",
+  "up() overwrites X-Forwarded-Proto, X-Forwarded-Host and X-Request-ID",
   none,
   () => {
     const incoming = new Headers({
@@ -112,23 +120,23 @@ Deno.test(
       "x-forwarded-host": "evil.example",
       "x-request-id": "client-chosen",
     });
-    const h = upstreamHeaders(incoming, INPUT);
+    const h = up(incoming, INPUT);
     assert.equal(h.get("x-forwarded-proto"), "https");
     assert.equal(h.get("x-forwarded-host"), "example.com");
     assert.equal(h.get("x-request-id"), "req-1");
   },
 );
 
-Deno.test("upstreamHeaders() keeps or drops Host according to preserveHost", none, async (t) => {
+Deno.test("up() keeps or drops Host according to preserveHost", none, async (t) => {
   await t.step("preserveHost: true sends the client's host", () => {
-    const h = upstreamHeaders(new Headers({ host: "other" }), { ...INPUT, preserveHost: true });
+    const h = up(new Headers({ host: "other" }), { ...INPUT, preserveHost: true });
     assert.equal(h.get("host"), "example.com");
   });
   await t.step("preserveHost: true sets Host even when the client sent none", () => {
-    assert.equal(upstreamHeaders(new Headers(), INPUT).get("host"), "example.com");
+    assert.equal(up(new Headers(), INPUT).get("host"), "example.com");
   });
   await t.step("preserveHost: false removes Host so the backend's is used", () => {
-    const h = upstreamHeaders(new Headers({ host: "example.com" }), {
+    const h = up(new Headers({ host: "example.com" }), {
       ...INPUT,
       preserveHost: false,
     });
@@ -137,42 +145,42 @@ Deno.test("upstreamHeaders() keeps or drops Host according to preserveHost", non
   });
 });
 
-Deno.test("upstreamHeaders() keeps end-to-end headers", none, () => {
+Deno.test("up() keeps end-to-end headers", none, () => {
   const incoming = new Headers({
     authorization: "Bearer x",
     cookie: "a=1",
     "content-type": "application/json",
     "content-length": "2",
   });
-  const h = upstreamHeaders(incoming, INPUT);
+  const h = up(incoming, INPUT);
   assert.equal(h.get("authorization"), "Bearer x");
   assert.equal(h.get("cookie"), "a=1");
   assert.equal(h.get("content-type"), "application/json");
   assert.equal(h.get("content-length"), "2");
 });
 
-Deno.test("clientHeaders() strips hop-by-hop response headers and X-Powered-By", none, () => {
+Deno.test("down() strips hop-by-hop response headers and X-Powered-By", none, () => {
   const upstream = new Headers({ "content-type": "text/plain", "x-powered-by": "PHP/8" });
   for (const name of HOP_BY_HOP_RESPONSE) {
     upstream.set(name, name === "connection" ? "x-internal" : "v");
   }
   upstream.set("x-internal", "secret");
-  const h = clientHeaders(upstream, "req-1");
+  const h = down(upstream, "req-1");
   for (const name of [...HOP_BY_HOP_RESPONSE, "x-internal", "x-powered-by"]) {
     assert.equal(h.has(name), false, name);
   }
   assert.equal(h.get("content-type"), "text/plain");
 });
 
-Deno.test("clientHeaders() keeps every Set-Cookie separately", none, () => {
+Deno.test("down() keeps every Set-Cookie separately", none, () => {
   const upstream = new Headers();
   upstream.append("set-cookie", "a=1; Path=/");
   upstream.append("set-cookie", "b=2; Expires=Wed, 21 Oct 2037 07:28:00 GMT");
-  const h = clientHeaders(upstream, "req-1");
+  const h = down(upstream, "req-1");
   assert.deepEqual(h.getSetCookie(), ["a=1; Path=/", "b=2; Expires=Wed, 21 Oct 2037 07:28:00 GMT"]);
 });
 
-Deno.test("clientHeaders() sets the security headers over the backend's own values", none, () => {
+Deno.test("down() sets the security headers over the backend's own values", none, () => {
   const upstream = new Headers({
     server: "nginx/1.2",
     "x-frame-options": "SAMEORIGIN",
@@ -182,7 +190,7 @@ Deno.test("clientHeaders() sets the security headers over the backend's own valu
     "permissions-policy": "camera=*",
     "x-request-id": "backend-chosen",
   });
-  const h = clientHeaders(upstream, "req-1");
+  const h = down(upstream, "req-1");
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
     assert.equal(h.get(name), value, name);
   }
@@ -192,11 +200,62 @@ Deno.test("clientHeaders() sets the security headers over the backend's own valu
   assert.equal(h.get("x-request-id"), "req-1");
 });
 
-Deno.test("clientHeaders() does not modify the backend's headers", none, () => {
+Deno.test("down() does not modify the backend's headers", none, () => {
   const upstream = new Headers({ connection: "close", server: "nginx" });
   const before = [...upstream];
-  clientHeaders(upstream, "req-1");
+  down(upstream, "req-1");
   assert.deepEqual([...upstream], before);
+});
+
+Deno.test("upstreamHeaders() reads a field list in any case, joining repeated fields", none, () => {
+  const list: Array<[string, string]> = [
+    ["Connection", "X-Hop"],
+    ["X-Hop", "1"],
+    ["X-Forwarded-For", "198.51.100.1"],
+    ["x-forwarded-for", "10.0.0.1"],
+    ["Accept", "*/*"],
+    ["Host", "client-chosen"],
+  ];
+  const h = upstreamHeaders(list, INPUT);
+  assert.deepEqual(h, [
+    ["Accept", "*/*"],
+    ["x-forwarded-for", "198.51.100.1, 10.0.0.1, 203.0.113.7"],
+    ["x-forwarded-proto", "https"],
+    ["x-forwarded-host", "example.com"],
+    ["x-request-id", "req-1"],
+    ["host", "example.com"],
+  ]);
+});
+
+Deno.test("upstreamHeaders() never reads a chain the client listed in Connection", none, () => {
+  const list: Array<[string, string]> = [
+    ["connection", "x-forwarded-for"],
+    ["x-forwarded-for", "198.51.100.1"],
+  ];
+  assert.equal(up(list, INPUT).get("x-forwarded-for"), "203.0.113.7");
+});
+
+Deno.test("clientHeaders() reads a backend's field list in any case, in order", none, () => {
+  const list: Array<[string, string]> = [
+    ["Content-Type", "text/plain"],
+    ["CONNECTION", "X-Internal"],
+    ["X-Internal", "secret"],
+    ["X-Powered-By", "PHP/8"],
+    ["Set-Cookie", "a=1"],
+    ["Server", "nginx"],
+    ["Set-Cookie", "b=2"],
+  ];
+  const h = clientHeaders(list, "req-1");
+  assert.deepEqual(h.slice(0, 3), [
+    ["Content-Type", "text/plain"],
+    ["Set-Cookie", "a=1"],
+    ["Set-Cookie", "b=2"],
+  ]);
+  const all = new Headers(h);
+  assert.deepEqual(all.getSetCookie(), ["a=1", "b=2"]);
+  assert.equal(all.get("server"), "aegis");
+  assert.equal(all.has("x-internal"), false);
+  assert.equal(all.has("x-powered-by"), false);
 });
 
 Deno.test("requestIdFrom() keeps a plain client token", none, async (t) => {
