@@ -20,10 +20,44 @@ export interface Watch extends Disposable {
   [Symbol.dispose](): void;
 }
 
-interface Entry {
-  deadline: number;
-  disposed: boolean;
+/** What every watch of one {@linkcode Watchdog} shares. */
+interface Shared {
+  readonly clock: Clock;
+  readonly armed: Set<Entry>;
+  readonly schedule: () => void;
+}
+
+/**
+ * A watch is its own entry in the armed set: one small object per watch and
+ * no closures, since every connection and request body holds one.
+ */
+class Entry implements Watch {
+  deadline = Infinity;
+  disposed = false;
+  readonly #shared: Shared;
   readonly onExpire: () => void;
+
+  constructor(shared: Shared, onExpire: () => void) {
+    this.#shared = shared;
+    this.onExpire = onExpire;
+  }
+
+  arm(ms: number): void {
+    // A disposed watch stays quiet even if a late callback re-arms it.
+    if (this.disposed) return;
+    this.deadline = this.#shared.clock.now() + ms;
+    this.#shared.armed.add(this);
+    this.#shared.schedule();
+  }
+
+  disarm(): void {
+    this.#shared.armed.delete(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.disposed = true;
+    this.#shared.armed.delete(this);
+  }
 }
 
 /** Options for {@linkcode Watchdog}. */
@@ -49,12 +83,14 @@ export class Watchdog implements Disposable {
   readonly #clock: Clock;
   readonly #tickMs: number;
   readonly #armed = new Set<Entry>();
+  readonly #shared: Shared;
   #timer: Timer | undefined;
   #disposed = false;
 
   constructor(options: WatchdogOptions) {
     this.#clock = options.clock;
     this.#tickMs = options.tickMs;
+    this.#shared = { clock: this.#clock, armed: this.#armed, schedule: () => this.#schedule() };
   }
 
   /** Number of armed watches. */
@@ -64,24 +100,7 @@ export class Watchdog implements Disposable {
 
   /** Creates a disarmed watch that calls `onExpire` once when it expires. */
   watch(onExpire: () => void): Watch {
-    const entry: Entry = { deadline: Infinity, disposed: false, onExpire };
-    const armed = this.#armed;
-    return {
-      arm: (ms) => {
-        // A disposed watch stays quiet even if a late callback re-arms it.
-        if (entry.disposed) return;
-        entry.deadline = this.#clock.now() + ms;
-        armed.add(entry);
-        this.#schedule();
-      },
-      disarm: () => {
-        armed.delete(entry);
-      },
-      [Symbol.dispose]: () => {
-        entry.disposed = true;
-        armed.delete(entry);
-      },
-    };
+    return new Entry(this.#shared, onExpire);
   }
 
   /** Expires every armed watch whose deadline is at or before `now`. */

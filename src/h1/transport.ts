@@ -89,14 +89,14 @@ async function payloadOf(request: Request): Promise<Payload | null> {
 /** Framing fields Aegis writes itself, from the body it actually sends. */
 const FRAMING = new Set(["content-length", "transfer-encoding", "connection"]);
 
-function headLines(fields: HeaderList, url: URL, body: Body): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
+function headLines(fields: HeaderList, url: URL, body: Body): HeaderList {
+  const out: HeaderList = [];
   let host = false;
-  for (const [name, value] of fields) {
-    const lower = name.toLowerCase();
+  for (const field of fields) {
+    const lower = field[0].toLowerCase();
     if (FRAMING.has(lower)) continue;
     if (lower === "host") host = true;
-    out.push([name, value]);
+    out.push(field);
   }
   if (!host) out.push(["host", url.host]);
   if (body.kind === "bytes") out.push(["content-length", String(body.bytes.byteLength)]);

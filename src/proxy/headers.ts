@@ -55,14 +55,24 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * {@linkcode SECURITY_HEADERS} as pairs, shared by every response list
+ * (frozen: a list holding them must never write to its pairs).
+ */
+const SECURITY_PAIRS = Object.freeze(
+  Object.entries(SECURITY_HEADERS).map((pair) => Object.freeze(pair) as [string, string]),
+);
+
+/**
  * Header fields as `[name, value]` pairs, in order, names in any case: the
  * shape the request path passes around, because iterating or copying a
- * `Headers` object costs microseconds per request on every hop.
+ * `Headers` object costs microseconds per request on every hop. Lists share
+ * pairs (a filtered list holds the very pairs of its source), so a pair is
+ * never written to: replace it in the list instead.
  */
 export type HeaderList = Array<[string, string]>;
 
 /** Header fields as anything that yields pairs: a `Headers`, a {@linkcode HeaderList}. */
-export type HeaderFields = Iterable<readonly [string, string]>;
+export type HeaderFields = Iterable<[string, string]>;
 
 const REQUEST_HOP = new Set(HOP_BY_HOP_REQUEST);
 const RESPONSE_HOP = new Set(HOP_BY_HOP_RESPONSE);
@@ -88,9 +98,9 @@ export function stripHopByHop(fields: HeaderFields, list: readonly string[]): He
   const hop = new Set(list);
   const named = connectionNamed(fields);
   const out: HeaderList = [];
-  for (const [name, value] of fields) {
-    const lower = name.toLowerCase();
-    if (!hop.has(lower) && !named?.has(lower)) out.push([name, value]);
+  for (const field of fields) {
+    const lower = field[0].toLowerCase();
+    if (!hop.has(lower) && !named?.has(lower)) out.push(field);
   }
   return out;
 }
@@ -127,11 +137,13 @@ export function upstreamHeaders(incoming: HeaderFields, input: UpstreamHeaderInp
   const named = connectionNamed(incoming);
   const out: HeaderList = [];
   let chain = "";
-  for (const [name, value] of incoming) {
-    const lower = name.toLowerCase();
+  for (const field of incoming) {
+    const lower = field[0].toLowerCase();
     if (REQUEST_HOP.has(lower) || named?.has(lower)) continue;
-    if (!SET_UPSTREAM.has(lower)) out.push([name, value]);
-    else if (lower === "x-forwarded-for" && value) chain = chain ? `${chain}, ${value}` : value;
+    if (!SET_UPSTREAM.has(lower)) out.push(field);
+    else if (lower === "x-forwarded-for" && field[1]) {
+      chain = chain ? `${chain}, ${field[1]}` : field[1];
+    }
   }
   out.push(
     ["x-forwarded-for", chain ? `${chain}, ${input.clientIp}` : input.clientIp],
@@ -154,30 +166,35 @@ const SET_DOWNSTREAM = new Set([...Object.keys(SECURITY_HEADERS), "x-request-id"
 export function clientHeaders(upstream: HeaderFields, requestId: string): HeaderList {
   const named = connectionNamed(upstream);
   const out: HeaderList = [];
-  for (const [name, value] of upstream) {
-    const lower = name.toLowerCase();
+  for (const field of upstream) {
+    const lower = field[0].toLowerCase();
     if (RESPONSE_HOP.has(lower) || named?.has(lower) || SET_DOWNSTREAM.has(lower)) continue;
-    out.push([name, value]);
+    out.push(field);
   }
-  for (const name in SECURITY_HEADERS) out.push([name, SECURITY_HEADERS[name]!]);
-  out.push(["x-request-id", requestId]);
+  out.push(...SECURITY_PAIRS, ["x-request-id", requestId]);
   return out;
 }
 
 /** Sets the security headers, `Server: aegis` and `X-Request-ID`, in place. */
 export function applySecurityHeaders(h: Headers, requestId: string): void {
-  for (const name in SECURITY_HEADERS) h.set(name, SECURITY_HEADERS[name]!);
+  for (const [name, value] of SECURITY_PAIRS) h.set(name, value);
   h.set("x-request-id", requestId);
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:+\/=-]{1,128}$/;
 
 /**
- * The request id to use: the client's `X-Request-ID` when it is a plain
- * token of at most 128 characters, a fresh UUID otherwise (so a hostile id
- * cannot smuggle text into logs or backends).
+ * The request id to use: the client's `X-Request-ID` when it is a single
+ * plain token of at most 128 characters, a fresh UUID otherwise (so a hostile
+ * id cannot smuggle text into logs or backends).
  */
-export function requestIdFrom(incoming: Headers): string {
-  const given = incoming.get("x-request-id");
+export function requestIdFrom(incoming: HeaderFields): string {
+  let given: string | undefined;
+  for (const [name, value] of incoming) {
+    if (name.length !== 12 || name.toLowerCase() !== "x-request-id") continue;
+    // Two ids are no id: a `Headers` would join them with ", ", which no token holds.
+    if (given !== undefined) return crypto.randomUUID();
+    given = value;
+  }
   return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Watchdog } from "../clock/mod.ts";
+import type { Watch, Watchdog } from "../clock/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { formatIp, parseIp, unmapIpv4 } from "../net/mod.ts";
 import { jsonResponse } from "../proxy/errors.ts";
@@ -105,7 +105,8 @@ export function startServer(options: ServerOptions): Server {
     const abort = new AbortController();
     // A connection told to close gets a moment to flush what it is sending;
     // one that still waits for body bytes it will never get is then cut.
-    const linger = watchdog.watch(() => cancelConnection(abort));
+    // Created only then: most connections never need it.
+    let linger: Watch | undefined;
     const state = new ConnectionState(
       (onExpire) => watchdog.watch(onExpire),
       { firstRequestMs: options.firstRequestTimeoutMs, idleMs: options.idleTimeoutMs },
@@ -116,6 +117,7 @@ export function startServer(options: ServerOptions): Server {
         if (reason === "forced") return cancelConnection(abort);
         // The callback only runs from a later task, once `served` exists.
         served.shutdown().catch(() => {});
+        linger = watchdog.watch(() => cancelConnection(abort));
         linger.arm(LINGER_MS);
       },
     );
@@ -139,7 +141,7 @@ export function startServer(options: ServerOptions): Server {
       () => {},
     );
     served.finished.catch(() => {}).finally(() => {
-      linger[Symbol.dispose]();
+      linger?.[Symbol.dispose]();
       state.dispose();
       live.delete(state);
       if (live.size === 0) allClosed?.();

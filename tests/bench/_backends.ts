@@ -14,9 +14,11 @@
  * @module
  */
 
+import type { Target } from "./_aegis.ts";
 import { type Child, spawn } from "./_procs.ts";
 
 const SCRIPT = new URL("./_backend_server.ts", import.meta.url).pathname;
+const FLOOR_SCRIPT = new URL("./_floor_server.ts", import.meta.url).pathname;
 
 /** The running backends. */
 export interface Backends {
@@ -28,22 +30,38 @@ export interface Backends {
   stop(): Promise<void>;
 }
 
-async function startProcess(index: number, count: number): Promise<[Child, number[]]> {
-  const child = spawn(`backends #${index + 1}`, Deno.execPath(), [
+/** Runs one of the benchmark's Deno scripts and waits for the ports it prints. */
+async function startScript(
+  name: string,
+  script: string,
+  args: string[],
+): Promise<[Child, number[]]> {
+  const child = spawn(name, Deno.execPath(), [
     "run",
     "--no-prompt",
     "--allow-net=127.0.0.1",
-    SCRIPT,
-    "--count",
-    String(count),
+    script,
+    ...args,
   ]);
   try {
-    const m = await child.waitFor(/^ports ([\d,]+)$/m, 20_000);
+    const m = await child.waitFor(/^ports? ([\d,]+)$/m, 20_000);
     return [child, m[1]!.split(",").map(Number)];
   } catch (e) {
     await child.stop();
     throw e;
   }
+}
+
+const startProcess = (index: number, count: number) =>
+  startScript(`backends #${index + 1}`, SCRIPT, ["--count", String(count)]);
+
+/** Starts the "deno floor" target (`_floor_server.ts`) in front of `backends`. */
+export async function startFloor(backends: Backends): Promise<Target> {
+  const [child, [port]] = await startScript("deno floor", FLOOR_SCRIPT, [
+    "--backends",
+    backends.ports.join(","),
+  ]);
+  return { name: "deno floor", port: port!, pid: child.pid, stop: () => child.stop() };
 }
 
 /**

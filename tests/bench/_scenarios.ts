@@ -93,7 +93,14 @@ export interface Options {
 }
 
 /** Every target name, in run order. */
-export const TARGET_NAMES = ["direct", "aegis fetch", "aegis h1", "haproxy", "nginx"] as const;
+export const TARGET_NAMES = [
+  "direct",
+  "deno floor",
+  "aegis fetch",
+  "aegis h1",
+  "haproxy",
+  "nginx",
+] as const;
 
 /** Usage text. */
 export const USAGE = `Usage: deno task bench [options]
@@ -103,7 +110,7 @@ export const USAGE = `Usage: deno task bench [options]
   --warmup S          seconds of unmeasured warm-up per scenario and target (default 1; 0 = none)
   --scenarios 1,5     scenarios to run (default 1-7):
 ${SCENARIOS.map((s) => `                        ${s.id}  ${s.title}`).join("\n")}
-  --targets LIST      comma-separated among: direct, fetch, h1, haproxy, nginx (default all)
+  --targets LIST      comma-separated among: direct, floor, fetch, h1, haproxy, nginx (default all)
   --backend-procs N   1 = one process serves the three backend ports (default), 3 = one each
   --idle N            idle connections in scenario 7 (default 5000)
   --out FILE          also write the report to FILE
@@ -171,7 +178,7 @@ export function parseOptions(args: readonly string[]): Options | undefined {
         break;
       case "--targets":
         o.targets = (value() ?? "").split(",").map((t) => {
-          const name = TARGET_NAMES.find((n) => n === t.trim() || n === `aegis ${t.trim()}`);
+          const name = TARGET_NAMES.find((n) => n === t.trim() || n.split(" ")[1] === t.trim());
           if (!name) throw new Error(`unknown target ${t}; use ${TARGET_NAMES.join(", ")}`);
           return name;
         });

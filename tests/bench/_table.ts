@@ -99,19 +99,23 @@ const RSS_LIMIT_KIB = 150e6 / 1024;
 
 /**
  * The issue's targets, each PASS / FAIL, or n/a when the h1 transport or a
- * needed scenario did not run. The fetch transport's figure is shown beside
- * each h1 target for comparison.
+ * needed scenario did not run. The fetch transport's figure, and the deno
+ * floor's when it ran, are shown beside each h1 target for comparison.
  */
 export function renderChecks(runs: readonly ScenarioRuns[], idle: number): string {
   const lines = ["Targets (from the issue; measured on the h1 transport):", ""];
-  const line = (v: Verdict, what: string, h1: string, fetch: string) =>
-    lines.push(`- **${v}** ${what}: h1 ${h1}; fetch ${fetch}`);
+  const line = (v: Verdict, what: string, h1: string, fetch: string, floor?: string) =>
+    lines.push(
+      `- **${v}** ${what}: h1 ${h1}; fetch ${fetch}` +
+        (floor && floor !== "n/a" ? `; deno floor ${floor}` : ""),
+    );
   const pct = (a?: Summary, b?: Summary) =>
     a && b ? `${((a.rps / b.rps) * 100).toFixed(0)}%` : "n/a";
 
   const h1 = find(runs, 1, "aegis h1");
   const fetch = find(runs, 1, "aegis fetch");
   const direct = find(runs, 1, "direct");
+  const floor = find(runs, 1, "deno floor");
   line(
     verdict(h1 && fetch ? h1.rps >= 2 * fetch.rps : undefined),
     "scenario 1, h1 req/s ≥ 2× fetch req/s",
@@ -123,6 +127,7 @@ export function renderChecks(runs: readonly ScenarioRuns[], idle: number): strin
     "scenario 1, h1 req/s ≥ 35% of direct",
     pct(h1, direct),
     pct(fetch, direct),
+    pct(floor, direct),
   );
 
   const added = (t: string) => {
@@ -138,6 +143,7 @@ export function renderChecks(runs: readonly ScenarioRuns[], idle: number): strin
     "scenario 5, p99 latency added over direct at one connection ≤ 0.5 ms",
     show(h1Added),
     show(fetchAdded),
+    show(added("deno floor")),
   );
 
   const rss = (t: string) => find(runs, 7, t)?.rssKiB;
@@ -152,6 +158,7 @@ export function renderChecks(runs: readonly ScenarioRuns[], idle: number): strin
     }`,
     showRss(h1Rss),
     showRss(fetchRss),
+    showRss(rss("deno floor")),
   );
   return lines.join("\n");
 }

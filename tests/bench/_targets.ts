@@ -1,11 +1,12 @@
 /**
- * The benchmark's targets — direct, Aegis per upstream transport, HAProxy,
- * nginx — and which of them this machine and this Aegis build can run.
+ * The benchmark's targets — direct, the runtime's floor, Aegis per upstream
+ * transport, HAProxy, nginx — and which of them this machine and this Aegis build can run.
  *
  * @module
  */
 
 import { aegisRefuses, startAegis, type Target } from "./_aegis.ts";
+import { startFloor } from "./_backends.ts";
 import type { Backends } from "./_backends.ts";
 import { type PeerName, peerVersion, startPeer } from "./_peers.ts";
 import type { Options } from "./_scenarios.ts";
@@ -31,6 +32,14 @@ export async function plan(
       const port = b.ports[0]!;
       return Promise.resolve({ name: "direct", port, pid: b.pidOf(port), stop: async () => {} });
     });
+  }
+  if (want("deno floor")) {
+    starters.set("deno floor", startFloor);
+    notes.push(
+      "deno floor: the thinnest proxy this runtime can run (`tests/bench/_floor_server.ts`: " +
+        "`Deno.serve` + a bare keep-alive HTTP/1.1 client, no features, no timeouts): the " +
+        "runtime's own share of the cost.",
+    );
   }
   let hasKey = false;
   let hasH1 = false;

@@ -303,3 +303,21 @@ Deno.test(
 Deno.test("requestIdFrom() generates a different id each time", none, () => {
   assert.notEqual(requestIdFrom(new Headers()), requestIdFrom(new Headers()));
 });
+
+Deno.test("requestIdFrom() reads a raw field list: any case, and two ids are none", none, () => {
+  assert.equal(requestIdFrom([["X-Request-ID", "abc-123"], ["accept", "*/*"]]), "abc-123");
+  // A repeated id would reach the backend as "a, b" through a Headers: not a token.
+  assert.match(requestIdFrom([["x-request-id", "a"], ["X-Request-Id", "b"]]), UUID_V4);
+  assert.match(requestIdFrom([["x-request-idx", "abc"]]), UUID_V4);
+});
+
+Deno.test("clientHeaders() shares the security pairs but never lets them be written", none, () => {
+  const first = clientHeaders([["content-type", "text/plain"]], "id-1");
+  const second = clientHeaders([], "id-2");
+  const server = first.find(([name]) => name === "server")!;
+  assert.equal(server, second.find(([name]) => name === "server"));
+  assert.throws(() => {
+    server[1] = "changed";
+  }, TypeError);
+  assert.equal(new Headers(second).get("server"), "aegis");
+});

@@ -1,0 +1,93 @@
+/**
+ * The thinnest reverse proxy this runtime can run, as the benchmark's
+ * "deno floor" target: `Deno.serve` in front, a bare keep-alive HTTP/1.1
+ * client over `Deno.connect` behind, round-robin, nothing else (no limits,
+ * timeouts, header rewriting, metrics or parsing beyond `Content-Length`).
+ * It is not a proxy anyone should run; it shows how much of the cost of
+ * proxying on this machine is the runtime's own, so Aegis's distance to it
+ * is the cost of Aegis's features.
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 tests/bench/_floor_server.ts --backends 40001,40002
+ * ```
+ *
+ * Prints `port N` once it listens on a free port of 127.0.0.1. Understands
+ * exactly what the benchmark's backends send: every response carries a
+ * `Content-Length`.
+ *
+ * @module
+ */
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const HEAD_END = enc.encode("\r\n\r\n");
+
+const at = Deno.args.indexOf("--backends");
+const ports = (at >= 0 ? Deno.args[at + 1] ?? "" : "").split(",").map(Number);
+if (!ports.length || ports.some((p) => !Number.isInteger(p) || p < 1)) {
+  console.error("usage: _floor_server.ts --backends PORT[,PORT…]");
+  Deno.exit(2);
+}
+const idle: Deno.Conn[][] = ports.map(() => []);
+let next = 0;
+
+function indexOf(buf: Uint8Array, end: number, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= end; i++) {
+    for (let j = 0; j < needle.length; j++) if (buf[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** Sends one request on a pooled connection and reads its response whole. */
+async function exchange(k: number, head: string, body: Uint8Array | null): Promise<Response> {
+  const conn = idle[k]!.pop() ?? await Deno.connect({ hostname: "127.0.0.1", port: ports[k]! });
+  let buf = new Uint8Array(16 * 1024);
+  try {
+    const out = enc.encode(head);
+    for (let off = 0; off < out.length;) off += await conn.write(out.subarray(off));
+    if (body) { for (let off = 0; off < body.length;) off += await conn.write(body.subarray(off)); }
+    let got = 0;
+    let bodyAt = -1;
+    let length = 0;
+    for (;;) {
+      if (got === buf.length) {
+        const bigger = new Uint8Array(buf.length * 2);
+        bigger.set(buf);
+        buf = bigger;
+      }
+      const n = await conn.read(buf.subarray(got));
+      if (n === null) throw new Error("backend closed the connection");
+      got += n;
+      if (bodyAt < 0) {
+        const end = indexOf(buf, got, HEAD_END);
+        if (end < 0) continue;
+        bodyAt = end + 4;
+        const m = /\r\ncontent-length:\s*(\d+)/i.exec(dec.decode(buf.subarray(0, end)));
+        if (!m) throw new Error("the floor proxy needs Content-Length");
+        length = Number(m[1]);
+      }
+      if (got < bodyAt + length) continue;
+      idle[k]!.push(conn);
+      const status = Number(dec.decode(buf.subarray(9, 12)));
+      return new Response(buf.subarray(bodyAt, bodyAt + length), { status });
+    }
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+}
+
+const server = Deno.serve(
+  { hostname: "127.0.0.1", port: 0, onListen() {} },
+  async (request) => {
+    const url = new URL(request.url);
+    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : null;
+    const k = next++ % ports.length;
+    const head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\n` +
+      `host: 127.0.0.1:${ports[k]}\r\n` +
+      (body ? `content-length: ${body.length}\r\n` : "") + "\r\n";
+    return await exchange(k, head, body);
+  },
+);
+console.log(`port ${server.addr.port}`);
