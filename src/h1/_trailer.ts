@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../proxy/body.ts";
 import { checkFieldLine, CR, LF } from "./_field.ts";
 import { H1ProtocolError } from "./errors.ts";
 
@@ -44,10 +45,10 @@ export class TrailerSection {
           throw tooLarge();
         }
         // Copy what is kept: the caller may reuse its buffer after push().
-        this.#partial = [concat(this.#partial, this.#partialBytes)];
+        this.#partial = [concatBytes(this.#partial, this.#partialBytes)];
         return -1;
       }
-      const line = concat(this.#partial, this.#partialBytes);
+      const line = concatBytes(this.#partial, this.#partialBytes);
       this.#partial = [];
       this.#partialBytes = 0;
       const end = line.length - 2;
@@ -61,17 +62,6 @@ export class TrailerSection {
       i = stop;
     }
   }
-}
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function tooLarge(): H1ProtocolError {

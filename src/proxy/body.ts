@@ -248,7 +248,7 @@ export async function prepareBody(
   try {
     while (total <= SMALL_BODY_BYTES) {
       const { done, value } = await reader.read();
-      if (done) return { replayable: true, payload: concat(chunks, total) };
+      if (done) return { replayable: true, payload: concatBytes(chunks, total) };
       chunks.push(value);
       total += value.byteLength;
     }
@@ -272,7 +272,8 @@ export async function prepareBody(
   };
 }
 
-function concat(chunks: readonly Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
+/** `chunks` (of `total` bytes together) copied into one new array. */
+export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(total);
   let off = 0;
   for (const c of chunks) {

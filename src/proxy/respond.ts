@@ -12,7 +12,7 @@ import type { Logger } from "../log/mod.ts";
 import type { DurationHistograms, GlobalStats } from "../metrics/mod.ts";
 import { maskClientIp } from "../net/mod.ts";
 import { type Attempt, resultOf } from "./attempt.ts";
-import { type BodyOutcome, guardResponseBody } from "./body.ts";
+import { type BodyOutcome, concatBytes, guardResponseBody } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { ProxyError } from "./errors.ts";
 import { applySecurityHeaders, clientHeaders } from "./headers.ts";
@@ -67,14 +67,7 @@ async function readWithin(
     });
   }
   if (timedOut) throw paused(idleMs);
-  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
-  const whole = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return whole;
+  return chunks.length === 1 ? chunks[0] as Uint8Array<ArrayBuffer> : concatBytes(chunks, total);
 }
 
 const MAX_LOGGED_PATH = 1024;

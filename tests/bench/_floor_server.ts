@@ -28,7 +28,7 @@ if (!ports.length || ports.some((p) => !Number.isInteger(p) || p < 1)) {
   console.error("usage: _floor_server.ts --backends PORT[,PORT…]");
   Deno.exit(2);
 }
-const idle: Deno.Conn[][] = ports.map(() => []);
+const idle: Deno.TcpConn[][] = ports.map(() => []);
 let next = 0;
 
 function indexOf(buf: Uint8Array, end: number, needle: Uint8Array): number {
@@ -39,14 +39,23 @@ function indexOf(buf: Uint8Array, end: number, needle: Uint8Array): number {
   return -1;
 }
 
+async function open(k: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: ports[k]! });
+  conn.setNoDelay(true);
+  return conn;
+}
+
 /** Sends one request on a pooled connection and reads its response whole. */
 async function exchange(k: number, head: string, body: Uint8Array | null): Promise<Response> {
-  const conn = idle[k]!.pop() ?? await Deno.connect({ hostname: "127.0.0.1", port: ports[k]! });
+  const conn = idle[k]!.pop() ?? await open(k);
   let buf = new Uint8Array(16 * 1024);
   try {
-    const out = enc.encode(head);
+    // Head and body in one write: two small writes would meet delayed ACKs.
+    const headBytes = enc.encode(head);
+    const out = new Uint8Array(headBytes.length + (body?.length ?? 0));
+    out.set(headBytes);
+    if (body) out.set(body, headBytes.length);
     for (let off = 0; off < out.length;) off += await conn.write(out.subarray(off));
-    if (body) { for (let off = 0; off < body.length;) off += await conn.write(body.subarray(off)); }
     let got = 0;
     let bodyAt = -1;
     let length = 0;

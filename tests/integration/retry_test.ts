@@ -102,15 +102,20 @@ function startTruncatingBackend(length: number) {
   });
 }
 
-Deno.test("a backend that fails after it started streaming a large body is not retried", async () => {
-  await using broken = startTruncatingBackend(1_000_000);
-  await using live = startBackend();
-  await using proxy = startTestAegis(
+/** Aegis sending the first request to `broken`, with `live` as the backend a retry would pick. */
+async function preferring(broken: { url: string }, live: { url: string }) {
+  return startTestAegis(
     await testConfig([broken.url, live.url], {
       ...quietHealth,
       backends: [{ url: broken.url, weight: 5 }, { url: live.url, weight: 1 }],
     }),
   );
+}
+
+Deno.test("a backend that fails after it started streaming a large body is not retried", async () => {
+  await using broken = startTruncatingBackend(1_000_000);
+  await using live = startBackend();
+  await using proxy = await preferring(broken, live);
   const res = await fetch(proxy.url);
   assert.equal(res.status, 200);
   await assert.rejects(res.text());
@@ -120,12 +125,7 @@ Deno.test("a backend that fails after it started streaming a large body is not r
 Deno.test("a small body cut short is answered 502 and not retried", async () => {
   await using broken = startTruncatingBackend(100);
   await using live = startBackend();
-  await using proxy = startTestAegis(
-    await testConfig([broken.url, live.url], {
-      ...quietHealth,
-      backends: [{ url: broken.url, weight: 5 }, { url: live.url, weight: 1 }],
-    }),
-  );
+  await using proxy = await preferring(broken, live);
   const res = await fetch(proxy.url);
   assert.equal(res.status, 502, "the client gets a clean error, not a body that looks complete");
   assert.equal(await res.text(), '{"error":"bad gateway"}');

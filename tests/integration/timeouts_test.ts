@@ -131,12 +131,17 @@ Deno.test("Aegis aborts a response the client stops reading for longer than serv
   conn.close();
 });
 
-Deno.test("Aegis aborts a large response whose backend stalls longer than upstream.read_timeout mid-body", async () => {
-  await using backend = startRawBackend(async (conn) => {
+/** A backend that declares `length` body bytes, sends ten, then stalls until the proxy gives up. */
+function startStallingBackend(length: number) {
+  return startRawBackend(async (conn) => {
     await readRequestHead(conn);
-    await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\nfirst part");
+    await send(conn, `HTTP/1.1 200 OK\r\nContent-Length: ${length}\r\n\r\nfirst part`);
     await waitForClose(conn);
   });
+}
+
+Deno.test("Aegis aborts a large response whose backend stalls longer than upstream.read_timeout mid-body", async () => {
+  await using backend = startStallingBackend(1_000_000);
   await using proxy = startTestAegis(
     await testConfig([backend.url], { upstream: { read_timeout: "300ms" } }),
   );
@@ -155,11 +160,7 @@ Deno.test("Aegis aborts a large response whose backend stalls longer than upstre
 });
 
 Deno.test("Aegis answers 504 when a backend stalls longer than upstream.read_timeout in a small body", async () => {
-  await using backend = startRawBackend(async (conn) => {
-    await readRequestHead(conn);
-    await send(conn, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nfirst part");
-    await waitForClose(conn);
-  });
+  await using backend = startStallingBackend(1000);
   await using proxy = startTestAegis(
     await testConfig([backend.url], { upstream: { read_timeout: "300ms" } }),
   );
