@@ -15,7 +15,7 @@
  */
 
 import { ProxyError } from "../proxy/errors.ts";
-import type { HeaderList } from "../proxy/headers.ts";
+import { fieldList, type HeaderList } from "../proxy/headers.ts";
 import type {
   ClosableTransport,
   Payload,
@@ -170,7 +170,7 @@ export function h1Transport(options: H1Options): ClosableTransport {
       const res = await send({
         method: request.method,
         url: request.url,
-        headers: [...request.headers],
+        headers: fieldList(request.headers),
         body: await payloadOf(request),
         signal: request.signal,
       });

@@ -22,7 +22,7 @@ import { prepareBody, type PreparedBody } from "./body.ts";
 import type { ClientInfo, Phase, RequestContext } from "./context.ts";
 import { asProxyError, errorResponse, jsonResponse, ProxyError } from "./errors.ts";
 import { forward, type ForwardOptions } from "./forward.ts";
-import { type HeaderList, requestIdFrom } from "./headers.ts";
+import { fieldList, requestIdFrom } from "./headers.ts";
 import { createResponder, discardBody } from "./respond.ts";
 import { splitTarget } from "./target.ts";
 import type { Send, UpstreamResponse } from "./transport.ts";
@@ -239,7 +239,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
 
   return async (request, client) => {
     stats.requests++;
-    const fields: HeaderList = [...request.headers];
+    const fields = fieldList(request.headers);
     const ctx: RequestContext = {
       request,
       fields,

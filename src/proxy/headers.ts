@@ -74,6 +74,21 @@ export type HeaderList = Array<[string, string]>;
 /** Header fields as anything that yields pairs: a `Headers`, a {@linkcode HeaderList}. */
 export type HeaderFields = Iterable<[string, string]>;
 
+/**
+ * A `Headers` object as a {@linkcode HeaderList}, with the pairs iteration
+ * gives (names lower case and sorted, repeated fields joined, each
+ * `Set-Cookie` on its own). Built with `forEach`: the runtime rebuilds and
+ * re-sorts the whole list on every step of a `for…of` over a `Headers`, which
+ * costs tens of microseconds for a browser's fifteen fields, ten times this.
+ */
+export function fieldList(headers: Headers): HeaderList {
+  const out: HeaderList = [];
+  headers.forEach((value, name) => {
+    out.push([name, value]);
+  });
+  return out;
+}
+
 const REQUEST_HOP = new Set(HOP_BY_HOP_REQUEST);
 const RESPONSE_HOP = new Set(HOP_BY_HOP_RESPONSE);
 

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { HeaderList } from "./headers.ts";
+import { fieldList, type HeaderList } from "./headers.ts";
 
 /** A fetch-shaped function that sends a request to a backend. */
 export type Transport = (request: Request) => Promise<Response>;
@@ -68,7 +68,7 @@ export function sendVia(transport: Transport): Send {
     return {
       status: res.status,
       statusText: res.statusText,
-      headers: [...res.headers],
+      headers: fieldList(res.headers),
       body: res.body,
     };
   };

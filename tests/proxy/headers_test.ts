@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   clientHeaders,
+  fieldList,
   type HeaderFields,
   HOP_BY_HOP_REQUEST,
   HOP_BY_HOP_RESPONSE,
@@ -320,4 +321,27 @@ Deno.test("clientHeaders() shares the security pairs but never lets them be writ
     server[1] = "changed";
   }, TypeError);
   assert.equal(new Headers(second).get("server"), "aegis");
+});
+
+Deno.test("fieldList() gives exactly the pairs iterating the Headers gives", none, () => {
+  const headers = new Headers([
+    ["X-Custom", "b"],
+    ["accept", "text/html"],
+    ["Set-Cookie", "a=1"],
+    ["x-custom", "a"],
+    ["set-cookie", "b=2"],
+    ["Content-Type", "text/plain"],
+  ]);
+  const list = fieldList(headers);
+  assert.deepEqual(list, [...headers]);
+  // Lower case, sorted, repeats joined, each Set-Cookie on its own.
+  assert.deepEqual(list.map(([name]) => name), [
+    "accept",
+    "content-type",
+    "set-cookie",
+    "set-cookie",
+    "x-custom",
+  ]);
+  assert.equal(list.find(([name]) => name === "x-custom")![1], "b, a");
+  assert.deepEqual(fieldList(new Headers()), []);
 });
