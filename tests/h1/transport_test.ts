@@ -216,6 +216,23 @@ Deno.test("h1: idle connections expire after idle_connection_timeout", async () 
   assert.equal(backend.accepted, 2);
 });
 
+Deno.test("h1: at most max_idle_connections stay pooled; the rest are closed", async () => {
+  // Slow enough that three requests at once need three connections.
+  await using backend = startRawBackend(async (conn) => {
+    while (await readRequestHead(conn) !== "") {
+      await new Promise((r) => setTimeout(r, 30));
+      await send(conn, OK);
+    }
+  });
+  using h1 = h1Transport({ ...options, maxIdle: 1 });
+  const burst = () =>
+    Promise.all([1, 2, 3].map(async () => (await h1.fetch(new Request(backend.url))).text()));
+  await burst();
+  assert.equal(backend.accepted, 3);
+  await burst();
+  assert.equal(backend.accepted, 5, "one connection was kept, two were opened again");
+});
+
 Deno.test("h1: a refused connection is a retryable connect error", async () => {
   const gone = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = gone.addr.port;
