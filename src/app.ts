@@ -26,7 +26,7 @@ import type { Pool } from "./pool/mod.ts";
 import { h1Transport } from "./h1/mod.ts";
 import { byScheme, type ClosableTransport, fetchTransport } from "./proxy/mod.ts";
 import { buildRuntime, type LastRateChange, type Runtime } from "./runtime.ts";
-import { type Server, startServer } from "./server/mod.ts";
+import { type Server, type ServerOptions, startServer } from "./server/mod.ts";
 import { type Snapshot, Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -181,18 +181,25 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   };
 
   let runtime = buildRuntime(config, shared);
-  let server: Server;
-  try {
-    server = startServer({
-      hostname: config.server.host,
-      port: config.server.port,
-      // One indirection, so a reload swaps what answers without touching the socket.
-      handler: (request, client) => runtime.handler(request, client),
+  /** Both listeners keep the public listener's connection timeouts. */
+  const listenOn = (hostname: string, port: number, handler: ServerOptions["handler"]) =>
+    startServer({
+      hostname,
+      port,
+      handler,
       firstRequestTimeoutMs: config.server.read_timeout,
       idleTimeoutMs: config.server.idle_timeout,
       watchdog,
       logger,
     });
+  let server: Server;
+  try {
+    // One indirection, so a reload swaps what answers without touching the socket.
+    server = listenOn(
+      config.server.host,
+      config.server.port,
+      (request, client) => runtime.handler(request, client),
+    );
   } catch (e) {
     runtime.stop();
     watchdog[Symbol.dispose]();
@@ -310,15 +317,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       drainStatus,
     }, logger);
     try {
-      admin = startServer({
-        hostname: where.host,
-        port: where.port,
-        handler: (request) => adminHandler(request),
-        firstRequestTimeoutMs: config.server.read_timeout,
-        idleTimeoutMs: config.server.idle_timeout,
-        watchdog,
-        logger,
-      });
+      admin = listenOn(where.host, where.port, (request) => adminHandler(request));
     } catch (e) {
       runtime.stop();
       root.abort();

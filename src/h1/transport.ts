@@ -15,7 +15,7 @@
  */
 
 import { ProxyError } from "../proxy/errors.ts";
-import { fieldList, type HeaderList } from "../proxy/headers.ts";
+import { fieldList, fieldValue, type HeaderList } from "../proxy/headers.ts";
 import type {
   ClosableTransport,
   Payload,
@@ -56,21 +56,13 @@ type Body =
     readonly length?: number;
   };
 
-/** The declared `Content-Length` among the fields, if any. */
-function declaredLength(fields: HeaderList): string | undefined {
-  for (const [name, value] of fields) {
-    if (name.length === 14 && name.toLowerCase() === "content-length") return value;
-  }
-  return undefined;
-}
-
 function bodyOf(request: UpstreamRequest): Body {
   const body = request.body;
   if (body === null) return { kind: "none" };
   if (body instanceof Uint8Array) {
     return body.byteLength === 0 ? { kind: "none" } : { kind: "bytes", bytes: body };
   }
-  const declared = declaredLength(request.headers);
+  const declared = fieldValue(request.headers, "content-length");
   return declared === undefined
     ? { kind: "stream", stream: body }
     : { kind: "stream", stream: body, length: Number(declared) };

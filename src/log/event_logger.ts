@@ -9,9 +9,7 @@
  */
 
 import type { EventLog } from "../events/mod.ts";
-import type { Fields, Level, Logger } from "./logger.ts";
-
-const RANK: Readonly<Record<Level, number>> = { debug: 0, info: 1, warn: 2, error: 3 };
+import { isSecretField, type Level, levelledLogger, type Logger } from "./logger.ts";
 
 /**
  * Messages whose authors record an event of their own right beside the log
@@ -28,17 +26,15 @@ const ALREADY_EVENTS = new Set([
   "configuration reloaded",
   "reload refused: the running configuration stays",
 ]);
-const SECRET_FIELD = /authorization|cookie|token|password|secret|api[-_]?key/i;
 
 /** A logger that records lines at `level` or above as `log` events. */
 export function eventLogger(events: EventLog, level: Level = "warn"): Logger {
-  const min = RANK[level];
-  const write = (lvl: Level) => (msg: string, fields?: Fields) => {
-    if (RANK[lvl] < min || ALREADY_EVENTS.has(msg)) return;
+  return levelledLogger(level, (lvl, msg, fields) => {
+    if (ALREADY_EVENTS.has(msg)) return;
     const detail: Record<string, string | number | boolean | null> = { level: lvl };
     for (const k in fields) {
       const v = fields[k];
-      detail[k] = SECRET_FIELD.test(k)
+      detail[k] = isSecretField(k)
         ? "[redacted]"
         : typeof v === "number" || typeof v === "boolean" || v === null
         ? v
@@ -49,13 +45,5 @@ export function eventLogger(events: EventLog, level: Level = "warn"): Logger {
       .map((k) => String(detail[k]))
       .join(" · ");
     events.record("log", summary ? `${msg}: ${summary}` : msg, detail);
-  };
-  return {
-    level,
-    enabled: (lvl) => RANK[lvl] >= min,
-    debug: write("debug"),
-    info: write("info"),
-    warn: write("warn"),
-    error: write("error"),
-  };
+  });
 }

@@ -75,14 +75,25 @@ export const stdoutSink: LogSink = (line) => {
  * ```
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const level = options.level ?? "info";
-  const min = RANK[level];
   const sink = options.sink ?? stdoutSink;
   const now = options.now ?? Date.now;
   const format = options.format === "text" ? formatText : formatJson;
-  const write = (lvl: Level) => (msg: string, fields?: Fields) => {
-    if (RANK[lvl] < min) return;
+  return levelledLogger(options.level ?? "info", (lvl, msg, fields) => {
     sink(format(new Date(now()).toISOString(), lvl, msg, fields));
+  });
+}
+
+/**
+ * A logger at `level` that hands every line at that level or above to
+ * `emit`: the level gate all Aegis loggers share.
+ */
+export function levelledLogger(
+  level: Level,
+  emit: (level: Level, msg: string, fields?: Fields) => void,
+): Logger {
+  const min = RANK[level];
+  const write = (lvl: Level) => (msg: string, fields?: Fields) => {
+    if (RANK[lvl] >= min) emit(lvl, msg, fields);
   };
   return {
     level,
@@ -94,8 +105,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 }
 
+/** True for a field name that looks like a credential; its value is never written. */
+export function isSecretField(name: string): boolean {
+  return SECRET_FIELD.test(name);
+}
+
 function safeValue(key: string, value: unknown): unknown {
-  if (SECRET_FIELD.test(key)) return "[redacted]";
+  if (isSecretField(key)) return "[redacted]";
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   return value;
 }

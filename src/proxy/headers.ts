@@ -89,6 +89,14 @@ export function fieldList(headers: Headers): HeaderList {
   return out;
 }
 
+/** The first value of the field `name` (given in lower case), in any case, or undefined. */
+export function fieldValue(fields: HeaderFields, name: string): string | undefined {
+  for (const [n, value] of fields) {
+    if (n.length === name.length && n.toLowerCase() === name) return value;
+  }
+  return undefined;
+}
+
 const REQUEST_HOP = new Set(HOP_BY_HOP_REQUEST);
 const RESPONSE_HOP = new Set(HOP_BY_HOP_RESPONSE);
 

@@ -15,7 +15,7 @@ import { type Attempt, resultOf } from "./attempt.ts";
 import { type BodyOutcome, concatBytes, guardResponseBody } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { ProxyError } from "./errors.ts";
-import { applySecurityHeaders, clientHeaders } from "./headers.ts";
+import { applySecurityHeaders, clientHeaders, fieldValue } from "./headers.ts";
 import type { UpstreamResponse } from "./transport.ts";
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -24,10 +24,7 @@ export const SMALL_RESPONSE_BYTES = 64 * 1024;
 
 /** The response's declared `Content-Length`, or Infinity. */
 function declaredLength(upstream: UpstreamResponse): number {
-  for (const [name, value] of upstream.headers) {
-    if (name.length === 14 && name.toLowerCase() === "content-length") return Number(value);
-  }
-  return Infinity;
+  return Number(fieldValue(upstream.headers, "content-length") ?? Infinity);
 }
 
 const paused = (idleMs: number) =>

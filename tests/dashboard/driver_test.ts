@@ -33,6 +33,17 @@ function fakeTerminal(columns = 80, rows = 24) {
   return { terminal, writes, raw, size, press, close: () => end?.() };
 }
 
+/** A dashboard on the fake terminal `t`, three backends, redrawn only on demand. */
+function dashboardOn(t: ReturnType<typeof fakeTerminal>, onQuit: () => void = () => {}): Dashboard {
+  return new Dashboard({
+    snapshot: () => snapshotWith(3),
+    refreshMs: 60_000,
+    onQuit,
+    terminal: t.terminal,
+    color: false,
+  });
+}
+
 function visible(frame: string): string {
   // deno-lint-ignore no-control-regex
   return frame.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
@@ -40,13 +51,7 @@ function visible(frame: string): string {
 
 Deno.test("the dashboard takes over the terminal, draws a whole frame per write, and gives it back", () => {
   const t = fakeTerminal();
-  const dash = new Dashboard({
-    snapshot: () => snapshotWith(3),
-    refreshMs: 60_000,
-    onQuit: () => {},
-    terminal: t.terminal,
-    color: false,
-  });
+  const dash = dashboardOn(t);
   dash.start();
   assert.deepEqual(t.raw, [true]);
   assert.ok(t.writes[0]!.includes("\x1b[?1049h"), "alternate screen");
@@ -65,13 +70,7 @@ Deno.test("the dashboard takes over the terminal, draws a whole frame per write,
 Deno.test("keys: q and Ctrl+C quit once, p pauses, arrows scroll the event log", async () => {
   const t = fakeTerminal();
   let quits = 0;
-  const dash = new Dashboard({
-    snapshot: () => snapshotWith(3),
-    refreshMs: 60_000,
-    onQuit: () => quits++,
-    terminal: t.terminal,
-    color: false,
-  });
+  const dash = dashboardOn(t, () => quits++);
   dash.start();
   await t.press("p");
   assert.equal(dash.view.paused, true);
@@ -94,13 +93,7 @@ Deno.test("keys: q and Ctrl+C quit once, p pauses, arrows scroll the event log",
 
 Deno.test("the dashboard follows the terminal size on the next frame", async () => {
   const t = fakeTerminal(80, 24);
-  const dash = new Dashboard({
-    snapshot: () => snapshotWith(3),
-    refreshMs: 60_000,
-    onQuit: () => {},
-    terminal: t.terminal,
-    color: false,
-  });
+  const dash = dashboardOn(t);
   dash.start();
   const lines = (frame: string) => visible(frame).split("\r\n");
   assert.equal(lines(t.writes.at(-1)!).length, 24);

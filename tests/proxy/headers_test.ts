@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   clientHeaders,
   fieldList,
+  fieldValue,
   type HeaderFields,
   HOP_BY_HOP_REQUEST,
   HOP_BY_HOP_RESPONSE,
@@ -344,4 +345,11 @@ Deno.test("fieldList() gives exactly the pairs iterating the Headers gives", non
   ]);
   assert.equal(list.find(([name]) => name === "x-custom")![1], "b, a");
   assert.deepEqual(fieldList(new Headers()), []);
+});
+
+Deno.test("fieldValue() finds the first value of a field in any case", none, () => {
+  const list: Array<[string, string]> = [["Content-Length", "12"], ["content-length", "99"]];
+  assert.equal(fieldValue(list, "content-length"), "12");
+  assert.equal(fieldValue(list, "content-type"), undefined);
+  assert.equal(fieldValue([["content-lengthx", "1"]], "content-length"), undefined);
 });

@@ -11,7 +11,8 @@ Deno.test("this runtime serves connections individually (connection timeouts dep
   );
 });
 
-Deno.test("cancelConnection() closes a live connection at once", async () => {
+/** A listener whose next connection is served by the runtime's per-connection server. */
+function serveNextConnection() {
   const serve = serveOnConnection()!;
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const abort = new AbortController();
@@ -24,6 +25,11 @@ Deno.test("cancelConnection() closes a live connection at once", async () => {
       () => {},
     )
   );
+  return { listener, abort, accepted };
+}
+
+Deno.test("cancelConnection() closes a live connection at once", async () => {
+  const { listener, abort, accepted } = serveNextConnection();
   const client = await connect(listener.addr.port);
   await send(client, "GET / HTTP/1.1\r\nHost: x\r\n"); // headers never finished
   const served = await accepted;
@@ -36,18 +42,7 @@ Deno.test("cancelConnection() closes a live connection at once", async () => {
 });
 
 Deno.test("cancelConnection() after the connection ended on its own does not bring the process down", async () => {
-  const serve = serveOnConnection()!;
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const abort = new AbortController();
-  const accepted = listener.accept().then((conn) =>
-    serve(
-      conn,
-      abort.signal,
-      () => Promise.resolve(new Response("ok")),
-      () => new Response(),
-      () => {},
-    )
-  );
+  const { listener, abort, accepted } = serveNextConnection();
   const client = await connect(listener.addr.port);
   await send(client, rawGet("/"));
   const result = await readUntilClose(client, 5000);
