@@ -3,6 +3,13 @@
  * survives between requests, so bytes read past one response head stay
  * available for its body.
  *
+ * While a connection sits idle in its pool it keeps one read outstanding
+ * ({@linkcode H1Conn.watchIdle}): nothing may arrive on an idle connection,
+ * so a byte or an end of stream there means the peer either closed it or
+ * sent something that belongs to no request, and the pool drops it. The
+ * read is not wasted: the next exchange on the connection picks it up as
+ * its first `fill()`.
+ *
  * @module
  */
 
@@ -21,6 +28,10 @@ export class H1Conn {
   #buf: Uint8Array<ArrayBuffer> = new Uint8Array(READ_BUFFER_BYTES);
   #start = 0;
   #end = 0;
+  /** A read started while idle, not yet taken by `fill()`. */
+  #pending: Promise<number | null> | undefined;
+  /** Told when the idle read completes, while the connection is still idle. */
+  #onActivity: (() => void) | undefined;
 
   constructor(conn: Deno.TcpConn) {
     this.conn = conn;
@@ -42,6 +53,15 @@ export class H1Conn {
    * Compacts first, so the buffered bytes plus the new ones stay contiguous.
    */
   async fill(): Promise<boolean> {
+    if (this.#pending) {
+      // The read started while idle; the buffer was empty, so it reads at 0.
+      const pending = this.#pending;
+      this.#pending = undefined;
+      const n = await pending;
+      if (n === null) return false;
+      this.#end += n;
+      return true;
+    }
     if (this.#start > 0) {
       this.#buf.copyWithin(0, this.#start, this.#end);
       this.#end -= this.#start;
@@ -67,6 +87,32 @@ export class H1Conn {
     return out;
   }
 
+  /**
+   * Starts watching an idle connection: `onActivity` is called once if
+   * anything arrives (bytes, end of stream or an error) before
+   * {@linkcode H1Conn.unwatch}. Only for a connection with nothing
+   * buffered: an exchange that left bytes behind is never pooled.
+   */
+  watchIdle(onActivity: () => void): void {
+    if (this.#end !== this.#start) throw new Error("watchIdle on a connection with unread bytes");
+    this.#start = this.#end = 0;
+    this.#onActivity = onActivity;
+    if (this.#pending) return;
+    const pending = this.conn.read(this.#buf);
+    this.#pending = pending;
+    const settled = () => {
+      const told = this.#onActivity;
+      this.#onActivity = undefined;
+      told?.();
+    };
+    pending.then(settled, settled);
+  }
+
+  /** Stops watching: the connection is about to carry a request. */
+  unwatch(): void {
+    this.#onActivity = undefined;
+  }
+
   /** Writes all of `bytes`. */
   async write(bytes: Uint8Array): Promise<void> {
     let off = 0;
@@ -77,6 +123,7 @@ export class H1Conn {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.#onActivity = undefined;
     try {
       this.conn.close();
     } catch {

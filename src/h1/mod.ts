@@ -4,7 +4,7 @@
  * @module
  */
 
-export { type H1Options, h1Transport } from "./transport.ts";
+export { type H1Options, type H1PoolView, type H1Transport, h1Transport } from "./transport.ts";
 export { HostPool, type PoolLimits } from "./pool.ts";
 export { type Framing, parseResponseHead, type ResponseHead } from "./parse.ts";
 export { ChunkedDecoder } from "./chunked.ts";

@@ -1,9 +1,15 @@
 /**
  * Keep-alive connection pools, one per backend origin: at most
  * `maxConnections` open at once (requests beyond wait their turn), at most
- * `maxIdle` kept idle, idle ones closed after `idleTimeoutMs`. A connection
- * is only ever returned to the pool by the transport after an exchange that
- * ended cleanly.
+ * `maxIdle` kept idle, idle ones closed after `idleTimeoutMs`.
+ *
+ * A pooled connection is a security boundary between clients: the next
+ * exchange on it may be another client's. The transport returns a
+ * connection only after an exchange that ended exactly at a message
+ * boundary with nothing unread, and the pool drops an idle connection the
+ * moment anything arrives on it (as Go's `net/http` transport does: an
+ * "unsolicited response" on an idle connection closes it), so bytes a
+ * backend sends between exchanges can never be read as the next answer.
  *
  * @module
  */
@@ -32,6 +38,7 @@ export class HostPool {
   readonly #waiters: Array<(conn: H1Conn | undefined) => void> = [];
   #open = 0;
   #closed = false;
+  #unsolicited = 0;
 
   constructor(hostname: string, port: number, limits: PoolLimits) {
     this.#hostname = hostname;
@@ -49,6 +56,11 @@ export class HostPool {
     return this.#idle.length;
   }
 
+  /** Idle connections dropped because bytes or an end of stream arrived on them. */
+  get unsolicited(): number {
+    return this.#unsolicited;
+  }
+
   /**
    * A connection for one exchange: the most recently used idle one that has
    * not expired, else a new one, else (at the limit) the next one released.
@@ -60,7 +72,10 @@ export class HostPool {
       const now = performance.now();
       while (this.#idle.length > 0) {
         const conn = this.#idle.pop()!;
-        if (now - conn.idleSince < this.#limits.idleTimeoutMs && !conn.closed) return conn;
+        if (now - conn.idleSince < this.#limits.idleTimeoutMs && !conn.closed) {
+          conn.unwatch();
+          return conn;
+        }
         this.#discard(conn);
       }
     }
@@ -72,15 +87,26 @@ export class HostPool {
     return await this.#connect(signal);
   }
 
-  /** Returns a connection after a clean exchange, or closes it. */
+  /**
+   * Returns a connection after an exchange, or closes it. `reusable` is the
+   * transport's verdict that the exchange ended exactly at a message
+   * boundary; a connection with unread bytes is closed whatever it says.
+   */
   release(conn: H1Conn, reusable: boolean): void {
-    if (!reusable || conn.closed || this.#closed) return this.#discard(conn);
+    // [SECURITY] Bytes left after a response belong to no request: reusing the
+    // connection would hand them to the next client as its response.
+    if (!reusable || conn.closed || this.#closed || conn.buffered.length > 0) {
+      return this.#discard(conn);
+    }
     conn.reused = true;
     conn.idleSince = performance.now();
     const waiter = this.#waiters.shift();
     if (waiter) return waiter(conn);
     if (this.#idle.length >= this.#limits.maxIdle) return this.#discard(conn);
     this.#idle.push(conn);
+    // [SECURITY] Anything that arrives while idle (a late body, a second
+    // response, an end of stream) closes the connection before it is reused.
+    conn.watchIdle(() => this.#dropIdle(conn));
   }
 
   /** Closes a connection that will not be reused. */
@@ -104,6 +130,15 @@ export class HostPool {
     this.#closed = true;
     for (const conn of this.#idle.splice(0)) this.#discard(conn);
     for (const waiter of this.#waiters.splice(0)) waiter(undefined);
+  }
+
+  /** Something arrived on an idle connection: it can carry no other exchange. */
+  #dropIdle(conn: H1Conn): void {
+    const i = this.#idle.indexOf(conn);
+    if (i < 0) return;
+    this.#idle.splice(i, 1);
+    this.#unsolicited++;
+    this.#discard(conn);
   }
 
   #discard(conn: H1Conn): void {

@@ -6,10 +6,17 @@
  *
  * Bodies stream both ways with backpressure (nothing is read from a socket
  * before the consumer asks). Responses are parsed strictly and fail closed
- * (`parse.ts`); a connection goes back to its pool only after an exchange
- * that ended cleanly, and a request an idle connection's peer had already
- * given up on (the keep-alive race) is sent once more on a fresh connection
- * when it is safe to.
+ * (`parse.ts`); a request an idle connection's peer had already given up
+ * on (the keep-alive race) is sent once more on a fresh connection when it
+ * is safe to.
+ *
+ * Whether a connection may carry another exchange is decided once, where
+ * the exchange ends, by {@linkcode reusableAfter} and `finish`: only when
+ * the response ended exactly at a message boundary with nothing unread, the
+ * backend did not ask to close, the request body went out in full, and a
+ * bodiless response did not announce a body it might still send. Anything
+ * else (a truncated or malformed body, an abandoned body, an aborted
+ * request, an error) closes it.
  *
  * @module
  */
@@ -29,6 +36,24 @@ import { parseResponseHead, type ResponseHead } from "./parse.ts";
 import { HostPool, type PoolLimits } from "./pool.ts";
 import { encodeChunk, LAST_CHUNK, serializeRequestHead } from "./serialize.ts";
 
+/** One backend origin's connections, as {@linkcode H1Transport.pools} shows them. */
+export interface H1PoolView {
+  /** `host:port`. */
+  readonly origin: string;
+  /** Connections open, busy or idle. */
+  readonly open: number;
+  /** Idle connections kept for reuse. */
+  readonly idle: number;
+  /** Idle connections dropped because something arrived on them. */
+  readonly unsolicited: number;
+}
+
+/** The h1 transport: a closable transport whose pools can be inspected. */
+export interface H1Transport extends ClosableTransport {
+  /** A plain-data view of every backend origin's pool. */
+  pools(): H1PoolView[];
+}
+
 /** Options for {@linkcode h1Transport}. */
 export interface H1Options extends PoolLimits {
   /** Largest response head accepted; larger ones are a protocol error (502). */
@@ -41,6 +66,12 @@ const REPLAYABLE_BYTES = 64 * 1024;
 const SMALL_BODY_BYTES = 64 * 1024;
 /** Methods safe to send twice (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
+/**
+ * How long a response that ended before its request body was fully sent
+ * waits for the rest of the body to go out before the connection is given
+ * up (Go's transport waits 50 ms for its write loop in the same case).
+ */
+const BODY_AFTER_RESPONSE_MS = 50;
 
 /** The peer closed (or reset) before sending a single byte of the response. */
 class NoResponse extends Error {
@@ -108,7 +139,7 @@ function headLines(fields: HeaderList, url: URL, body: Body): HeaderList {
  * const res = await h1.fetch(new Request("http://10.0.0.5:8080/"));
  * ```
  */
-export function h1Transport(options: H1Options): ClosableTransport {
+export function h1Transport(options: H1Options): H1Transport {
   const pools = new Map<string, HostPool>();
   const sweeper = setInterval(() => {
     for (const pool of pools.values()) pool.sweep();
@@ -158,6 +189,13 @@ export function h1Transport(options: H1Options): ClosableTransport {
 
   return {
     send,
+    pools: () =>
+      [...pools].map(([origin, pool]) => ({
+        origin,
+        open: pool.open,
+        idle: pool.idle,
+        unsolicited: pool.unsolicited,
+      })),
     async fetch(request) {
       const res = await send({
         method: request.method,
@@ -197,15 +235,30 @@ async function exchange(
   options: H1Options,
 ): Promise<UpstreamResponse> {
   const signal = request.signal;
+  // [SECURITY] An aborted exchange may be anywhere in a message: its
+  // connection is closed, never pooled.
   const onAbort = () => conn.close();
   signal.addEventListener("abort", onAbort, { once: true });
   let bodySent = body.kind !== "stream";
+  let sending: Promise<void> | undefined;
   let ended = false;
   const end = (reusable: boolean) => {
     if (ended) return;
     ended = true;
     signal.removeEventListener("abort", onAbort);
     pool.release(conn, reusable && bodySent);
+  };
+  // The response is complete. A request body still going out gets a moment
+  // to finish (the backend answered early but reads on); past that, or if
+  // it fails, the connection is not at a message boundary and is closed.
+  const finish: Finish = (reusable) => {
+    if (!reusable || bodySent || !sending) return end(reusable);
+    const timer = setTimeout(() => end(false), BODY_AFTER_RESPONSE_MS);
+    const settle = (ok: boolean) => {
+      clearTimeout(timer);
+      end(ok);
+    };
+    sending.then(() => settle(true), () => settle(false));
   };
   try {
     if (body.kind === "bytes") {
@@ -216,7 +269,6 @@ async function exchange(
     } else {
       await conn.write(head);
     }
-    let sending: Promise<void> | undefined;
     if (body.kind === "stream") {
       // The body goes out while the response is awaited: a backend may answer early.
       sending = sendBody(conn, body).then(() => void (bodySent = true));
@@ -227,9 +279,9 @@ async function exchange(
       response.framing.kind === "length" && response.framing.length <= SMALL_BODY_BYTES &&
       conn.buffered.length >= response.framing.length
     ) {
-      return respondWhole(conn, response, end, sending, response.framing.length);
+      return respondWhole(conn, response, finish, response.framing.length);
     }
-    return respond(conn, response, end, sending);
+    return respond(conn, response, finish, end);
   } catch (e) {
     signal.removeEventListener("abort", onAbort);
     ended = true;
@@ -304,15 +356,42 @@ async function readHead(
 function respondWhole(
   conn: H1Conn,
   head: ResponseHead,
-  end: (reusable: boolean) => void,
-  sending: Promise<void> | undefined,
+  finish: Finish,
   length: number,
 ): UpstreamResponse {
   const body = conn.take(length);
-  const reusable = head.keepAlive && conn.buffered.length === 0;
-  if (sending) sending.then(() => end(reusable), () => end(false));
-  else end(reusable);
+  finish(reusableAfter(head, conn));
   return { status: head.status, statusText: head.reason, headers: fieldsOf(head), body };
+}
+
+/** Ends an exchange whose response is complete; `reusable` is the verdict on the response alone. */
+type Finish = (reusable: boolean) => void;
+
+/**
+ * The verdict on a connection whose response just ended: reusable only if
+ * the backend did not ask to close (RFC 9112 §9.3), nothing was read past
+ * the end of the message, and a bodiless response did not announce a body.
+ */
+function reusableAfter(head: ResponseHead, conn: H1Conn): boolean {
+  // [SECURITY] Bytes after the end of a response are not part of any
+  // exchange; read as the next response they would go to another client.
+  if (!head.keepAlive || conn.buffered.length > 0) return false;
+  return head.framing.kind !== "none" || !announcesBody(head);
+}
+
+/**
+ * True when a response that has no body by the rules (a reply to HEAD,
+ * 204, 304; RFC 9110 §6.4.1) still declares one: a `Transfer-Encoding`, or
+ * a non-zero `Content-Length`. For HEAD and 304 that length is allowed and
+ * usually describes the resource, but a backend that also writes the body
+ * may send it in a later packet than the head, after the connection was
+ * handed to the next request: closing costs one reconnect, reusing could
+ * give that body to another client.
+ */
+function announcesBody(head: ResponseHead): boolean {
+  const length = fieldValue(head.headers as HeaderList, "content-length");
+  return (length !== undefined && !/^0+$/.test(length)) ||
+    fieldValue(head.headers as HeaderList, "transfer-encoding") !== undefined;
 }
 
 function fieldsOf(head: ResponseHead): HeaderList {
@@ -323,28 +402,22 @@ function fieldsOf(head: ResponseHead): HeaderList {
 function respond(
   conn: H1Conn,
   head: ResponseHead,
+  finish: Finish,
   end: (reusable: boolean) => void,
-  sending: Promise<void> | undefined,
 ): UpstreamResponse {
   const init = { status: head.status, statusText: head.reason, headers: fieldsOf(head) };
   const framing = head.framing;
   if (framing.kind === "none") {
-    // Reusable only once the request body is fully out too.
-    if (sending) sending.then(() => end(head.keepAlive), () => end(false));
-    else end(head.keepAlive);
+    finish(reusableAfter(head, conn));
     return { ...init, body: null };
   }
-  const finish = (reusable: boolean) => {
-    if (sending && reusable) sending.then(() => end(true), () => end(false));
-    else end(reusable);
-  };
   let remaining = framing.kind === "length" ? framing.length : Infinity;
   const decoder = framing.kind === "chunked" ? new ChunkedDecoder() : undefined;
   const stream = new ReadableStream<Uint8Array>({
     async pull(c) {
       try {
         if (framing.kind === "length" && remaining === 0) {
-          finish(head.keepAlive && conn.buffered.length === 0);
+          finish(reusableAfter(head, conn));
           return c.close();
         }
         if (conn.buffered.length === 0 && !(await conn.fill())) {
@@ -362,8 +435,7 @@ function respond(
           for (const d of data) if (d.byteLength > 0) c.enqueue(d.slice());
           conn.consume(consumed);
           if (done) {
-            // Bytes after the message are not ours to guess about: drop the connection.
-            finish(head.keepAlive && conn.buffered.length === 0);
+            finish(reusableAfter(head, conn));
             c.close();
           }
           return;
@@ -372,7 +444,7 @@ function respond(
         if (framing.kind === "length") remaining -= chunk.byteLength;
         c.enqueue(chunk);
         if (framing.kind === "length" && remaining === 0) {
-          finish(head.keepAlive && conn.buffered.length === 0);
+          finish(reusableAfter(head, conn));
           c.close();
         }
       } catch (e) {

@@ -133,7 +133,8 @@ Deno.test("h1: interim 1xx answers are skipped, HEAD/204/304 have no body, close
     assert.equal(res.body, null);
     const again = await h1.fetch(new Request(backend.url, { method: "HEAD" }));
     assert.equal(again.status, 200);
-    assert.equal(backend.accepted, 1, "the connection stayed usable");
+    // The announced body might still come: see reuse_test.ts.
+    assert.equal(backend.accepted, 2, "the connection was not reused");
   });
   await t.step("close-delimited", async () => {
     await using backend = startRawBackend(async (conn) => {
