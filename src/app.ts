@@ -34,7 +34,7 @@ import { VERSION } from "./version.ts";
 export interface AegisOptions {
   /** Where logs go; built from `config.logging` by default. */
   readonly logger?: Logger;
-  /** How backends are reached; the runtime's `fetch` by default. */
+  /** How backends are reached; by default the transport `upstream.transport` names (`auto`: h1 for http, fetch for https). */
   readonly transport?: ClosableTransport;
   /** Time source for timeouts, breakers, health checks and durations. */
   readonly clock?: Clock;

@@ -4,7 +4,9 @@
  * stream, because building a `Request` and reading back a `Response` copies
  * and revalidates every header on each side of every request. Health checks
  * and tests use the fetch-shaped {@linkcode Transport} every transport also
- * offers. The default is the runtime's `fetch` with a dedicated HTTP client.
+ * offers. Two transports exist: the pooled HTTP/1.1 client in `src/h1/`
+ * (the default for `http:` backends) and the runtime's `fetch` with a
+ * dedicated HTTP client here (for `https:` backends, or when configured).
  *
  * @module
  */
