@@ -89,6 +89,8 @@ export function createAdminHandler(
       return json(405, { error: "method not allowed" }, { allow: method });
     }
     if (method === "POST") {
+      // [SECURITY] Unauthorised control: reload and drain need the bearer
+      // token when one is set (and one must be set off loopback: config checks).
       await request.body?.cancel();
       const ok = await authorized(
         request.headers.get("authorization"),

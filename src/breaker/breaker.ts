@@ -125,6 +125,8 @@ export class CircuitBreaker {
       case "closed":
         return true;
       case "open":
+        // [SECURITY] Cascading failure: a backend failing real requests gets
+        // none until its open period is over, whatever its /health says.
         return false;
       case "half_open":
         return this.#halfOpenInFlight < this.#options.halfOpenMaxRequests;

@@ -15,8 +15,9 @@ import stringWidth from "string-width";
 /** The one character that marks text as cut. */
 export const ELLIPSIS = "…";
 
-// C0 and C1 controls and DEL move the cursor or start escape sequences;
-// bidirectional overrides and isolates reorder what follows them on screen
+// [SECURITY] Terminal injection. C0 and C1 controls and DEL move the
+// cursor or start escape sequences; bidirectional overrides and isolates
+// reorder what follows them on screen
 // ("Trojan Source", CVE-2021-42574). Backend URLs and event messages can
 // carry text from outside (a probe's error detail), so none of these may
 // reach the terminal.

@@ -56,7 +56,7 @@ function chr(b: number): string {
  */
 export function checkFieldLine(buf: Uint8Array, start: number, end: number): number {
   const first = buf[start];
-  // A line that starts with whitespace continues the previous one (obs-fold)
+  // [SECURITY] Smuggling: a line that starts with whitespace continues the previous one (obs-fold)
   // or, first in the block, hides a field from some parsers; RFC 9112 §5.2
   // and §2.2 let a recipient reject both.
   if (first === SP || first === HTAB) {

@@ -28,7 +28,7 @@ export function decideFraming(
 ): Framing {
   const chunked = codings.length > 0;
   if (chunked) {
-    // Rule 3: a sender MUST NOT send both, and the message may be an attempt
+    // [SECURITY] Smuggling. Rule 3: a sender MUST NOT send both, and the message may be an attempt
     // at smuggling; a proxy that picks one is guessing, so refuse.
     if (lengths.length > 0) {
       throw new H1ProtocolError(

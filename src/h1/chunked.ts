@@ -69,6 +69,7 @@ export class ChunkedDecoder {
 
   /** @param options limits; see {@linkcode ChunkedDecoderOptions} */
   constructor(options: ChunkedDecoderOptions = {}) {
+    // [SECURITY] Memory exhaustion: chunk-size lines and trailers are bounded.
     this.#line = new ChunkSizeLine(options.maxLineBytes ?? 4096);
     this.#trailer = new TrailerSection(options.maxTrailerBytes ?? 8192);
   }

@@ -168,8 +168,8 @@ function findHeadEnd(buf: Uint8Array, max: number): number {
   let lineStart = 0;
   for (let i = 0; i < limit; i++) {
     if (buf[i] !== LF) continue;
-    // RFC 9112 §2.2 allows a recipient to accept a bare LF; a proxy must not,
-    // because the next hop may not (request/response splitting).
+    // [SECURITY] Response splitting: RFC 9112 §2.2 allows a recipient to
+    // accept a bare LF; a proxy must not, because the next hop may not.
     if (i === lineStart || buf[i - 1] !== CR) {
       throw new H1ProtocolError("bare_lf", "a line in the head ends in LF without CR");
     }

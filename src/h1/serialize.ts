@@ -47,6 +47,8 @@ export function serializeRequestHead(
   target: string,
   headers: Iterable<readonly [string, string]>,
 ): Uint8Array {
+  // [SECURITY] Request splitting: nothing that could end a line or the head
+  // early (CR, LF, NUL, a space in the target) reaches the backend's parser.
   // method = token (RFC 9110 §9.1)
   if (!isToken(method)) throw new TypeError("the request method is not a token");
   // request-target is visible ASCII (RFC 9112 §3.2, RFC 3986 §2): a space

@@ -35,6 +35,8 @@ export function httpProbe(transport: Transport, path: string, timeoutMs: number)
     const timeout = AbortSignal.timeout(timeoutMs);
     const request = new Request(baseUrl + path, {
       headers: { "user-agent": HEALTH_USER_AGENT, "accept-encoding": "identity" },
+      // [SECURITY] SSRF and hangs: a probe never follows a redirect to
+      // another host, and never waits past its timeout.
       redirect: "manual",
       signal: AbortSignal.any([signal, timeout]),
     });

@@ -37,6 +37,8 @@ export function clientKey(ip: string, ipv6Prefix: number): string {
 export function keyOfParsed(ip: string, bytes: IpBytes | undefined, ipv6Prefix: number): string {
   if (!bytes) return ip;
   if (bytes.length === 4) return formatIp(bytes);
+  // [SECURITY] Limit evasion: one IPv6 site owns a whole /64 (or more), so
+  // its addresses share one bucket, or it could rotate through 2^64 of them.
   if (isIpv4Mapped(bytes)) return formatIp(bytes.subarray(12));
   return formatCidr({ network: maskBits(bytes, ipv6Prefix), prefix: ipv6Prefix });
 }

@@ -112,6 +112,8 @@ export class RateLimiter {
    * never a header). Exempt clients are always allowed.
    */
   check(clientIp: string): LimitDecision {
+    // [SECURITY] IP spoofing: the key is the socket peer the listener saw,
+    // never X-Forwarded-For, which any client can write.
     const key = this.#resolver.resolve(clientIp);
     if (key === null) return ALLOWED;
     const now = this.#clock.now();
@@ -119,6 +121,8 @@ export class RateLimiter {
     if (entry) {
       entry.seenAt = now;
     } else {
+      // [SECURITY] Memory exhaustion: a flood of new addresses evicts the least
+      // recently seen bucket instead of growing the map without bound.
       if (this.#buckets.size >= this.#maxClients && this.#buckets.dropOldest()) this.#evictions++;
       // A new client starts full, as if its bucket had always existed.
       entry = { tokens: this.#refill.burst, reading: meterReading(this.#refill, now), seenAt: now };

@@ -51,6 +51,8 @@ export interface LoggerOptions {
   readonly now?: () => number;
 }
 
+// [SECURITY] Credential leaks through logs: a field whose name looks like a
+// credential is written as "[redacted]", whoever passes it.
 const SECRET_FIELD = /authorization|cookie|token|password|secret|api[-_]?key/i;
 const RANK: Readonly<Record<Level, number>> = { debug: 0, info: 1, warn: 2, error: 3 };
 

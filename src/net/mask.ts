@@ -14,6 +14,7 @@ import { formatIp, maskBits, parseIp, unmapIpv4 } from "./ip.ts";
  * is replaced entirely.
  */
 export function maskClientIp(address: string): string {
+  // [SECURITY] Privacy: logs and dashboards never hold a full client address.
   const ip = parseIp(address);
   if (!ip) return "invalid";
   const plain = unmapIpv4(ip);
