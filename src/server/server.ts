@@ -56,10 +56,24 @@ export interface Server {
   shutdown(graceMs: number): Promise<void>;
 }
 
-/** The socket peer as the proxy sees it: IPv4-mapped IPv6 shown as IPv4. */
-export function clientFromAddr(addr: Deno.NetAddr): ClientInfo {
+/**
+ * The socket peer as the proxy sees it (IPv4-mapped IPv6 shown as IPv4), and
+ * the port of the listener that accepted it.
+ *
+ * @example
+ * ```ts
+ * clientFromAddr({ transport: "tcp", hostname: "::ffff:203.0.113.9", port: 5000 }, 8080);
+ * // { ip: "203.0.113.9", port: 5000, proto: "http", listenerPort: 8080 }
+ * ```
+ */
+export function clientFromAddr(addr: Deno.NetAddr, listenerPort: number): ClientInfo {
   const ip = parseIp(addr.hostname);
-  return { ip: ip ? formatIp(unmapIpv4(ip)) : addr.hostname, port: addr.port, proto: "http" };
+  return {
+    ip: ip ? formatIp(unmapIpv4(ip)) : addr.hostname,
+    port: addr.port,
+    proto: "http",
+    listenerPort,
+  };
 }
 
 const ACCEPT_BACKOFF_MS = 100;
@@ -101,7 +115,7 @@ export function startServer(options: ServerOptions): Server {
     } catch {
       // The peer may already be gone.
     }
-    const client = clientFromAddr(conn.remoteAddr);
+    const client = clientFromAddr(conn.remoteAddr, listener.addr.port);
     const abort = new AbortController();
     // A connection told to close gets a moment to flush what it is sending;
     // one that still waits for body bytes it will never get is then cut.
@@ -233,12 +247,12 @@ function startFallback(options: ServerOptions): Server {
     port: options.port,
     signal: abort.signal,
     onListen() {},
-  }, (request, info) => {
+  }, (request, info): Promise<Response> => {
     open++;
     accepted++;
     const ended = () => open--;
     info.completed.then(ended, ended);
-    return handler(request, clientFromAddr(info.remoteAddr));
+    return handler(request, clientFromAddr(info.remoteAddr, server.addr.port));
   });
   let shuttingDown: Promise<void> | undefined;
   return {
