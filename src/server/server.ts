@@ -9,9 +9,10 @@
 
 import type { Watch, Watchdog } from "../clock/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { formatIp, parseIp, unmapIpv4 } from "../net/mod.ts";
+import type { GlobalStats } from "../metrics/mod.ts";
+import { formatIp, maskClientIp, parseIp, unmapIpv4 } from "../net/mod.ts";
 import { jsonResponse } from "../proxy/errors.ts";
-import type { ClientInfo, ProxyHandler } from "../proxy/mod.ts";
+import { type ClientInfo, isMalformedFraming, type ProxyHandler } from "../proxy/mod.ts";
 import { type CloseReason, ConnectionState } from "./connection.ts";
 import { cancelConnection, type ServedConnection, serveOnConnection } from "./_serve_connection.ts";
 
@@ -31,6 +32,11 @@ export interface ServerOptions {
   readonly watchdog: Watchdog;
   /** Connection-level events (debug) and accept failures (warn). */
   readonly logger: Logger;
+  /**
+   * Counts requests the runtime's HTTP engine refused before Aegis saw them
+   * (`malformed_body`); none are counted when absent (the admin listener).
+   */
+  readonly rejects?: Pick<GlobalStats, "recordReject">;
 }
 
 /** A running listener. */
@@ -154,7 +160,19 @@ export function startServer(options: ServerOptions): Server {
       onError,
       () => {},
     );
-    served.finished.catch(() => {}).finally(() => {
+    served.finished.catch((e) => {
+      // A request head and a malformed chunk of its body that arrive in one
+      // read make the runtime fail the connection before the handler runs: no
+      // response can be written, so one warning line and the count are all
+      // that can be done (the handler answers 400 when the chunk comes later).
+      if (!isMalformedFraming(e)) return;
+      options.rejects?.recordReject("malformed_body");
+      logger.warn("malformed request body, connection closed by the HTTP engine", {
+        client: maskClientIp(client.ip),
+        reason: "malformed_body",
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }).finally(() => {
       linger?.[Symbol.dispose]();
       state.dispose();
       live.delete(state);
