@@ -76,8 +76,9 @@ export function isMalformedFraming(e: unknown): boolean {
  */
 export function bodyReadFailure(e: unknown): ProxyError {
   if (e instanceof ProxyError) return e;
-  // [SECURITY] Broken framing is the client's protocol error, answered 400 and
-  // counted, never mistaken for a client that left (nor for a backend failure).
+  // [SECURITY] Request smuggling and blind spots: broken framing is the client's
+  // protocol error, answered 400 and counted, never taken for a client that left
+  // (unlogged as an attack) nor for a backend failure (which would trip breakers).
   if (isMalformedFraming(e)) {
     return new ProxyError("malformed_body", "request body framing is malformed", { cause: e });
   }
@@ -108,6 +109,8 @@ export function guardRequestBody(
       // Already closed or errored.
     }
   };
+  // [SECURITY] Slowloris on the body: a client that pauses longer than idleMs
+  // loses the request instead of holding a connection and a backend slot.
   const watch = limits.watchdog.watch(() =>
     fail(new ProxyError("client_timeout", `request body stalled for ${limits.idleMs}ms`))
   );
@@ -134,6 +137,8 @@ export function guardRequestBody(
         limits.onProgress?.(0);
         return;
       }
+      // [SECURITY] Resource exhaustion: an undeclared body is measured as it
+      // streams; the chunk that crosses the limit is never forwarded.
       if (bytes + result.value.byteLength > limits.maxBytes) {
         fail(new ProxyError("body_too_large", `request body exceeds ${limits.maxBytes} bytes`));
         return;
@@ -198,6 +203,8 @@ export function guardResponseBody(
     if (outcome !== "complete") reader.cancel(error).catch(() => {});
     options.onEnd(outcome, bytes, error);
   };
+  // [SECURITY] Slow readers and stalled backends: neither side may hold the
+  // other's connection open by pausing mid-body.
   const watch = options.watchdog.watch(() => {
     const outcome = waitingOn === "client" ? "write_timeout" : "upstream_timeout";
     const error = new ProxyError(
@@ -278,6 +285,8 @@ export async function prepareBody(
 ): Promise<PreparedBody> {
   if (!request.body) return { replayable: true, payload: undefined };
   const declared = request.headers.get("content-length");
+  // [SECURITY] Memory exhaustion: only bodies up to SMALL_BODY_BYTES are ever
+  // held; a larger one streams, whatever the client declared.
   if (declared !== null && Number(declared) > SMALL_BODY_BYTES) {
     return { replayable: false, stream: request.body };
   }

@@ -78,9 +78,9 @@ const ANSWER: Readonly<Record<ErrorKind, readonly [number, string]>> = {
   client_timeout: [408, "request timeout"],
   // Nobody reads this one; 499 is nginx's convention for the access log.
   client_closed: [499, "client closed request"],
-  // [SECURITY] A body whose framing is broken is refused, never passed on in part: a
-  // backend that resynchronises differently could read the rest as a second request
-  // (request smuggling, RFC 9112 §11.2).
+  // [SECURITY] Request smuggling: a body whose framing is broken is refused, never
+  // passed on in part; a backend that resynchronises differently could read the
+  // rest as a second request (RFC 9112 §11.2).
   malformed_body: [400, "bad request"],
   // RFC 9110 §15.6.2: the server lacks the functionality the request needs.
   not_implemented: [501, "not implemented"],
@@ -108,8 +108,8 @@ export function jsonResponse(
 ): Response {
   const bytes = encoder.encode(JSON.stringify(body));
   const h = new Headers(headers);
-  // [SECURITY] Always JSON, whatever a caller passed: with nosniff, a browser
-  // never renders an error body as HTML.
+  // [SECURITY] Content sniffing / XSS: always JSON, whatever a caller passed, so
+  // with nosniff a browser never renders an error body as HTML.
   h.set("content-type", "application/json");
   h.set("content-length", String(bytes.byteLength));
   // 408 tells HTTP/1.1 clients the connection is finished (RFC 9110 §15.5.9).
@@ -123,11 +123,13 @@ export function jsonResponse(
  * @param retryAfterSeconds sent with 503 so clients back off for a while
  */
 export function errorResponse(error: ProxyError, retryAfterSeconds = 1): Response {
+  // [SECURITY] Information disclosure: the client gets the kind's fixed text; the
+  // message (addresses, system errors) stays in the log.
   const [status, text] = ANSWER[error.kind];
   const headers: Record<string, string> = {};
   if (status === 503) headers["retry-after"] = String(retryAfterSeconds);
-  // [SECURITY] After a framing error nobody knows where the next request would
-  // start (RFC 9112 §6.3, §11.2): the connection ends with this answer, never reused.
+  // [SECURITY] Request smuggling: after a framing error nobody knows where the next
+  // request would start (RFC 9112 §6.3, §11.2), so the connection ends with this answer.
   if (error.kind === "malformed_body") headers["connection"] = "close";
   return jsonResponse(status, { error: text }, headers);
 }

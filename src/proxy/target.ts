@@ -47,6 +47,8 @@ const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
  * ```
  */
 export function splitTarget(url: string, method?: string): RequestTarget {
+  // [SECURITY] Parser differentials: the target is split by hand and kept raw,
+  // so validation judges the very bytes the backend will parse.
   const prefix = SCHEME_PREFIX.exec(url);
   const scheme = prefix ? prefix[1]!.toLowerCase() : "";
   const start = prefix ? prefix[0].length : 0;

@@ -66,8 +66,8 @@ export function validateRequest(
   facts: RequestFacts = {},
 ): Rejection | undefined {
   const fields = facts.fields ?? req.headers;
-  // [SECURITY] Bounds what one request may make Aegis hold and pass on; the
-  // runtime's own limits (128 fields, a 64 KiB head) are undocumented and fixed.
+  // [SECURITY] Resource exhaustion: bounds the head one request makes Aegis hold
+  // and pass on, below the runtime's own fixed limits (128 fields, 65,540 bytes).
   if (headerBytes(req.method, target, fields) > rules.maxHeaderBytes) {
     return {
       status: 431,
@@ -75,7 +75,8 @@ export function validateRequest(
       reason: "header_too_large",
     };
   }
-  // [SECURITY] Methods outside the allow-list (TRACE, CONNECT, WebDAV…) never reach a backend.
+  // [SECURITY] Attack surface: methods outside the allow-list (TRACE and cross-site
+  // tracing, CONNECT tunnels, WebDAV) never reach a backend.
   if (!rules.allowedMethods.has(req.method)) {
     return {
       status: 405,
@@ -92,12 +93,13 @@ export function validateRequest(
     return { status: 400, error: "bad request", reason: "content_length_with_transfer_encoding" };
   }
   if (length !== null) {
-    // [SECURITY] Only a plain decimal frames a body (RFC 9110 §8.6): `+5`, `0x10`
-    // or a list are read differently by different parsers.
+    // [SECURITY] Request smuggling: only a plain decimal frames a body (RFC 9110
+    // §8.6); `+5`, `0x10` or a list are read differently by different parsers.
     if (!/^\d+$/.test(length)) {
       return { status: 400, error: "bad request", reason: "invalid_content_length" };
     }
-    // [SECURITY] A declared body over the limit is refused before a byte of it is read.
+    // [SECURITY] Resource exhaustion: a declared body over the limit is refused
+    // before a byte of it is read.
     if (Number(length) > rules.maxBodyBytes) {
       return { status: 413, error: "payload too large", reason: "body_too_large" };
     }
@@ -108,8 +110,8 @@ export function validateRequest(
   if (hostIsMissing(target, fields, facts.listenerPort)) {
     return { status: 400, error: "missing host", reason: "missing_host" };
   }
-  // [SECURITY] Only the hosts the operator names are proxied (Host-header attacks,
-  // cache poisoning, DNS rebinding of a backend that trusts its Host).
+  // [SECURITY] Host-header attacks (cache poisoning, password-reset links, DNS
+  // rebinding of a backend that trusts its Host): only the hosts named are proxied.
   if (rules.hostAllowed && !rules.hostAllowed(target.authority)) {
     return { status: 400, error: "invalid host", reason: "host_not_allowed" };
   }
@@ -134,15 +136,15 @@ const SCHEME_WITHOUT_AUTHORITY = /^\/[A-Za-z][A-Za-z0-9+.-]*:\/\/\//;
  * ordinary path and passes.
  */
 export function targetIsForwardable(target: RequestTarget): boolean {
-  // [SECURITY] Aegis forwards HTTP: only `http` and `https` URIs (RFC 9110 §4.2)
-  // name its resources. Passing on `file:` or `gopher:` targets would hand them
-  // to whatever a backend's URL handling does with them.
+  // [SECURITY] SSRF and local-file reads through the backend: only `http` and
+  // `https` URIs (RFC 9110 §4.2) name what Aegis forwards; `file:` or `gopher:`
+  // targets would go to whatever a backend's URL handling does with them.
   if (target.scheme !== "http" && target.scheme !== "https") return false;
-  // [SECURITY] User-info in an http(s) URI is deprecated and a phishing tool
-  // (RFC 9110 §4.2.4: treat it as an error); forwarded, it would end up in Host.
+  // [SECURITY] Authority confusion: user-info in an http(s) URI is deprecated and
+  // a phishing tool (RFC 9110 §4.2.4: treat it as an error); it would reach Host.
   if (target.authority.includes("@")) return false;
-  // [SECURITY] `GET file:///etc/passwd` arrives as this path; a backend that
-  // strips the leading slash would read a local-file URL.
+  // [SECURITY] Local-file reads: `GET file:///etc/passwd` arrives as this path,
+  // which a backend that strips the leading slash would read as a file URL.
   return !SCHEME_WITHOUT_AUTHORITY.test(target.path);
 }
 
@@ -164,9 +166,9 @@ export function hostIsMissing(
   listenerPort: number | undefined,
 ): boolean {
   if (listenerPort === undefined) return false;
-  // [SECURITY] RFC 9112 §3.2: a request without Host is answered 400. Forwarded,
-  // it would reach the backend with a Host Aegis made up (`localhost:PORT`),
-  // which backends trust for routing, redirects and absolute links.
+  // [SECURITY] Host spoofing by omission: a request without Host is answered 400
+  // (RFC 9112 §3.2). Forwarded, it would reach the backend with a Host Aegis made
+  // up (`localhost:PORT`), which backends trust for routing and absolute links.
   return !fieldValue(fields, "host") && target.authority === `localhost:${listenerPort}`;
 }
 
@@ -190,7 +192,7 @@ const DECODE_ROUNDS = 3;
  * backslash or its encoding (`%5c`), a NUL byte, or a `..;` segment.
  */
 export function pathIsSafe(rawPath: string): boolean {
-  // [SECURITY] Path traversal, checked on the raw target before any
+  // [SECURITY] Path traversal: checked on the raw target before any
   // normalization, in every encoding a backend might decode.
   let path = rawPath;
   for (let round = 0; round <= DECODE_ROUNDS; round++) {
