@@ -73,6 +73,12 @@ export function isMalformedFraming(e: unknown): boolean {
  * The error for a failed read of a request body: `malformed_body` when the
  * framing was broken, `client_closed` when the client went away. A
  * {@linkcode ProxyError} (from a guard further in) is kept as it is.
+ *
+ * @example
+ * ```ts
+ * bodyReadFailure(new Error("invalid HTTP/1 request: Invalid")).kind; // "malformed_body"
+ * bodyReadFailure(new Error("Cannot read request body as underlying resource unavailable")).kind; // "client_closed"
+ * ```
  */
 export function bodyReadFailure(e: unknown): ProxyError {
   if (e instanceof ProxyError) return e;

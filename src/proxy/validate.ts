@@ -134,6 +134,13 @@ const SCHEME_WITHOUT_AUTHORITY = /^\/[A-Za-z][A-Za-z0-9+.-]*:\/\/\//;
  * `/file:///etc/passwd`, which no real client sends, so that is refused too).
  * A URL further inside a path (`/https://x/y`, `/proxy/http://h/`) is an
  * ordinary path and passes.
+ *
+ * @example
+ * ```ts
+ * targetIsForwardable(splitTarget("ftp://b.example/x")); // false
+ * targetIsForwardable(splitTarget("http://h/file:///etc/passwd")); // false
+ * targetIsForwardable(splitTarget("http://h/https://x/y")); // true
+ * ```
  */
 export function targetIsForwardable(target: RequestTarget): boolean {
   // [SECURITY] SSRF and local-file reads through the backend: only `http` and
@@ -159,6 +166,13 @@ export function targetIsForwardable(target: RequestTarget): boolean {
  * never have a `host` field (their authority is the `:authority`
  * pseudo-header, already in the URL), so the field's absence alone proves
  * nothing; the stand-in authority together with an absent field does.
+ *
+ * @example
+ * ```ts
+ * hostIsMissing(splitTarget("http://localhost:8080/"), [], 8080); // true
+ * hostIsMissing(splitTarget("http://localhost:8080/"), [["host", "localhost:8080"]], 8080); // false
+ * hostIsMissing(splitTarget("http://api.example/"), [], 8080); // false: HTTP/2, say
+ * ```
  */
 export function hostIsMissing(
   target: RequestTarget,
