@@ -182,7 +182,12 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
 
   let runtime = buildRuntime(config, shared);
   /** Both listeners keep the public listener's connection timeouts. */
-  const listenOn = (hostname: string, port: number, handler: ServerOptions["handler"]) =>
+  const listenOn = (
+    hostname: string,
+    port: number,
+    handler: ServerOptions["handler"],
+    rejects?: ServerOptions["rejects"],
+  ) =>
     startServer({
       hostname,
       port,
@@ -191,6 +196,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       idleTimeoutMs: config.server.idle_timeout,
       watchdog,
       logger,
+      rejects,
     });
   let server: Server;
   try {
@@ -199,6 +205,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       config.server.host,
       config.server.port,
       (request, client) => runtime.handler(request, client),
+      stats,
     );
   } catch (e) {
     runtime.stop();

@@ -167,7 +167,7 @@ export function h1Transport(options: H1Options): H1Transport {
     const body = bodyOf(request);
     const head = serializeRequestHead(
       request.method,
-      url.pathname + url.search,
+      request.target ?? url.pathname + url.search,
       headLines(request.headers, url, body),
     );
     const resendable = IDEMPOTENT.has(request.method) && body.kind !== "stream";

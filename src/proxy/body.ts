@@ -43,6 +43,55 @@ export interface GuardedRequestBody {
 }
 
 /**
+ * What the runtime's HTTP/1 server says when a request body breaks its own
+ * framing. Measured on Deno 2.9: a chunk size that is not hex, one that
+ * overflows 64 bits, chunk data not followed by CRLF and a malformed trailer
+ * all reject the body read with a plain `Error` whose message is
+ * `invalid HTTP/1 request: Invalid`; a client that goes away mid-body
+ * (closed, reset or half-closed) rejects it with `Deno.errors.BadResource`
+ * instead. `tests/integration/malformed_body_test.ts` fails if a runtime
+ * upgrade changes either.
+ */
+const MALFORMED_FRAMING = /^(?:Error: )?invalid HTTP\/1 request/;
+
+/**
+ * True when `e`, from reading a request body or from the server's
+ * connection, means the client's message framing was broken (as opposed to
+ * the client going away).
+ *
+ * @example
+ * ```ts
+ * isMalformedFraming(new Error("invalid HTTP/1 request: Invalid")); // true
+ * isMalformedFraming(new Error("Cannot read request body as underlying resource unavailable")); // false
+ * ```
+ */
+export function isMalformedFraming(e: unknown): boolean {
+  return e instanceof Error && MALFORMED_FRAMING.test(e.message);
+}
+
+/**
+ * The error for a failed read of a request body: `malformed_body` when the
+ * framing was broken, `client_closed` when the client went away. A
+ * {@linkcode ProxyError} (from a guard further in) is kept as it is.
+ *
+ * @example
+ * ```ts
+ * bodyReadFailure(new Error("invalid HTTP/1 request: Invalid")).kind; // "malformed_body"
+ * bodyReadFailure(new Error("Cannot read request body as underlying resource unavailable")).kind; // "client_closed"
+ * ```
+ */
+export function bodyReadFailure(e: unknown): ProxyError {
+  if (e instanceof ProxyError) return e;
+  // [SECURITY] Request smuggling and blind spots: broken framing is the client's
+  // protocol error, answered 400 and counted, never taken for a client that left
+  // (unlogged as an attack) nor for a backend failure (which would trip breakers).
+  if (isMalformedFraming(e)) {
+    return new ProxyError("malformed_body", "request body framing is malformed", { cause: e });
+  }
+  return new ProxyError("client_closed", "client aborted the request body", { cause: e });
+}
+
+/**
  * Wraps a request body so that it errors, and stops, as soon as it exceeds
  * `maxBytes` (the chunk that crosses the limit is not forwarded) or the
  * client pauses for longer than `idleMs`.
@@ -66,6 +115,8 @@ export function guardRequestBody(
       // Already closed or errored.
     }
   };
+  // [SECURITY] Slowloris on the body: a client that pauses longer than idleMs
+  // loses the request instead of holding a connection and a backend slot.
   const watch = limits.watchdog.watch(() =>
     fail(new ProxyError("client_timeout", `request body stalled for ${limits.idleMs}ms`))
   );
@@ -80,9 +131,7 @@ export function guardRequestBody(
       try {
         result = await reader.read();
       } catch (e) {
-        if (!failure) {
-          fail(new ProxyError("client_closed", "client aborted the request body", { cause: e }));
-        }
+        if (!failure) fail(bodyReadFailure(e));
         return;
       } finally {
         watch.disarm();
@@ -94,6 +143,8 @@ export function guardRequestBody(
         limits.onProgress?.(0);
         return;
       }
+      // [SECURITY] Resource exhaustion: an undeclared body is measured as it
+      // streams; the chunk that crosses the limit is never forwarded.
       if (bytes + result.value.byteLength > limits.maxBytes) {
         fail(new ProxyError("body_too_large", `request body exceeds ${limits.maxBytes} bytes`));
         return;
@@ -158,6 +209,8 @@ export function guardResponseBody(
     if (outcome !== "complete") reader.cancel(error).catch(() => {});
     options.onEnd(outcome, bytes, error);
   };
+  // [SECURITY] Slow readers and stalled backends: neither side may hold the
+  // other's connection open by pausing mid-body.
   const watch = options.watchdog.watch(() => {
     const outcome = waitingOn === "client" ? "write_timeout" : "upstream_timeout";
     const error = new ProxyError(
@@ -230,7 +283,7 @@ export type PreparedBody =
  * or an HTTP/2 body without a length). A body that turns out larger streams
  * on, starting with the bytes already read.
  *
- * @throws {ProxyError} body_too_large, client_timeout or client_closed
+ * @throws {ProxyError} body_too_large, client_timeout, malformed_body or client_closed
  */
 export async function prepareBody(
   request: Request,
@@ -238,6 +291,8 @@ export async function prepareBody(
 ): Promise<PreparedBody> {
   if (!request.body) return { replayable: true, payload: undefined };
   const declared = request.headers.get("content-length");
+  // [SECURITY] Memory exhaustion: only bodies up to SMALL_BODY_BYTES are ever
+  // held; a larger one streams, whatever the client declared.
   if (declared !== null && Number(declared) > SMALL_BODY_BYTES) {
     return { replayable: false, stream: request.body };
   }
@@ -253,8 +308,7 @@ export async function prepareBody(
       total += value.byteLength;
     }
   } catch (e) {
-    throw guarded.failure() ??
-      new ProxyError("client_closed", "client aborted the request body", { cause: e });
+    throw guarded.failure() ?? bodyReadFailure(e);
   }
   // Too large to hold: hand on what was read, then the rest as it comes.
   return {

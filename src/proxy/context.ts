@@ -16,6 +16,12 @@ export interface ClientInfo {
   readonly port: number;
   /** How the client reached Aegis. */
   readonly proto: "http" | "https";
+  /**
+   * Port of the listener that accepted the connection: the runtime names it
+   * in the stand-in authority (`localhost:<port>`) of a request without
+   * `Host`, which is how such a request is recognised (see `validate.ts`).
+   */
+  readonly listenerPort: number;
 }
 
 /** Per-request state shared by the phases. */

@@ -15,7 +15,7 @@ import { guardRequestBody } from "./body.ts";
 import { ProxyError } from "./errors.ts";
 import { type HeaderFields, upstreamHeaders } from "./headers.ts";
 import type { RequestTarget } from "./target.ts";
-import type { Send, UpstreamResponse } from "./transport.ts";
+import type { Send, UpstreamRequest, UpstreamResponse } from "./transport.ts";
 
 /** Settings of the forwarding core. */
 export interface ForwardOptions {
@@ -71,8 +71,8 @@ function transportFailure(e: unknown): ProxyError {
  * Sends the request to `backend` and returns the backend's response as is
  * (headers untouched, body as the transport gave it).
  *
- * @throws {ProxyError} connect, upstream, upstream_timeout, body_too_large,
- *   client_timeout or client_closed
+ * @throws {ProxyError} connect, upstream, upstream_timeout, not_implemented,
+ *   body_too_large, client_timeout, malformed_body or client_closed
  */
 export async function forward(
   input: ForwardInput,
@@ -118,9 +118,13 @@ export async function forward(
   if (input.body instanceof Uint8Array) {
     headers.push(["content-length", String(input.body.byteLength)]);
   }
-  const upstream = {
+  // `OPTIONS *` asks about the server, not a resource (RFC 9112 §3.2.4): the
+  // URL names the backend's base, and the transport sends `*` as the target.
+  const asterisk = input.target.path === "*";
+  const upstream: UpstreamRequest = {
     method: request.method,
-    url: backend.base + input.target.path + input.target.query,
+    url: backend.base + (asterisk ? "/" : input.target.path) + input.target.query,
+    ...(asterisk ? { target: "*" } : {}),
     headers,
     body: body?.stream ?? input.body ?? null,
     signal: abort.signal,

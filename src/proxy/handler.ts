@@ -20,7 +20,7 @@ import type { Pool } from "../pool/mod.ts";
 import { beginAttempt } from "./attempt.ts";
 import { prepareBody, type PreparedBody } from "./body.ts";
 import type { ClientInfo, Phase, RequestContext } from "./context.ts";
-import { asProxyError, errorResponse, jsonResponse, ProxyError } from "./errors.ts";
+import { asProxyError, type ErrorKind, errorResponse, jsonResponse, ProxyError } from "./errors.ts";
 import { forward, type ForwardOptions } from "./forward.ts";
 import { fieldList, requestIdFrom } from "./headers.ts";
 import { createResponder, discardBody } from "./respond.ts";
@@ -61,10 +61,19 @@ export interface ProxyOptions {
  */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 
+/**
+ * Failures that are the client breaking the protocol, found only once the
+ * body is read: counted with the validation rejects, under the kind's name.
+ */
+const REJECTED_KINDS: ReadonlySet<ErrorKind> = new Set(["malformed_body"]);
+
 /** Rejects requests that break a validation rule. */
 export function validationPhase(rules: ValidationRules, stats?: GlobalStats): Phase {
   return (ctx) => {
-    const rejection = validateRequest(ctx.request, ctx.target, rules, ctx.fields);
+    const rejection = validateRequest(ctx.request, ctx.target, rules, {
+      fields: ctx.fields,
+      listenerPort: ctx.client.listenerPort,
+    });
     if (!rejection) return undefined;
     ctx.reason = rejection.reason;
     stats?.recordReject(rejection.reason);
@@ -95,7 +104,8 @@ export function rateLimitPhase(limiter: RateLimiter, stats?: GlobalStats): Phase
  * @example
  * ```ts
  * const proxy = createProxy({ config, pool, send: transport.send, logger, watchdog });
- * const res = await proxy(new Request("http://example.com/"), { ip: "203.0.113.9", port: 5000, proto: "http" });
+ * const client = { ip: "203.0.113.9", port: 5000, proto: "http", listenerPort: 8080 } as const;
+ * const res = await proxy(new Request("http://example.com/"), client);
  * ```
  */
 export function createProxy(options: ProxyOptions): ProxyHandler {
@@ -133,6 +143,13 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     durations: options.durations,
   });
 
+  /** Answers a failure: the error's status, its kind as the reason, counted if the client broke a rule. */
+  const fail = (ctx: RequestContext, error: ProxyError): Response => {
+    ctx.reason = error.kind;
+    if (REJECTED_KINDS.has(error.kind)) stats.recordReject(error.kind);
+    return local(ctx, errorResponse(error));
+  };
+
   const handle = async (ctx: RequestContext): Promise<Response> => {
     for (const phase of phases) {
       const answer = await phase(ctx);
@@ -143,9 +160,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     try {
       body = await prepareBody(ctx.request, bodyLimits);
     } catch (e) {
-      const error = asProxyError(e);
-      ctx.reason = error.kind;
-      return local(ctx, errorResponse(error));
+      return fail(ctx, asProxyError(e));
     }
     const mayRetry = body.replayable && IDEMPOTENT.has(ctx.request.method);
     const pickCtx = { clientIp: ctx.client.ip, request: ctx.request };
@@ -202,7 +217,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         // a backend that is slow to answer may still be working on it.
         const again = (error.kind === "connect" || error.kind === "upstream") && mayRetry &&
           retry < retries;
-        if (!again) return local(ctx, errorResponse(error));
+        if (!again) return fail(ctx, error);
         retry++;
         failed = error;
         logger.info("retrying on another backend", { request_id: ctx.requestId, failed: state.id });
@@ -244,7 +259,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       request,
       fields,
       client,
-      target: splitTarget(request.url),
+      target: splitTarget(request.url, request.method),
       requestId: requestIdFrom(fields),
       started: clock.now(),
     };

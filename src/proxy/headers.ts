@@ -37,6 +37,8 @@ export const HOP_BY_HOP_RESPONSE: readonly string[] = [
   "upgrade",
 ];
 
+// [SECURITY] Request smuggling via `Connection: content-length`: a client may not
+// strip the fields that frame or route its own request.
 /**
  * Headers a `Connection` list may not remove: they frame or route the
  * request itself, and letting a client strip them would change what the
@@ -44,6 +46,8 @@ export const HOP_BY_HOP_RESPONSE: readonly string[] = [
  */
 const PROTECTED = new Set(["host", "content-length"]);
 
+// [SECURITY] MIME sniffing, clickjacking, referrer leaks, powerful-feature abuse
+// and server fingerprinting: the same values on every response, over the backend's.
 /** Security headers set on every response (seed layer 3). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
@@ -162,12 +166,18 @@ export function upstreamHeaders(incoming: HeaderFields, input: UpstreamHeaderInp
   let chain = "";
   for (const field of incoming) {
     const lower = field[0].toLowerCase();
+    // [SECURITY] Request smuggling and header injection: hop-by-hop fields, and
+    // those the client names in Connection, describe its hop, not the request.
     if (REQUEST_HOP.has(lower) || named?.has(lower)) continue;
+    // [SECURITY] Spoofed forwarding headers: X-Forwarded-Proto/Host, X-Request-ID
+    // and Host are Aegis's to set; only the X-Forwarded-For chain is kept.
     if (!SET_UPSTREAM.has(lower)) out.push(field);
     else if (lower === "x-forwarded-for" && field[1]) {
       chain = chain ? `${chain}, ${field[1]}` : field[1];
     }
   }
+  // [SECURITY] IP spoofing: the address Aegis appends is the socket peer's, never
+  // taken from a header, so backends can trust the last entry.
   out.push(
     ["x-forwarded-for", chain ? `${chain}, ${input.clientIp}` : input.clientIp],
     ["x-forwarded-proto", input.proto],
@@ -191,6 +201,8 @@ export function clientHeaders(upstream: HeaderFields, requestId: string): Header
   const out: HeaderList = [];
   for (const field of upstream) {
     const lower = field[0].toLowerCase();
+    // [SECURITY] Response splitting and fingerprinting: hop-by-hop fields, the
+    // backend's own security headers and X-Powered-By never reach the client.
     if (RESPONSE_HOP.has(lower) || named?.has(lower) || SET_DOWNSTREAM.has(lower)) continue;
     out.push(field);
   }
@@ -219,5 +231,6 @@ export function requestIdFrom(incoming: HeaderFields): string {
     if (given !== undefined) return crypto.randomUUID();
     given = value;
   }
+  // [SECURITY] Log and header injection: only a plain token is propagated.
   return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
 }

@@ -36,3 +36,4 @@ export {
 } from "./headers.ts";
 export { compileHostAllowList, pathIsSafe, validateRequest } from "./validate.ts";
 export { splitTarget } from "./target.ts";
+export { isMalformedFraming } from "./body.ts";

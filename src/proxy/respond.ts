@@ -113,6 +113,9 @@ export function createResponder(options: ResponderOptions): Responder {
     const ms = clock.now() - ctx.started;
     durations?.record(ctx.backend?.id ?? "-", status, ms / 1000);
     if (!logger.enabled("info")) return;
+    // [SECURITY] Secrets and privacy in logs: the path without its query (queries
+    // carry tokens), cut at MAX_LOGGED_PATH so one request cannot flood the log,
+    // and the client address masked.
     logger.info("request", {
       request_id: ctx.requestId,
       method: ctx.request.method,
@@ -131,20 +134,29 @@ export function createResponder(options: ResponderOptions): Responder {
 
   return {
     local(ctx, res) {
+      // [SECURITY] Clickjacking and sniffing: Aegis's own answers carry the same
+      // security headers as relayed ones.
       applySecurityHeaders(res.headers, ctx.requestId);
-      // A body nobody read is abandoned, and so is the connection that carries
-      // it: draining megabytes just to reuse a socket is the client's cost to
-      // bear, not Aegis's, and an unread body would pin the connection open.
+      // [SECURITY] Resource exhaustion: a body nobody read is abandoned, and so is
+      // the connection that carries it: draining megabytes just to reuse a socket is
+      // the client's cost to bear, and an unread body would pin the connection open.
       const body = ctx.request.body;
       if (body && !ctx.request.bodyUsed && !body.locked) {
         body.cancel().catch(() => {});
         res.headers.set("connection", "close");
       }
-      accessLog(ctx, res.status, Number(res.headers.get("content-length") ?? 0), undefined);
+      // What goes on the wire: the body's length (`jsonResponse` sets it),
+      // nothing for HEAD (RFC 9110 §9.3.2) or a status that has no body.
+      const sent = ctx.request.method === "HEAD" || NULL_BODY_STATUS.has(res.status)
+        ? 0
+        : Number(res.headers.get("content-length") ?? 0);
+      accessLog(ctx, res.status, sent, undefined);
       return res;
     },
 
     async relay(ctx, upstream, attempt) {
+      // [SECURITY] Header injection from the backend side: hop-by-hop fields and
+      // `X-Powered-By` dropped, security headers set over the backend's (layers 3, 4).
       const headers = clientHeaders(upstream.headers, ctx.requestId);
       const init = { status: upstream.status, statusText: upstream.statusText, headers };
       const bodiless = upstream.body === null || ctx.request.method === "HEAD" ||
@@ -158,6 +170,8 @@ export function createResponder(options: ResponderOptions): Responder {
       }
       const stream = upstream.body instanceof Uint8Array ? undefined : upstream.body;
       let bytes = stream ? undefined : upstream.body as Uint8Array<ArrayBuffer>;
+      // [SECURITY] Memory exhaustion: read whole only when the backend declared it
+      // small; an undeclared or large body streams, so no backend makes Aegis buffer it.
       if (stream && declaredLength(upstream) <= SMALL_RESPONSE_BYTES) {
         // Small bodies are read whole and sent as bytes: the runtime writes a
         // byte body in one step, far cheaper than pumping a stream, and the

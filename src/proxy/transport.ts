@@ -11,6 +11,7 @@
  * @module
  */
 
+import { ProxyError } from "./errors.ts";
 import { fieldList, type HeaderList } from "./headers.ts";
 
 /** A fetch-shaped function that sends a request to a backend. */
@@ -24,6 +25,13 @@ export interface UpstreamRequest {
   readonly method: string;
   /** Absolute URL of the backend resource. */
   readonly url: string;
+  /**
+   * The request-target to send instead of the URL's path and query. Only
+   * `*`, the asterisk form of `OPTIONS` (RFC 9112 §3.2.4), which no URL can
+   * express; `url` then names the backend's base. A transport that cannot
+   * send it fails with `not_implemented` before sending anything.
+   */
+  readonly target?: "*";
   /** The fields to send; the transport adds framing (`Content-Length`, chunking) itself. */
   readonly headers: HeaderList;
   /** A streamed body is sent with the `Content-Length` in `headers`, or chunked without one. */
@@ -54,9 +62,19 @@ export interface ClosableTransport extends Disposable {
 /**
  * Sends through a fetch-shaped transport: the `Request` is built from the
  * list, and the `Response` read back into one.
+ *
+ * @throws {ProxyError} not_implemented for the asterisk form (`target: "*"`)
  */
 export function sendVia(transport: Transport): Send {
   return async (request) => {
+    // A `Request` holds a URL, and a URL's path cannot be `*`: rather than ask
+    // about a resource the client never named (`OPTIONS /`), send nothing.
+    if (request.target !== undefined) {
+      throw new ProxyError(
+        "not_implemented",
+        `a fetch-shaped transport cannot send the request-target ${request.target}`,
+      );
+    }
     // `duplex: "half"` is what fetch requires for a streaming body; lib.dom lacks it.
     const init: RequestInit & { duplex: "half" } = {
       method: request.method,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { HeaderFields } from "./headers.ts";
+import { fieldValue, type HeaderFields } from "./headers.ts";
 import type { RequestTarget } from "./target.ts";
 
 /** The limits and allow-lists a request is checked against. */
@@ -32,19 +32,42 @@ export interface Rejection {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** What validation needs to know about a request besides the `Request` and its target. */
+export interface RequestFacts {
+  /** Its header fields, read once; the request's `Headers` by default. */
+  readonly fields?: HeaderFields;
+  /**
+   * Port of the listener that accepted the connection. Without it the
+   * missing-`Host` check cannot tell the runtime's stand-in authority from a
+   * real one, and is skipped.
+   */
+  readonly listenerPort?: number;
+}
+
 /**
  * Checks a request. Returns the first rule it breaks, or `undefined`.
  *
  * Order: header size (431), method (405), message framing (400), declared
- * body size (413), host (400), path (400). Bodies sent without a
- * Content-Length are measured while they stream (see `body.ts`).
+ * body size (413), target form (400), missing host (400), host allow-list
+ * (400), path (400). Bodies sent without a Content-Length are measured while
+ * they stream (see `body.ts`).
+ *
+ * @example
+ * ```ts
+ * const target = splitTarget(request.url, request.method);
+ * const refused = validateRequest(request, target, rules, { listenerPort: 8080 });
+ * if (refused) return jsonResponse(refused.status, { error: refused.error }, refused.headers);
+ * ```
  */
 export function validateRequest(
   req: Request,
   target: RequestTarget,
   rules: ValidationRules,
-  fields: HeaderFields = req.headers,
+  facts: RequestFacts = {},
 ): Rejection | undefined {
+  const fields = facts.fields ?? req.headers;
+  // [SECURITY] Resource exhaustion: bounds the head one request makes Aegis hold
+  // and pass on, below the runtime's own fixed limits (128 fields, 65,540 bytes).
   if (headerBytes(req.method, target, fields) > rules.maxHeaderBytes) {
     return {
       status: 431,
@@ -52,6 +75,8 @@ export function validateRequest(
       reason: "header_too_large",
     };
   }
+  // [SECURITY] Attack surface: methods outside the allow-list (TRACE and cross-site
+  // tracing, CONNECT tunnels, WebDAV) never reach a backend.
   if (!rules.allowedMethods.has(req.method)) {
     return {
       status: 405,
@@ -61,19 +86,32 @@ export function validateRequest(
     };
   }
   const length = req.headers.get("content-length");
-  // Deno's server already refuses these over HTTP/1.1; this keeps the rule
-  // true for every front end (RFC 9112 §6.1: a request with both is an attack).
+  // [SECURITY] Request smuggling: Deno's server already refuses these over
+  // HTTP/1.1; this keeps the rule true for every front end (RFC 9112 §6.1: a
+  // request with both is an attack).
   if (length !== null && req.headers.has("transfer-encoding")) {
     return { status: 400, error: "bad request", reason: "content_length_with_transfer_encoding" };
   }
   if (length !== null) {
+    // [SECURITY] Request smuggling: only a plain decimal frames a body (RFC 9110
+    // §8.6); `+5`, `0x10` or a list are read differently by different parsers.
     if (!/^\d+$/.test(length)) {
       return { status: 400, error: "bad request", reason: "invalid_content_length" };
     }
+    // [SECURITY] Resource exhaustion: a declared body over the limit is refused
+    // before a byte of it is read.
     if (Number(length) > rules.maxBodyBytes) {
       return { status: 413, error: "payload too large", reason: "body_too_large" };
     }
   }
+  if (!targetIsForwardable(target)) {
+    return { status: 400, error: "invalid target", reason: "invalid_target" };
+  }
+  if (hostIsMissing(target, fields, facts.listenerPort)) {
+    return { status: 400, error: "missing host", reason: "missing_host" };
+  }
+  // [SECURITY] Host-header attacks (cache poisoning, password-reset links, DNS
+  // rebinding of a backend that trusts its Host): only the hosts named are proxied.
   if (rules.hostAllowed && !rules.hostAllowed(target.authority)) {
     return { status: 400, error: "invalid host", reason: "host_not_allowed" };
   }
@@ -81,6 +119,71 @@ export function validateRequest(
     return { status: 400, error: "invalid path", reason: "path_traversal" };
   }
   return undefined;
+}
+
+/** A path that starts with a URI scheme and an empty authority: `/file:///etc/passwd`. */
+const SCHEME_WITHOUT_AUTHORITY = /^\/[A-Za-z][A-Za-z0-9+.-]*:\/\/\//;
+
+/**
+ * False for a target Aegis must not forward: an absolute-form target
+ * (RFC 9112 §3.2.2) whose scheme is not `http` or `https` (`ftp://h/x`,
+ * `file://h/etc/passwd`), one with user-info (`http://user@h/`), and a path
+ * that begins with a scheme and an empty authority, which is how the runtime
+ * hands over an absolute-form target like `file:///etc/passwd` or
+ * `https:///x` (exactly as it hands over the origin-form path
+ * `/file:///etc/passwd`, which no real client sends, so that is refused too).
+ * A URL further inside a path (`/https://x/y`, `/proxy/http://h/`) is an
+ * ordinary path and passes.
+ *
+ * @example
+ * ```ts
+ * targetIsForwardable(splitTarget("ftp://b.example/x")); // false
+ * targetIsForwardable(splitTarget("http://h/file:///etc/passwd")); // false
+ * targetIsForwardable(splitTarget("http://h/https://x/y")); // true
+ * ```
+ */
+export function targetIsForwardable(target: RequestTarget): boolean {
+  // [SECURITY] SSRF and local-file reads through the backend: only `http` and
+  // `https` URIs (RFC 9110 §4.2) name what Aegis forwards; `file:` or `gopher:`
+  // targets would go to whatever a backend's URL handling does with them.
+  if (target.scheme !== "http" && target.scheme !== "https") return false;
+  // [SECURITY] Authority confusion: user-info in an http(s) URI is deprecated and
+  // a phishing tool (RFC 9110 §4.2.4: treat it as an error); it would reach Host.
+  if (target.authority.includes("@")) return false;
+  // [SECURITY] Local-file reads: `GET file:///etc/passwd` arrives as this path,
+  // which a backend that strips the leading slash would read as a file URL.
+  return !SCHEME_WITHOUT_AUTHORITY.test(target.path);
+}
+
+/**
+ * True when the request came without a `Host` (or with an empty one, which
+ * names no host: RFC 9110 §4.2.1) and so carries the authority the runtime
+ * makes up for such requests, `localhost:<port of the listener>`.
+ *
+ * The runtime does not say whether a request had a Host field: `Request.url`
+ * always has an authority, and for a request without one it is
+ * `localhost:<listener port>`, whatever address is bound. HTTP/2 requests
+ * never have a `host` field (their authority is the `:authority`
+ * pseudo-header, already in the URL), so the field's absence alone proves
+ * nothing; the stand-in authority together with an absent field does.
+ *
+ * @example
+ * ```ts
+ * hostIsMissing(splitTarget("http://localhost:8080/"), [], 8080); // true
+ * hostIsMissing(splitTarget("http://localhost:8080/"), [["host", "localhost:8080"]], 8080); // false
+ * hostIsMissing(splitTarget("http://api.example/"), [], 8080); // false: HTTP/2, say
+ * ```
+ */
+export function hostIsMissing(
+  target: RequestTarget,
+  fields: HeaderFields,
+  listenerPort: number | undefined,
+): boolean {
+  if (listenerPort === undefined) return false;
+  // [SECURITY] Host spoofing by omission: a request without Host is answered 400
+  // (RFC 9112 §3.2). Forwarded, it would reach the backend with a Host Aegis made
+  // up (`localhost:PORT`), which backends trust for routing and absolute links.
+  return !fieldValue(fields, "host") && target.authority === `localhost:${listenerPort}`;
 }
 
 /**
@@ -103,6 +206,8 @@ const DECODE_ROUNDS = 3;
  * backslash or its encoding (`%5c`), a NUL byte, or a `..;` segment.
  */
 export function pathIsSafe(rawPath: string): boolean {
+  // [SECURITY] Path traversal: checked on the raw target before any
+  // normalization, in every encoding a backend might decode.
   let path = rawPath;
   for (let round = 0; round <= DECODE_ROUNDS; round++) {
     if (/[\\\0]|%(2f|5c|00)/i.test(path)) return false;

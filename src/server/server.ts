@@ -9,9 +9,10 @@
 
 import type { Watch, Watchdog } from "../clock/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { formatIp, parseIp, unmapIpv4 } from "../net/mod.ts";
+import type { GlobalStats } from "../metrics/mod.ts";
+import { formatIp, maskClientIp, parseIp, unmapIpv4 } from "../net/mod.ts";
 import { jsonResponse } from "../proxy/errors.ts";
-import type { ClientInfo, ProxyHandler } from "../proxy/mod.ts";
+import { type ClientInfo, isMalformedFraming, type ProxyHandler } from "../proxy/mod.ts";
 import { type CloseReason, ConnectionState } from "./connection.ts";
 import { cancelConnection, type ServedConnection, serveOnConnection } from "./_serve_connection.ts";
 
@@ -31,6 +32,11 @@ export interface ServerOptions {
   readonly watchdog: Watchdog;
   /** Connection-level events (debug) and accept failures (warn). */
   readonly logger: Logger;
+  /**
+   * Counts requests the runtime's HTTP engine refused before Aegis saw them
+   * (`malformed_body`); none are counted when absent (the admin listener).
+   */
+  readonly rejects?: Pick<GlobalStats, "recordReject">;
 }
 
 /** A running listener. */
@@ -56,10 +62,24 @@ export interface Server {
   shutdown(graceMs: number): Promise<void>;
 }
 
-/** The socket peer as the proxy sees it: IPv4-mapped IPv6 shown as IPv4. */
-export function clientFromAddr(addr: Deno.NetAddr): ClientInfo {
+/**
+ * The socket peer as the proxy sees it (IPv4-mapped IPv6 shown as IPv4), and
+ * the port of the listener that accepted it.
+ *
+ * @example
+ * ```ts
+ * clientFromAddr({ transport: "tcp", hostname: "::ffff:203.0.113.9", port: 5000 }, 8080);
+ * // { ip: "203.0.113.9", port: 5000, proto: "http", listenerPort: 8080 }
+ * ```
+ */
+export function clientFromAddr(addr: Deno.NetAddr, listenerPort: number): ClientInfo {
   const ip = parseIp(addr.hostname);
-  return { ip: ip ? formatIp(unmapIpv4(ip)) : addr.hostname, port: addr.port, proto: "http" };
+  return {
+    ip: ip ? formatIp(unmapIpv4(ip)) : addr.hostname,
+    port: addr.port,
+    proto: "http",
+    listenerPort,
+  };
 }
 
 const ACCEPT_BACKOFF_MS = 100;
@@ -101,7 +121,7 @@ export function startServer(options: ServerOptions): Server {
     } catch {
       // The peer may already be gone.
     }
-    const client = clientFromAddr(conn.remoteAddr);
+    const client = clientFromAddr(conn.remoteAddr, listener.addr.port);
     const abort = new AbortController();
     // A connection told to close gets a moment to flush what it is sending;
     // one that still waits for body bytes it will never get is then cut.
@@ -140,7 +160,19 @@ export function startServer(options: ServerOptions): Server {
       onError,
       () => {},
     );
-    served.finished.catch(() => {}).finally(() => {
+    served.finished.catch((e) => {
+      // A request head and a malformed chunk of its body that arrive in one
+      // read make the runtime fail the connection before the handler runs: no
+      // response can be written, so one warning line and the count are all
+      // that can be done (the handler answers 400 when the chunk comes later).
+      if (!isMalformedFraming(e)) return;
+      options.rejects?.recordReject("malformed_body");
+      logger.warn("malformed request body, connection closed by the HTTP engine", {
+        client: maskClientIp(client.ip),
+        reason: "malformed_body",
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }).finally(() => {
       linger?.[Symbol.dispose]();
       state.dispose();
       live.delete(state);
@@ -233,12 +265,12 @@ function startFallback(options: ServerOptions): Server {
     port: options.port,
     signal: abort.signal,
     onListen() {},
-  }, (request, info) => {
+  }, (request, info): Promise<Response> => {
     open++;
     accepted++;
     const ended = () => open--;
     info.completed.then(ended, ended);
-    return handler(request, clientFromAddr(info.remoteAddr));
+    return handler(request, clientFromAddr(info.remoteAddr, server.addr.port));
   });
   let shuttingDown: Promise<void> | undefined;
   return {

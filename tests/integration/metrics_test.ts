@@ -86,3 +86,35 @@ async function rawExchange405(port: number): Promise<number | undefined> {
   await send(conn, rawGet("/").replace("GET", "PROPFIND"));
   return (await readUntilClose(conn, 2000)).status;
 }
+
+Deno.test(
+  "the access log and proxy_bytes_sent_total count the bodies of Aegis's own 400, 429 and 503",
+  async () => {
+    const gone = startBackend();
+    await gone.close();
+    await using proxy = startTestAegis(
+      await testConfig([gone.url], {
+        rate_limit: { requests_per_second: 0.01, burst: 1 },
+        adaptive: { min_rate: 0.01 },
+        health_check: { interval: "50ms", timeout: "40ms", unhealthy_threshold: 1 },
+      }),
+    );
+    const state = proxy.aegis.pool.states[0]!;
+    for (let i = 0; i < 500 && state.health.health !== "unhealthy"; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(state.health.health, "unhealthy");
+    const sizes: number[] = [];
+    for (const path of ["/", "/", "/a%2fb"]) {
+      const res = await fetch(proxy.url + path);
+      sizes.push((await res.arrayBuffer()).byteLength);
+    }
+    assert.deepEqual(proxy.accessLogs().map((l) => l.status), [503, 429, 400]);
+    assert.deepEqual(proxy.accessLogs().map((l) => l.bytes), sizes);
+    assert.ok(sizes.every((n) => n > 0));
+    proxy.aegis.refreshSnapshot();
+    const text = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
+    const sent = /^proxy_bytes_sent_total (\d+)$/m.exec(text);
+    assert.equal(Number(sent?.[1]), sizes.reduce((a, b) => a + b, 0));
+  },
+);

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { Watchdog } from "../../src/clock/mod.ts";
-import { type BodyOutcome, guardRequestBody, guardResponseBody } from "../../src/proxy/body.ts";
+import {
+  type BodyOutcome,
+  bodyReadFailure,
+  guardRequestBody,
+  guardResponseBody,
+  isMalformedFraming,
+  prepareBody,
+  SMALL_BODY_BYTES,
+} from "../../src/proxy/body.ts";
 import { ProxyError } from "../../src/proxy/errors.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 
@@ -307,6 +315,141 @@ Deno.test(
     assert.equal(watchdog.size, 0);
     clock.advance(10 * IDLE_MS);
     assert.equal(guarded.failure(), undefined, "a cancelled body is not a client timeout");
+    watchdog[Symbol.dispose]();
+  },
+);
+
+// ---------------------------------------------------------------- malformed framing
+
+/** What the runtime's HTTP/1 server rejects a body read with, measured on Deno 2.9. */
+const INVALID_CHUNK = () => new Error("invalid HTTP/1 request: Invalid");
+/** And what it gives when the client goes away mid-body. */
+const GONE = () => new Error("Cannot read request body as underlying resource unavailable");
+
+Deno.test(
+  "isMalformedFraming() tells broken framing from a client that went away",
+  none,
+  async (t) => {
+    await t.step("a body read the runtime rejected as invalid", () => {
+      assert.equal(isMalformedFraming(INVALID_CHUNK()), true);
+    });
+    await t.step("the connection error the runtime gives when no handler ran", () => {
+      assert.equal(isMalformedFraming(new Error("Error: invalid HTTP/1 request: Invalid")), true);
+    });
+    await t.step("a client that closed, reset or half-closed mid-body", () => {
+      assert.equal(isMalformedFraming(GONE()), false);
+      assert.equal(isMalformedFraming(new Error("connection reset")), false);
+    });
+    await t.step("things that are not errors", () => {
+      assert.equal(isMalformedFraming("invalid HTTP/1 request: Invalid"), false);
+      assert.equal(isMalformedFraming(undefined), false);
+    });
+  },
+);
+
+Deno.test("bodyReadFailure() names the failure, keeping a ProxyError as it is", none, () => {
+  proxyError(bodyReadFailure(INVALID_CHUNK()), "malformed_body");
+  proxyError(bodyReadFailure(GONE()), "client_closed");
+  const inner = new ProxyError("body_too_large", "x");
+  assert.equal(bodyReadFailure(inner), inner);
+});
+
+Deno.test(
+  "guardRequestBody() errors with malformed_body when the client's framing is broken",
+  none,
+  async () => {
+    const { watchdog } = setup();
+    const src = source();
+    src.push(3);
+    const guarded = guardRequestBody(src.stream, { maxBytes: MAX, idleMs: IDLE_MS, watchdog });
+    const reader = guarded.stream.getReader();
+    await reader.read();
+    const next = reader.read().then(() => undefined, (e: unknown) => e);
+    await settle();
+    const invalid = INVALID_CHUNK();
+    src.error(invalid);
+    const error = proxyError(await next, "malformed_body");
+    assert.equal(error.cause, invalid);
+    assert.equal(error.source, "downstream");
+    assert.equal(guarded.failure(), error);
+    assert.equal(watchdog.size, 0);
+    watchdog[Symbol.dispose]();
+  },
+);
+
+Deno.test(
+  "guardRequestBody() passes on the failure of a guard further in, not client_closed",
+  none,
+  async () => {
+    const { watchdog } = setup();
+    const src = source();
+    const inner = guardRequestBody(src.stream, { maxBytes: 100, idleMs: IDLE_MS, watchdog });
+    const outer = guardRequestBody(inner.stream, { maxBytes: 100, idleMs: IDLE_MS, watchdog });
+    const reading = readAll(outer.stream);
+    src.push(2);
+    await settle();
+    src.error(INVALID_CHUNK());
+    const { bytes, error } = await reading;
+    assert.equal(bytes, 2);
+    proxyError(error, "malformed_body");
+    assert.equal(outer.failure(), inner.failure());
+    watchdog[Symbol.dispose]();
+  },
+);
+
+/** A chunked-looking request (no Content-Length) whose body is `src`. */
+function uploadOf(body: ReadableStream<Uint8Array>): Request {
+  return new Request("http://h/", { method: "POST", body, duplex: "half" } as RequestInit);
+}
+
+Deno.test(
+  "prepareBody() throws malformed_body when a small body's framing breaks",
+  none,
+  async () => {
+    const { watchdog } = setup();
+    const src = source();
+    const reading = prepareBody(uploadOf(src.stream), {
+      maxBytes: 1 << 20,
+      idleMs: IDLE_MS,
+      watchdog,
+    }).then(() => undefined, (e: unknown) => e);
+    src.push(10);
+    await settle();
+    src.error(INVALID_CHUNK());
+    proxyError(await reading, "malformed_body");
+    assert.equal(watchdog.size, 0);
+    watchdog[Symbol.dispose]();
+  },
+);
+
+Deno.test(
+  "prepareBody() hands on a large body whose later framing error surfaces as malformed_body",
+  none,
+  async () => {
+    const { watchdog } = setup();
+    const src = source();
+    const preparing = prepareBody(uploadOf(src.stream), {
+      maxBytes: 1 << 20,
+      idleMs: IDLE_MS,
+      watchdog,
+    });
+    src.push(SMALL_BODY_BYTES + 1);
+    const prepared = await preparing;
+    assert.equal(prepared.replayable, false);
+    if (prepared.replayable) return;
+    // The forwarding core guards the stream once more; the kind must survive it.
+    const forwarded = guardRequestBody(prepared.stream, {
+      maxBytes: 1 << 20,
+      idleMs: IDLE_MS,
+      watchdog,
+    });
+    const reading = readAll(forwarded.stream);
+    await settle();
+    src.error(INVALID_CHUNK());
+    const { bytes, error } = await reading;
+    assert.equal(bytes, SMALL_BODY_BYTES + 1);
+    proxyError(error, "malformed_body");
+    proxyError(forwarded.failure(), "malformed_body");
     watchdog[Symbol.dispose]();
   },
 );

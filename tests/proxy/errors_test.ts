@@ -17,6 +17,8 @@ const EXPECTED: ReadonlyArray<[ErrorKind, number, string, "upstream" | "downstre
     ["body_too_large", 413, "payload too large", "downstream"],
     ["client_timeout", 408, "request timeout", "downstream"],
     ["client_closed", 499, "client closed request", "downstream"],
+    ["malformed_body", 400, "bad request", "downstream"],
+    ["not_implemented", 501, "not implemented", "internal"],
     ["no_backend", 503, "no healthy backend", "internal"],
     ["internal", 500, "internal error", "internal"],
   ];
@@ -51,6 +53,17 @@ Deno.test("errorResponse() sends Connection: close with 408", none, async () => 
   await res.body?.cancel();
 });
 
+Deno.test(
+  "errorResponse() closes the connection after a malformed body: its framing is lost",
+  none,
+  async () => {
+    const res = errorResponse(new ProxyError("malformed_body", "bad chunk size"));
+    assert.equal(res.status, 400);
+    assert.equal(res.headers.get("connection"), "close");
+    await res.body?.cancel();
+  },
+);
+
 Deno.test("errorResponse() sends Retry-After with 503 only", none, async (t) => {
   await t.step("one second by default", async () => {
     const res = errorResponse(new ProxyError("no_backend", "all down"));
@@ -67,7 +80,9 @@ Deno.test("errorResponse() sends Retry-After with 503 only", none, async (t) => 
       if (status === 503) continue;
       const res = errorResponse(new ProxyError(kind, "x"), 30);
       assert.equal(res.headers.get("retry-after"), null, kind);
-      if (status !== 408) assert.equal(res.headers.get("connection"), null, kind);
+      if (status !== 408 && kind !== "malformed_body") {
+        assert.equal(res.headers.get("connection"), null, kind);
+      }
       await res.body?.cancel();
     }
   });
@@ -137,4 +152,19 @@ Deno.test("jsonResponse() overrides a caller's content-type", none, async () => 
   const res = jsonResponse(200, {}, { "content-type": "text/html" });
   assert.equal(res.headers.get("content-type"), "application/json");
   await res.body?.cancel();
+});
+
+Deno.test("jsonResponse() declares the byte length of its body", none, async (t) => {
+  for (
+    const body of [{ error: "too many requests" }, { error: "café ☕" }, {}] as Array<
+      Record<string, string>
+    >
+  ) {
+    await t.step(JSON.stringify(body), async () => {
+      const res = jsonResponse(400, body);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      assert.equal(res.headers.get("content-length"), String(bytes.byteLength));
+      assert.equal(bytes.byteLength, new TextEncoder().encode(JSON.stringify(body)).byteLength);
+    });
+  }
 });

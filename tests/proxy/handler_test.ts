@@ -11,7 +11,7 @@ import { createPool } from "../../src/pool/mod.ts";
 import { type ClientInfo, createProxy, sendVia, type Transport } from "../../src/proxy/mod.ts";
 import { testConfig } from "../_helpers/config.ts";
 
-const client: ClientInfo = { ip: "203.0.113.45", port: 40000, proto: "http" };
+const client: ClientInfo = { ip: "203.0.113.45", port: 40000, proto: "http", listenerPort: 8080 };
 const env: Pick<Deno.TestDefinition, "permissions"> = {
   permissions: { env: ["LOG_TOKENS", "LOG_STREAM"] },
 };

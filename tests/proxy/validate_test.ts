@@ -24,8 +24,12 @@ function validate(
   rawUrl: string,
   init: RequestInit = {},
   rules: Partial<ValidationRules> = {},
+  listenerPort?: number,
 ): Rejection | undefined {
-  return validateRequest(new Request(rawUrl, init), splitTarget(rawUrl), { ...RULES, ...rules });
+  const req = new Request(rawUrl, init);
+  return validateRequest(req, splitTarget(rawUrl, req.method), { ...RULES, ...rules }, {
+    listenerPort,
+  });
 }
 
 const TOO_LARGE: Rejection = {
@@ -56,6 +60,8 @@ const BODY_TOO_LARGE: Rejection = {
 };
 const BAD_HOST: Rejection = { status: 400, error: "invalid host", reason: "host_not_allowed" };
 const BAD_PATH: Rejection = { status: 400, error: "invalid path", reason: "path_traversal" };
+const BAD_TARGET: Rejection = { status: 400, error: "invalid target", reason: "invalid_target" };
+const NO_HOST: Rejection = { status: 400, error: "missing host", reason: "missing_host" };
 
 Deno.test("validateRequest() accepts an ordinary request", none, async (t) => {
   await t.step("GET with a query", () => {
@@ -211,7 +217,7 @@ Deno.test(
 );
 
 Deno.test(
-  "validateRequest() checks in order: 431, 405, framing, length, 413, host, path",
+  "validateRequest() checks in order: 431, 405, framing, length, 413, target, missing host, host, path",
   none,
   async (t) => {
     const hostAllowed = compileHostAllowList(["good.example"]);
@@ -256,6 +262,22 @@ Deno.test(
         ),
         BODY_TOO_LARGE,
       );
+    });
+    await t.step("413 before the target form", () => {
+      assert.deepEqual(
+        validate(
+          "ftp://evil/../x",
+          { method: "POST", headers: { "content-length": "5000" } },
+          rules,
+        ),
+        BODY_TOO_LARGE,
+      );
+    });
+    await t.step("target form before a missing host", () => {
+      assert.deepEqual(validate("http://localhost:8080/file:///x", {}, rules, 8080), BAD_TARGET);
+    });
+    await t.step("a missing host before the allow-list", () => {
+      assert.deepEqual(validate("http://localhost:8080/../x", {}, rules, 8080), NO_HOST);
     });
     await t.step("host before path", () => {
       assert.deepEqual(validate("http://evil/../x", {}, rules), BAD_HOST);
@@ -451,3 +473,71 @@ Deno.test("compileHostAllowList() accepts a host matching any entry of the list"
   assert.equal(allowed("b.test"), false);
   assert.equal(allowed("d.test"), false);
 });
+
+Deno.test(
+  "validateRequest() refuses an absolute-form target whose scheme is not http or https",
+  none,
+  async (t) => {
+    for (const url of ["ftp://b.example/x", "file://h/etc/passwd", "gopher://h:70/1", "ws://h/"]) {
+      await t.step(url, () => assert.deepEqual(validate(url), BAD_TARGET));
+    }
+    await t.step("http and https in any case pass", () => {
+      for (const url of ["http://h/x", "https://h/x", "HTTP://h/x", "HttpS://h/x"]) {
+        assert.equal(validate(url), undefined, url);
+      }
+    });
+  },
+);
+
+Deno.test(
+  "validateRequest() refuses a path that starts with a scheme and an empty authority",
+  none,
+  async (t) => {
+    // The runtime hands `GET file:///etc/passwd HTTP/1.1` and `GET https:///x HTTP/1.1`
+    // over as these paths, exactly like the origin-form paths themselves.
+    for (const path of ["/file:///etc/passwd", "/https:///x", "/HTTP:///x", "/a+b.c-d:///x"]) {
+      await t.step(path, () => assert.deepEqual(validate(`http://h${path}`), BAD_TARGET));
+    }
+    await t.step("a URL with an authority inside a path passes", () => {
+      for (const path of ["/https://x/y", "/proxy/http://h/", "/a/file:///etc"]) {
+        assert.equal(validate(`http://h${path}`), undefined, path);
+      }
+    });
+  },
+);
+
+Deno.test("validateRequest() refuses an absolute-form target with user-info", none, () => {
+  assert.deepEqual(validate("http://user@b.example/x"), BAD_TARGET);
+  assert.deepEqual(validate("http://user:pw@b.example/x"), BAD_TARGET);
+});
+
+Deno.test(
+  "validateRequest() refuses a request without Host, known by the runtime's stand-in authority",
+  none,
+  async (t) => {
+    // For a request without Host the runtime's URL is always http://localhost:<listener port>/.
+    await t.step("no Host field, the stand-in authority", () => {
+      assert.deepEqual(validate("http://localhost:8080/", {}, {}, 8080), NO_HOST);
+    });
+    await t.step("an empty Host field names no host either (RFC 9110 §4.2.1)", () => {
+      assert.deepEqual(
+        validate("http://localhost:8080/", { headers: { host: "" } }, {}, 8080),
+        NO_HOST,
+      );
+    });
+    await t.step("a Host field that names localhost:PORT itself passes", () => {
+      assert.equal(
+        validate("http://localhost:8080/", { headers: { host: "localhost:8080" } }, {}, 8080),
+        undefined,
+      );
+    });
+    await t.step("an HTTP/2 request (no host field) with another authority passes", () => {
+      assert.equal(validate("http://api.example/", {}, {}, 8080), undefined);
+      assert.equal(validate("http://localhost:9090/", {}, {}, 8080), undefined);
+      assert.equal(validate("http://localhost/", {}, {}, 8080), undefined);
+    });
+    await t.step("without the listener port the check cannot be made", () => {
+      assert.equal(validate("http://localhost:8080/"), undefined);
+    });
+  },
+);
