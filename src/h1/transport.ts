@@ -167,7 +167,7 @@ export function h1Transport(options: H1Options): H1Transport {
     const body = bodyOf(request);
     const head = serializeRequestHead(
       request.method,
-      request.target ?? url.pathname + url.search,
+      request.target ?? rawTarget(request.url),
       headLines(request.headers, url, body),
     );
     const resendable = IDEMPOTENT.has(request.method) && body.kind !== "stream";
@@ -212,6 +212,18 @@ export function h1Transport(options: H1Options): H1Transport {
       pools.clear();
     },
   };
+}
+
+/**
+ * The path and query of an absolute URL exactly as written. `URL` would
+ * resolve dot segments (`/a/./b` becomes `/a/b`) and re-encode some
+ * characters; the backend must get the target the client sent.
+ */
+function rawTarget(url: string): string {
+  const slash = url.indexOf("/", url.indexOf("://") + 3);
+  if (slash < 0) return "/";
+  const hash = url.indexOf("#", slash);
+  return hash < 0 ? url.slice(slash) : url.slice(slash, hash);
 }
 
 function asUpstreamError(e: unknown): ProxyError {

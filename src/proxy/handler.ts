@@ -62,10 +62,12 @@ export interface ProxyOptions {
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 
 /**
- * Failures that are the client breaking the protocol, found only once the
- * body is read: counted with the validation rejects, under the kind's name.
+ * Failures that are the client breaking a rule, found only once the body is
+ * read: counted with the validation rejects, under the kind's name (a body
+ * that grows past `max_body_bytes` counts as `body_too_large`, like one that
+ * declared too much).
  */
-const REJECTED_KINDS: ReadonlySet<ErrorKind> = new Set(["malformed_body"]);
+const REJECTED_KINDS: ReadonlySet<ErrorKind> = new Set(["malformed_body", "body_too_large"]);
 
 /** Rejects requests that break a validation rule. */
 export function validationPhase(rules: ValidationRules, stats?: GlobalStats): Phase {

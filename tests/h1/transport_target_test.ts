@@ -45,4 +45,8 @@ Deno.test("h1: the request line carries the asterisk form when the request names
     await exchange(`${backend.url}/a/*?x=1`);
     assert.equal(lines.at(-1), "OPTIONS /a/*?x=1 HTTP/1.1");
   });
+  await t.step("exactly as written: dot segments and encodings are not resolved", async () => {
+    await exchange(`${backend.url}/a/./b/%7e/c?q=%2F`);
+    assert.equal(lines.at(-1), "OPTIONS /a/./b/%7e/c?q=%2F HTTP/1.1");
+  });
 });
