@@ -87,6 +87,8 @@ export interface StressReport {
   readonly peaks: { readonly trackedClients: number; readonly heapUsed: number };
   readonly maxClients: number;
   readonly evictions: number;
+  /** Distinct rate-limited client addresses that sent requests. */
+  readonly limitedAddresses: number;
   /** Pending timers after shutdown, by where they were started. */
   readonly timersLeft: readonly string[];
   /** Open sockets before the run and after shutdown (undefined off Linux). */
@@ -155,6 +157,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
   const outcomes = new Outcomes(n);
   const warm = Math.min(200, Math.floor(n / 10));
   const tailFrom = warm + Math.floor((n - warm) * 0.9);
+  const limitedAddresses = new Set<number>();
   let next = 0;
   const waiters: Array<{ at: number; resolve: () => void }> = [];
   const sentAtLeast = (at: number) =>
@@ -163,6 +166,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     while (next < to) {
       const index = next++;
       const spec = specFor(index, index >= tailFrom);
+      if (spec.limited >= 0) limitedAddresses.add(spec.limited);
       for (let j = waiters.length - 1; j >= 0; j--) {
         if (next >= waiters[j]!.at) waiters.splice(j, 1)[0]!.resolve();
       }
@@ -235,31 +239,32 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     requests: aegis.stats.requests,
   };
 
-  const recovered = await until(
-    () =>
-      aegis.pool.states.every((s) =>
-        s.health.health === "healthy" && s.weight === s.backend.weight && s.available()
-      ),
-    "every backend healthy, warmed up and available",
-    30_000,
-  ).then(
-    () => true as const,
-    (e: Error) => `${e.message}: ${JSON.stringify(states(aegis.pool.states))}`,
-  );
-  const purged = await until(
-    () => aegis.limiter.trackedClients === 0,
-    "idle buckets purged",
-    30_000,
-  )
-    .then(() => true as const, (e: Error) => `${e.message}: ${aegis.limiter.trackedClients} left`);
+  // Both only need time with no traffic, so they are awaited together.
+  const [recovered, purged] = await Promise.all([
+    until(
+      () =>
+        aegis.pool.states.every((s) =>
+          s.health.health === "healthy" && s.weight === s.backend.weight && s.available()
+        ),
+      "every backend healthy, warmed up and available",
+      30_000,
+    ).then(
+      () => true as const,
+      (e: Error) => `${e.message}: ${JSON.stringify(states(aegis.pool.states))}`,
+    ),
+    until(() => aegis.limiter.trackedClients === 0, "idle buckets purged", 30_000).then(
+      () => true as const,
+      (e: Error) => `${e.message}: ${aegis.limiter.trackedClients} left`,
+    ),
+  ]);
   const evictions = aegis.limiter.evictions;
   const maxClients = aegis.limiter.maxClients;
 
   say("shutdown");
   await stack.disposeAsync();
-  // Timers still due after this were left behind; a moment covers those
-  // that are merely finishing (a backend's last delay).
-  await until(() => timers.count === 0, "timers", 2_000).catch(() => {});
+  // Every server and client is closed: a timer still due now was left
+  // behind. A moment covers any that is merely firing.
+  await until(() => timers.count === 0, "timers", 500).catch(() => {});
   const timersLeft = timers.sites();
   let socketsAfter = await openSockets();
   for (let tries = 0; tries < 50 && (socketsAfter ?? 0) > (socketsBefore ?? 0); tries++) {
@@ -286,6 +291,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     peaks,
     maxClients,
     evictions,
+    limitedAddresses: limitedAddresses.size,
     timersLeft,
     sockets: { before: socketsBefore, after: socketsAfter },
     memory: { start: memoryStart, end: memoryEnd },
