@@ -7,7 +7,7 @@
 
 import { Ending } from "./_clients.ts";
 import { CUT_BY_BACKEND, Problems, requests } from "./_problems.ts";
-import type { StressReport } from "./scenario.ts";
+import type { StressReport } from "./_report.ts";
 
 /** Every request settled exactly once; late requests were refused and never reached Aegis. */
 export function exactlyOnce(r: StressReport): string[] {

@@ -10,7 +10,7 @@ import { STATUS_CLASSES, statusClass } from "../../src/metrics/mod.ts";
 import { NO_BACKEND } from "./_ledger.ts";
 import { CUT_BY_BACKEND, Problems, requests } from "./_problems.ts";
 import { total } from "./_prometheus.ts";
-import type { StressReport } from "./scenario.ts";
+import type { StressReport } from "./_report.ts";
 
 /** The proxy's global counters equal what was sent, what was logged and what clients saw. */
 export function globalCountersAddUp(r: StressReport): string[] {

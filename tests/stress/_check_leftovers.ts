@@ -9,7 +9,7 @@
 
 import { isDrainGraceTimer, isFetchPostResend } from "./_known_bugs.ts";
 import { describe, Problems, requests } from "./_problems.ts";
-import type { StressReport } from "./scenario.ts";
+import type { StressReport } from "./_report.ts";
 
 /**
  * Nothing is in progress once the run is over: no request in flight to any

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { StressReport } from "./scenario.ts";
+import type { StressReport } from "./_report.ts";
 
 /**
  * KNOWN BUG: after a drain has closed every connection, `shutdown()` arms

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { StressReport } from "./scenario.ts";
+import type { StressReport } from "./_report.ts";
 
 /** How a response ends when Aegis cut it because its backend failed mid-body. */
 export const CUT_BY_BACKEND: ReadonlySet<string> = new Set(["upstream_error", "upstream_timeout"]);

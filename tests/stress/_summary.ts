@@ -6,7 +6,7 @@
 
 import { Ending } from "./_clients.ts";
 import { mib } from "./_leaks.ts";
-import type { StressReport } from "./scenario.ts";
+import type { StressReport } from "./_report.ts";
 
 function tally(values: Iterable<number | string>): string {
   const by = new Map<number | string, number>();

@@ -2,7 +2,7 @@
  * The stress run: thousands of concurrent requests through a real,
  * in-process Aegis while its backends fail, hang, drop connections and
  * recover, two reloads change the pool under load, and a drain ends it.
- * It records everything the invariants in `_invariants.ts` need: what every
+ * It records everything the invariants in `_check_*.ts` need: what every
  * client got, what Aegis logged and counted, what every backend saw, and
  * what was left behind after shutdown.
  *
@@ -12,105 +12,23 @@
  * @module
  */
 
-import type { Snapshot } from "../../src/snapshot/mod.ts";
 import type { BackendState } from "../../src/pool/mod.ts";
 import { startTestAegis } from "../_helpers/aegis.ts";
 import { until } from "../_helpers/load.ts";
-import {
-  type BackendCounts,
-  Receipts,
-  startEchoBackend,
-  startRawEchoBackend,
-  type StressBackend,
-} from "./_backends.ts";
+import { Receipts, startEchoBackend, type StressBackend } from "./_backends.ts";
+import { startRawEchoBackend } from "./_raw_backend.ts";
 import { ClientSet, Outcomes, sendChecked, specFor, Violations } from "./_clients.ts";
-import { configFile, type StressTransport } from "./_config.ts";
-import { type MemoryReading, openSockets, settledMemory, TimerTracker } from "./_leaks.ts";
+import { configFile } from "./_config.ts";
+import { openSockets, settledMemory, TimerTracker } from "./_leaks.ts";
 import { LogLedger } from "./_ledger.ts";
-import { parsePrometheus, type Sample } from "./_prometheus.ts";
+import { parsePrometheus } from "./_prometheus.ts";
 import { phases, type Stage } from "./_phases.ts";
+import { type QuietState, record, type StressOptions, type StressReport } from "./_report.ts";
 
-/** How big a run is. */
-export interface StressOptions {
-  readonly transport: StressTransport;
-  /** Requests sent in all. */
-  readonly requests: number;
-  /** Requests in flight at once. */
-  readonly concurrency: number;
-  /** Receives a line at each phase; silent by default. */
-  readonly progress?: (line: string) => void;
-}
-
-/** One backend state object Aegis used (a backend removed and re-added has two). */
-export interface StateRecord {
-  readonly id: string;
-  readonly requests: number;
-  readonly errors: number;
-  readonly inFlight: number;
-  readonly breaker: string;
-  readonly halfOpenInFlight: number;
-}
-
-/** Aegis once every request has ended and the drain has closed every connection. */
-export interface QuietState {
-  readonly states: readonly StateRecord[];
-  readonly snapshot: Snapshot;
-  readonly metrics: readonly Sample[];
-  readonly connections: number;
-  readonly inFlight: number;
-  /** Requests Aegis counted, read from its live counters. */
-  readonly requests: number;
-}
-
-/** Everything a run observed. */
-export interface StressReport {
-  readonly options: StressOptions;
-  /** Backend names and URLs, by index (as outcomes and the ledger refer to them). */
-  readonly names: readonly string[];
-  readonly urls: readonly string[];
-  readonly outcomes: Outcomes;
-  readonly ledger: LogLedger;
-  readonly receipts: Receipts;
-  readonly counts: Readonly<Record<string, BackendCounts>>;
-  /** Rules the clients and the scenario saw broken while running. */
-  readonly violations: readonly string[];
-  /** Requests sent after the drain began, and how many of them got an answer. */
-  readonly late: { readonly sent: number; readonly answered: number };
-  /** Requests in progress when the drain began. */
-  readonly inFlightAtDrain: number;
-  readonly quiet: QuietState;
-  /** Whether every backend of the final pool was healthy, warmed up and available in time. */
-  readonly recovered: string | true;
-  /** Whether the limiter purged every bucket once clients went quiet. */
-  readonly purged: string | true;
-  /** The most buckets and the most heap seen while sampling every 50 ms. */
-  readonly peaks: { readonly trackedClients: number; readonly heapUsed: number };
-  readonly maxClients: number;
-  readonly evictions: number;
-  /** Distinct rate-limited client addresses that sent requests. */
-  readonly limitedAddresses: number;
-  /** Pending timers after shutdown, by where they were started. */
-  readonly timersLeft: readonly string[];
-  /** Open sockets before the run and after shutdown (undefined off Linux). */
-  readonly sockets: { readonly before?: number; readonly after?: number };
-  readonly memory: { readonly start: MemoryReading; readonly end: MemoryReading };
-  readonly elapsedMs: number;
-}
+export type { StressOptions, StressReport } from "./_report.ts";
 
 /** Late requests sent once the drain has begun. */
 const LATE_REQUESTS = 5;
-
-function record(s: BackendState): StateRecord {
-  const b = s.breaker.snapshot();
-  return {
-    id: s.id,
-    requests: s.stats.requests,
-    errors: s.stats.errors,
-    inFlight: s.stats.inFlight,
-    breaker: b.state,
-    halfOpenInFlight: b.halfOpenInFlight,
-  };
-}
 
 /** Runs the scenario and reports what it saw. Cleans up after itself even when it fails. */
 export async function runStress(options: StressOptions): Promise<StressReport> {
@@ -203,6 +121,12 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
   const at = (fraction: number) => warm + Math.floor(fraction * (n - warm));
   say(`main: ${n - warm} requests at concurrency ${concurrency}`);
   const running = Promise.all(Array.from({ length: concurrency }, () => worker(n)));
+  // Should the run fail from here on, stop sending and let what is in flight
+  // end before Aegis and the clients are closed (disposal runs last-in first).
+  stack.defer(async () => {
+    next = Math.max(next, n);
+    await running;
+  });
   for (const phase of phases(stage)) {
     await sentAtLeast(at(phase.at));
     say(`at ${Math.round(phase.at * 100)}%: ${phase.what}`);

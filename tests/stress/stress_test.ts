@@ -3,7 +3,7 @@
  * concurrent requests through a real Aegis while backends fail, hang, drop
  * connections and recover, under two reloads and a drain, then every
  * invariant checked at once. See `scenario.ts` for what happens and
- * `_invariants.ts` for what must hold.
+ * `_check_*.ts` for what must hold.
  *
  * Its size comes from the environment, so `deno task test` runs a short
  * version (in CI) and `deno task stress` a long one:
