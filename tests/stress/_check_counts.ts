@@ -112,7 +112,30 @@ export function backendCountersAddUp(r: StressReport): string[] {
       `${name}: ${counted[b]!.errors} vs ${errors[b]}`,
     );
   });
+  // And in total: every request Aegis counted was tried once, unless it was
+  // answered without a try (429, 503), plus once more per retry, unless the
+  // retry found no backend left.
   const l = r.ledger;
+  let untried = 0;
+  let retries = 0;
+  let retriedIntoNothing = 0;
+  for (let i = 0; i < requests(r); i++) {
+    const retried = l.retries.get(i) ?? [];
+    retries += retried.length;
+    if (l.backend[i] === NO_BACKEND) untried++;
+    else if (retried.length > 0 && retried[retried.length - 1] === l.backend[i]) {
+      retriedIntoNothing++;
+    }
+  }
+  const sum = counted.reduce((s, c) => s + c.requests, 0);
+  const expected = r.quiet.requests - untried + retries - retriedIntoNothing;
+  p.check(sum === expected, "backend request counters do not add up to the requests counted", {
+    backends: sum,
+    requests: r.quiet.requests,
+    untried,
+    retries,
+    retriedIntoNothing,
+  });
   for (let i = 0; i < requests(r); i++) {
     p.check(l.backend[i]! >= NO_BACKEND, "an access line names an unknown backend", `#${i}`);
     const saw = r.outcomes.backend[i]!;

@@ -97,7 +97,7 @@ for (const transport of TRANSPORTS) {
         holds(globalCountersAddUp(report));
       });
       await t.step(
-        "per-backend request and error counters equal the tries and failures logged",
+        "per-backend request and error counters equal the tries and failures logged, and add up to the total",
         () => {
           holds(backendCountersAddUp(report));
         },
