@@ -23,11 +23,12 @@
 
 import { ProxyError } from "../proxy/errors.ts";
 import { fieldList, fieldValue, type HeaderList } from "../proxy/headers.ts";
-import type {
-  ClosableTransport,
-  Payload,
-  UpstreamRequest,
-  UpstreamResponse,
+import {
+  type ClosableTransport,
+  isIdempotent,
+  type Payload,
+  type UpstreamRequest,
+  type UpstreamResponse,
 } from "../proxy/transport.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import type { H1Conn } from "./conn.ts";
@@ -64,8 +65,6 @@ export interface H1Options extends PoolLimits {
 const REPLAYABLE_BYTES = 64 * 1024;
 /** Response bodies up to this size, already buffered with their head, are answered as bytes. */
 const SMALL_BODY_BYTES = 64 * 1024;
-/** Methods safe to send twice (RFC 9110 §9.2.2). */
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 /**
  * How long a response that ended before its request body was fully sent
  * waits for the rest of the body to go out before the connection is given
@@ -170,7 +169,7 @@ export function h1Transport(options: H1Options): H1Transport {
       request.target ?? rawTarget(request.url),
       headLines(request.headers, url, body),
     );
-    const resendable = IDEMPOTENT.has(request.method) && body.kind !== "stream";
+    const resendable = isIdempotent(request.method) && body.kind !== "stream";
     for (let fresh = false;; fresh = true) {
       const conn = await pool.acquire(request.signal, fresh);
       const reused = conn.reused;

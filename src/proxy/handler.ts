@@ -25,7 +25,7 @@ import { forward, type ForwardOptions } from "./forward.ts";
 import { fieldList, requestIdFrom } from "./headers.ts";
 import { createResponder, discardBody } from "./respond.ts";
 import { splitTarget } from "./target.ts";
-import type { Send, UpstreamResponse } from "./transport.ts";
+import { isIdempotent, type Send, type UpstreamResponse } from "./transport.ts";
 import { compileHostAllowList, validateRequest, type ValidationRules } from "./validate.ts";
 
 export type { ClientInfo, Phase, RequestContext } from "./context.ts";
@@ -54,12 +54,6 @@ export interface ProxyOptions {
   /** Phases run after validation, in order (the rate limiter). */
   readonly phases?: readonly Phase[];
 }
-
-/**
- * Methods whose requests may be sent again (RFC 9110 §9.2.2). POST and
- * PATCH never are: the first backend may have acted on them.
- */
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
 
 /**
  * Failures that are the client breaking a rule, found only once the body is
@@ -164,7 +158,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     } catch (e) {
       return fail(ctx, asProxyError(e));
     }
-    const mayRetry = body.replayable && IDEMPOTENT.has(ctx.request.method);
+    const mayRetry = body.replayable && isIdempotent(ctx.request.method);
     const pickCtx = { clientIp: ctx.client.ip, request: ctx.request };
     const tried = new Set<string>();
     let failed: ProxyError | undefined;

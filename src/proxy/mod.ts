@@ -18,6 +18,7 @@ export {
   byScheme,
   type ClosableTransport,
   fetchTransport,
+  isIdempotent,
   type Payload,
   type Send,
   sendVia,

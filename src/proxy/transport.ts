@@ -14,6 +14,26 @@
 import { ProxyError } from "./errors.ts";
 import { fieldList, type HeaderList } from "./headers.ts";
 
+/**
+ * Methods whose requests may be sent to a backend more than once, by a
+ * retry on another backend or by a transport after a keep-alive race
+ * (RFC 9110 §9.2.2). POST and PATCH never are: a backend may have acted on
+ * the first copy.
+ */
+const IDEMPOTENT: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "OPTIONS",
+  "PUT",
+  "DELETE",
+  "TRACE",
+]);
+
+/** True when a request with `method` may be sent again (see {@linkcode IDEMPOTENT}). */
+export function isIdempotent(method: string): boolean {
+  return IDEMPOTENT.has(method);
+}
+
 /** A fetch-shaped function that sends a request to a backend. */
 export type Transport = (request: Request) => Promise<Response>;
 
@@ -108,15 +128,24 @@ export function sendVia(transport: Transport): Send {
  */
 export function fetchTransport(): ClosableTransport {
   const client = Deno.createHttpClient({ allowHost: true });
+  // [SECURITY] Duplicate side effects: the runtime's client sends a request
+  // again, on a new connection, when a reused one closes before the answer,
+  // even after the backend read it. Requests that must not arrive twice go
+  // on connections that are never reused, where it never does that.
+  const once = Deno.createHttpClient({ allowHost: true, poolMaxIdlePerHost: 0 });
   const send = (request: Request) => {
     request.headers.set("accept-encoding", "identity");
-    return fetch(request, { client, redirect: "manual" });
+    return fetch(request, {
+      client: isIdempotent(request.method) ? client : once,
+      redirect: "manual",
+    });
   };
   return {
     send: sendVia(send),
     fetch: send,
     [Symbol.dispose]() {
       client.close();
+      once.close();
     },
   };
 }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isDrainGraceTimer, isFetchPostResend } from "./_known_bugs.ts";
+import { isDrainGraceTimer } from "./_known_bugs.ts";
 import { describe, Problems, requests } from "./_problems.ts";
 import type { StressReport } from "./_report.ts";
 
@@ -16,7 +16,7 @@ import type { StressReport } from "./_report.ts";
  * backend (retired ones included), no half-open probe slot held, no client
  * connection; and no POST reached a backend twice.
  */
-export function nothingLeftInFlight(r: StressReport, excuse: boolean): string[] {
+export function nothingLeftInFlight(r: StressReport): string[] {
   const p = new Problems();
   for (const s of r.quiet.states) {
     p.check(s.inFlight === 0, "a backend still counts requests in flight", s);
@@ -29,7 +29,6 @@ export function nothingLeftInFlight(r: StressReport, excuse: boolean): string[] 
     { connections, inFlight },
   );
   for (let i = 0; i < requests(r); i++) {
-    if (excuse && isFetchPostResend(r, i)) continue;
     p.check(
       r.receipts.posts[i]! <= 1,
       "a POST reached a backend more than once",

@@ -22,21 +22,3 @@ import type { StressReport } from "./_report.ts";
 export function isDrainGraceTimer(site: string): boolean {
   return site.includes("src/server/server.ts:") && site.includes("shutdown");
 }
-
-/**
- * KNOWN BUG: with `upstream.transport: fetch`, a POST can reach a backend
- * twice. When a backend closes a reused keep-alive connection after reading
- * a request but before answering, the runtime's HTTP client sends the request
- * again on a new connection, whatever its method; Aegis sees one failed try
- * (502) while the backend got the POST twice. The README promises POST and
- * PATCH are never retried; the `h1` transport keeps that promise. Signature:
- * a POST received twice by one backend, the one Aegis tried, once (the second
- * send usually fails too, 502, but may succeed if the backend just recovered).
- */
-export function isFetchPostResend(r: StressReport, i: number): boolean {
-  if (r.options.transport !== "fetch" || r.receipts.posts[i] !== 2) return false;
-  const at = r.receipts.receivers(i);
-  const tried = r.names[r.ledger.backend[i]!];
-  const failed = r.ledger.forwardFailures.get(i) ?? [];
-  return at.length === 1 && tried === at[0] && failed.length <= 1 && !r.ledger.retries.has(i);
-}

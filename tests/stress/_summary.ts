@@ -5,7 +5,7 @@
  */
 
 import { Ending } from "./_clients.ts";
-import { isDrainGraceTimer, isFetchPostResend } from "./_known_bugs.ts";
+import { isDrainGraceTimer } from "./_known_bugs.ts";
 import { mib } from "./_leaks.ts";
 import type { StressReport } from "./_report.ts";
 
@@ -32,8 +32,6 @@ export function summary(r: StressReport): string {
   for (const list of l.retries.values()) retries += list.length;
   let failedTries = 0;
   for (const list of l.forwardFailures.values()) failedTries += list.length;
-  let resends = 0;
-  for (let i = 0; i < n; i++) if (isFetchPostResend(r, i)) resends++;
   const graceTimers = r.timersLeft.filter(isDrainGraceTimer).length;
   const m = r.memory;
   return [
@@ -55,6 +53,6 @@ export function summary(r: StressReport): string {
     } before GC); RSS ${mib(m.start.rss)} → ${
       mib(m.end.rss)
     }; sockets ${r.sockets.before} → ${r.sockets.after}; timers left ${r.timersLeft.length}`,
-    `  known bugs seen: POSTs re-sent by the fetch client ${resends}, grace timers left after a drain ${graceTimers}`,
+    `  known bugs seen: grace timers left after a drain ${graceTimers}`,
   ].join("\n");
 }

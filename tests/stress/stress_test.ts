@@ -106,14 +106,7 @@ for (const transport of TRANSPORTS) {
         holds(metricsAgree(report));
       });
       await t.step("nothing is left in flight and no POST was sent twice", () => {
-        holds(nothingLeftInFlight(report, true));
-      });
-      await t.step({
-        // KNOWN BUG: the fetch transport lets the runtime re-send a POST
-        // (`_known_bugs.ts`, reproduced in `known_bugs_test.ts`). Un-ignore with the fix.
-        name: "no POST was sent twice, the fetch transport's resends included",
-        ignore: true,
-        fn: () => holds(nothingLeftInFlight(report, false)),
+        holds(nothingLeftInFlight(report));
       });
       await t.step("the pool recovered: every backend healthy, warmed up and available", () => {
         assert.equal(report.recovered, true);
