@@ -20,13 +20,22 @@ import {
 } from "./config/mod.ts";
 import { EventLog } from "./events/mod.ts";
 import type { Probe } from "./health/mod.ts";
+import { clientKey } from "./limit/mod.ts";
 import { createLogger, type Logger, switchableLogger } from "./log/mod.ts";
 import { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
 import type { Pool } from "./pool/mod.ts";
 import { h1Transport } from "./h1/mod.ts";
 import { byScheme, type ClosableTransport, fetchTransport } from "./proxy/mod.ts";
 import { buildRuntime, type LastRateChange, type Runtime } from "./runtime.ts";
-import { type Server, type ServerOptions, startServer } from "./server/mod.ts";
+import {
+  ADMIN_MAX_CONNECTIONS,
+  type ConnectionLimits,
+  deriveMaxConnections,
+  readDescriptorLimit,
+  type Server,
+  type ServerOptions,
+  startServer,
+} from "./server/mod.ts";
 import { type Snapshot, Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -46,6 +55,8 @@ export interface AegisOptions {
   readonly admin?: boolean;
   /** The event log to use (the dashboard's logger writes into it); a new one by default. */
   readonly events?: EventLog;
+  /** The process's descriptor limit, for `server.max_connections: auto`; read from the system by default. */
+  readonly descriptorLimit?: number;
 }
 
 /** A running Aegis. */
@@ -117,6 +128,31 @@ function transportFor(config: Config): ClosableTransport {
   return byScheme(h1(), fetchTransport());
 }
 
+/**
+ * The public listener's limits: `server.max_connections` (`auto`: derived
+ * from the descriptor limit, see `server/fd_limit.ts`) and
+ * `server.max_connections_per_client`; and what `auto` would be.
+ */
+function connectionLimits(config: Config, descriptorLimit: number) {
+  const derived = deriveMaxConnections({
+    descriptorLimit,
+    backends: config.backends.length,
+    upstreamMaxConnections: config.upstream.max_connections,
+  }).maxConnections;
+  const max = config.server.max_connections;
+  const limits: ConnectionLimits = {
+    maxConnections: max === "auto" ? derived : max,
+    maxPerClient: config.server.max_connections_per_client,
+  };
+  return { limits, derived };
+}
+
+/** The admin listener's share of descriptors is fixed (see `server/fd_limit.ts`). */
+const ADMIN_LIMITS: ConnectionLimits = {
+  maxConnections: ADMIN_MAX_CONNECTIONS,
+  maxPerClient: ADMIN_MAX_CONNECTIONS,
+};
+
 function loggerFor(config: Config): Logger {
   return createLogger({ level: config.logging.level, format: config.logging.format });
 }
@@ -181,8 +217,14 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   };
 
   let runtime = buildRuntime(config, shared);
+  const descriptorLimit = options.descriptorLimit ?? readDescriptorLimit().limit;
   /** Both listeners keep the public listener's connection timeouts. */
-  const listenOn = (hostname: string, port: number, handler: ServerOptions["handler"]) =>
+  const listenOn = (
+    hostname: string,
+    port: number,
+    handler: ServerOptions["handler"],
+    limits: ConnectionLimits,
+  ) =>
     startServer({
       hostname,
       port,
@@ -191,7 +233,24 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       idleTimeoutMs: config.server.idle_timeout,
       watchdog,
       logger,
+      limits,
+      // One client per address, IPv6 per network: as the rate limiter counts them.
+      clientKey: (ip) => clientKey(ip, config.rate_limit.ipv6_prefix),
     });
+  const checkLimits = (c: Config) => {
+    const { limits, derived } = connectionLimits(c, descriptorLimit);
+    if (limits.maxConnections > derived) {
+      logger.warn(
+        "server.max_connections is above what the descriptor limit leaves for clients: a flood can exhaust descriptors",
+        {
+          max_connections: limits.maxConnections,
+          safe: derived,
+          descriptor_limit: descriptorLimit,
+        },
+      );
+    }
+    return limits;
+  };
   let server: Server;
   try {
     // One indirection, so a reload swaps what answers without touching the socket.
@@ -199,6 +258,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       config.server.host,
       config.server.port,
       (request, client) => runtime.handler(request, client),
+      checkLimits(config),
     );
   } catch (e) {
     runtime.stop();
@@ -217,7 +277,14 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     },
     stats,
     durations,
-    connections: () => ({ active: server.connections, total: server.accepted }),
+    connections: () => ({
+      active: server.connections,
+      total: server.accepted,
+      maxConnections: server.limits.maxConnections,
+      maxConnectionsPerClient: server.limits.maxPerClient,
+      rejected: server.rejected,
+      acceptErrors: server.acceptErrors,
+    }),
     limiter: () => runtime.limiterView(),
     lastRateChange: () => rateChange.last,
     events,
@@ -267,6 +334,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       runtime = buildRuntime(next, shared, old);
       runtime.start(() => snapshots.tick());
       config = next;
+      server.setLimits(checkLimits(next));
       old.stop();
       const added = [...after].filter((id) => !before.has(id));
       const removed = [...before].filter((id) => !after.has(id));
@@ -317,7 +385,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       drainStatus,
     }, logger);
     try {
-      admin = listenOn(where.host, where.port, (request) => adminHandler(request));
+      admin = listenOn(where.host, where.port, (request) => adminHandler(request), ADMIN_LIMITS);
     } catch (e) {
       runtime.stop();
       root.abort();
@@ -334,6 +402,9 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     ...(admin ? { admin: urlOf(admin.addr) } : {}),
     backends: runtime.pool.states.length,
     algorithm: config.load_balancing.algorithm,
+    max_connections: server.limits.maxConnections,
+    max_connections_per_client: server.limits.maxPerClient,
+    descriptor_limit: descriptorLimit,
   });
 
   let stopping: Promise<void> | undefined;

@@ -12,7 +12,16 @@ import type { Logger } from "../log/mod.ts";
 import { formatIp, parseIp, unmapIpv4 } from "../net/mod.ts";
 import { jsonResponse } from "../proxy/errors.ts";
 import type { ClientInfo, ProxyHandler } from "../proxy/mod.ts";
+import { startAcceptLoop } from "./accept_loop.ts";
+import {
+  ConnectionAdmission,
+  type ConnectionLimits,
+  type RejectReason,
+  UNLIMITED_CONNECTIONS,
+} from "./admission.ts";
 import { type CloseReason, ConnectionState } from "./connection.ts";
+import { ReportGate } from "./report_gate.ts";
+import { startFallback } from "./_fallback.ts";
 import { cancelConnection, type ServedConnection, serveOnConnection } from "./_serve_connection.ts";
 
 /** Options for {@linkcode startServer}. */
@@ -31,6 +40,13 @@ export interface ServerOptions {
   readonly watchdog: Watchdog;
   /** Connection-level events (debug) and accept failures (warn). */
   readonly logger: Logger;
+  /** Most connections open at once, overall and per client; unlimited by default. */
+  readonly limits?: ConnectionLimits;
+  /**
+   * Who counts as one client for `limits.maxPerClient`, from the address
+   * {@linkcode clientFromAddr} gives; the address itself by default.
+   */
+  readonly clientKey?: (ip: string) => string;
 }
 
 /** A running listener. */
@@ -39,7 +55,7 @@ export interface Server {
   readonly addr: Deno.NetAddr;
   /** Open client connections. */
   readonly connections: number;
-  /** Client connections accepted since start. */
+  /** Client connections accepted and served since start (refused ones not counted). */
   readonly accepted: number;
   /** False when connection timeouts are unavailable on this runtime. */
   readonly connectionTimeouts: boolean;
@@ -47,6 +63,14 @@ export interface Server {
   readonly requestsInFlight: number;
   /** True once the listener stopped accepting (drain or shutdown). */
   readonly draining: boolean;
+  /** The connection limits in force. */
+  readonly limits: ConnectionLimits;
+  /** Connections refused since start, by the limit they hit. */
+  readonly rejected: Readonly<Record<RejectReason, number>>;
+  /** Failed `accept` calls since start (out of descriptors and the like). */
+  readonly acceptErrors: number;
+  /** New limits for connections accepted from now on (a reload); open ones stay. */
+  setLimits(limits: ConnectionLimits): void;
   /**
    * Stops accepting, lets requests in progress finish for up to `graceMs`
    * (`Infinity`: as long as they take), then closes whatever is left.
@@ -62,9 +86,11 @@ export function clientFromAddr(addr: Deno.NetAddr): ClientInfo {
   return { ip: ip ? formatIp(unmapIpv4(ip)) : addr.hostname, port: addr.port, proto: "http" };
 }
 
-const ACCEPT_BACKOFF_MS = 100;
 /** How long a connection being closed may take to flush before it is cut. */
 const LINGER_MS = 1000;
+
+/** At most one log line per this period about refused connections or failed accepts. */
+const REPORT_EVERY_MS = 10_000;
 
 /**
  * Binds the public listener and starts serving.
@@ -73,7 +99,7 @@ const LINGER_MS = 1000;
  */
 export function startServer(options: ServerOptions): Server {
   const serveConn = serveOnConnection();
-  if (!serveConn) return startFallback(options);
+  if (!serveConn) return startFallback(options, clientFromAddr);
   const { logger, watchdog, handler } = options;
   const listener = Deno.listen({
     hostname: options.hostname,
@@ -81,6 +107,9 @@ export function startServer(options: ServerOptions): Server {
     transport: "tcp",
   });
   const live = new Set<ConnectionState>();
+  const admission = new ConnectionAdmission(options.limits ?? UNLIMITED_CONNECTIONS);
+  const keyOf = options.clientKey ?? ((ip: string) => ip);
+  const refusals = new ReportGate(REPORT_EVERY_MS);
   let accepted = 0;
   let accepting = true;
   let allClosed: (() => void) | undefined;
@@ -96,12 +125,30 @@ export function startServer(options: ServerOptions): Server {
       conn.close();
       return;
     }
+    const client = clientFromAddr(conn.remoteAddr);
+    // [SECURITY] Connection caps: past server.max_connections or the
+    // per-client cap the connection is closed at once, before any HTTP work,
+    // so it holds its descriptor for no time; those already open go on.
+    const permit = admission.admit(keyOf(client.ip));
+    if (typeof permit === "string") {
+      conn.close();
+      const count = refusals.note(performance.now());
+      if (count !== undefined) {
+        logger.warn("connections refused: limit reached", {
+          refused: count,
+          reason: permit,
+          open: admission.open,
+          ...admission.limits,
+        });
+      }
+      return;
+    }
+    accepted++;
     try {
       conn.setNoDelay(true);
     } catch {
       // The peer may already be gone.
     }
-    const client = clientFromAddr(conn.remoteAddr);
     const abort = new AbortController();
     // A connection told to close gets a moment to flush what it is sending;
     // one that still waits for body bytes it will never get is then cut.
@@ -143,27 +190,18 @@ export function startServer(options: ServerOptions): Server {
     served.finished.catch(() => {}).finally(() => {
       linger?.[Symbol.dispose]();
       state.dispose();
+      permit[Symbol.dispose]();
       live.delete(state);
       if (live.size === 0) allClosed?.();
     });
   };
 
-  (async () => {
-    while (accepting) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (e) {
-        if (!accepting || e instanceof Deno.errors.BadResource) break;
-        // Out of file descriptors and the like: keep the listener, try again shortly.
-        logger.warn("accept failed", { error: e instanceof Error ? e.message : String(e) });
-        await new Promise((r) => setTimeout(r, ACCEPT_BACKOFF_MS));
-        continue;
-      }
-      accepted++;
-      track(conn);
-    }
-  })();
+  const acceptLoop = startAcceptLoop(
+    listener,
+    track,
+    logger,
+    () => ({ connections: live.size }),
+  );
 
   let done: Promise<void> | undefined;
   let deadline = Infinity;
@@ -191,6 +229,18 @@ export function startServer(options: ServerOptions): Server {
     get draining() {
       return !accepting;
     },
+    get limits() {
+      return admission.limits;
+    },
+    get rejected() {
+      return { ...admission.rejected };
+    },
+    get acceptErrors() {
+      return acceptLoop.errors;
+    },
+    setLimits(limits) {
+      admission.setLimits(limits);
+    },
     connectionTimeouts: true,
     shutdown(graceMs) {
       if (!done) {
@@ -200,6 +250,7 @@ export function startServer(options: ServerOptions): Server {
         } catch {
           // Already closed.
         }
+        acceptLoop.stop();
         done = new Promise<void>((resolve) => {
           allClosed = resolve;
           if (live.size === 0) resolve();
@@ -215,59 +266,6 @@ export function startServer(options: ServerOptions): Server {
         forceTimer = setTimeout(force, graceMs);
       }
       return done;
-    },
-  };
-}
-
-/** `Deno.serve` without connection timeouts, for runtimes lacking the per-connection server. */
-function startFallback(options: ServerOptions): Server {
-  const { logger, handler } = options;
-  logger.warn(
-    "this runtime cannot serve connections individually: header-read and idle timeouts are off",
-  );
-  const abort = new AbortController();
-  let open = 0;
-  let accepted = 0;
-  const server = Deno.serve({
-    hostname: options.hostname,
-    port: options.port,
-    signal: abort.signal,
-    onListen() {},
-  }, (request, info) => {
-    open++;
-    accepted++;
-    const ended = () => open--;
-    info.completed.then(ended, ended);
-    return handler(request, clientFromAddr(info.remoteAddr));
-  });
-  let shuttingDown: Promise<void> | undefined;
-  return {
-    addr: server.addr,
-    get connections() {
-      return open;
-    },
-    get accepted() {
-      return accepted;
-    },
-    get requestsInFlight() {
-      return open;
-    },
-    get draining() {
-      return shuttingDown !== undefined;
-    },
-    connectionTimeouts: false,
-    shutdown(graceMs) {
-      shuttingDown ??= (async () => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const graceOver = new Promise<void>((r) => {
-          if (Number.isFinite(graceMs)) timer = setTimeout(r, graceMs);
-        });
-        await Promise.race([server.shutdown(), graceOver]);
-        clearTimeout(timer);
-        abort.abort();
-        await server.finished.catch(() => {});
-      })();
-      return shuttingDown;
     },
   };
 }
