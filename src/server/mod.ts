@@ -4,7 +4,13 @@
  * @module
  */
 
-export { clientFromAddr, type Server, type ServerOptions, startServer } from "./server.ts";
+export {
+  clientFromAddr,
+  DRAIN_IDLE_GRACE_MS,
+  type Server,
+  type ServerOptions,
+  startServer,
+} from "./server.ts";
 export { type CloseReason, ConnectionState, type ConnectionTimeouts } from "./connection.ts";
 export {
   ConnectionAdmission,

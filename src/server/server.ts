@@ -1,7 +1,7 @@
 /**
  * The public listener. Aegis accepts TCP connections itself and hands each to
- * the runtime's HTTP engine, so it can enforce connection timeouts, count
- * connections, and drain them one by one on shutdown. The only place that
+ * the runtime's HTTP engine, so it can enforce connection timeouts and
+ * limits, count connections, and drain them one by one. The only place that
  * opens the public socket.
  *
  * @module
@@ -47,6 +47,12 @@ export interface ServerOptions {
    * {@linkcode clientFromAddr} gives; the address itself by default.
    */
   readonly clientKey?: (ip: string) => string;
+  /**
+   * How long an idle keep-alive connection stays open once draining, for a
+   * request already on its way ({@linkcode DRAIN_IDLE_GRACE_MS} by default;
+   * never longer than the shutdown's grace period).
+   */
+  readonly drainIdleGraceMs?: number;
 }
 
 /** A running listener. */
@@ -89,6 +95,14 @@ export function clientFromAddr(addr: Deno.NetAddr): ClientInfo {
 /** How long a connection being closed may take to flush before it is cut. */
 const LINGER_MS = 1000;
 
+/**
+ * How long an idle keep-alive connection stays open once draining: long
+ * enough for a request a client sent just before it learnt of the drain to
+ * arrive (a network round trip, with room to spare), short enough not to
+ * hold a shutdown up.
+ */
+export const DRAIN_IDLE_GRACE_MS = 1000;
+
 /** At most one log line per this period about refused connections or failed accepts. */
 const REPORT_EVERY_MS = 10_000;
 
@@ -112,6 +126,7 @@ export function startServer(options: ServerOptions): Server {
   const refusals = new ReportGate(REPORT_EVERY_MS);
   let accepted = 0;
   let accepting = true;
+  let drainIdleGraceMs = options.drainIdleGraceMs ?? DRAIN_IDLE_GRACE_MS;
   let allClosed: (() => void) | undefined;
   const onError = (e: unknown) => {
     logger.error("server error", { error: e instanceof Error ? e.message : String(e) });
@@ -174,10 +189,18 @@ export function startServer(options: ServerOptions): Server {
       abort.signal,
       async (request, info) => {
         state.requestStarted();
-        const ended = () => state.requestEnded();
+        // A request the runtime had already read when the close was decided
+        // is still answered: the flush deadline waits for its response.
+        linger?.disarm();
+        const ended = () => {
+          state.requestEnded();
+          if (state.closed) linger?.arm(LINGER_MS);
+        };
         info.completed.then(ended, ended);
         const response = await handler(request, client);
-        // Tell HTTP/1.1 clients not to reuse a connection that is about to close.
+        // [SECURITY] Drain: tell HTTP/1.1 clients not to reuse a connection
+        // that is about to close (RFC 9112 §9.6), so none sends a request
+        // into a closing socket.
         if (state.draining) response.headers.set("connection", "close");
         // A response that announces the end of the connection (408, 413, drain)
         // really ends it, even if the client still owes body bytes.
@@ -255,8 +278,17 @@ export function startServer(options: ServerOptions): Server {
           allClosed = resolve;
           if (live.size === 0) resolve();
         });
-        for (const state of live) state.drain();
-        done.then(() => clearTimeout(forceTimer));
+        // Idle connections get a short grace for a request already on its
+        // way, never longer than the grace period itself.
+        drainIdleGraceMs = Math.min(drainIdleGraceMs, graceMs);
+        for (const state of live) state.drain(drainIdleGraceMs);
+        // The watchdog sweeps on its own tick (up to 250 ms); one wake-up when
+        // the grace ends closes the connections idle now on time.
+        const sweep = setTimeout(() => watchdog.sweep(), drainIdleGraceMs + 1);
+        done.then(() => {
+          clearTimeout(forceTimer);
+          clearTimeout(sweep);
+        });
       }
       // A later call may only bring the deadline closer (drain, then SIGTERM).
       const at = performance.now() + graceMs;
