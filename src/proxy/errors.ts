@@ -153,6 +153,8 @@ const LOCAL_RESOURCE_TEXT =
  * ```
  */
 export function isLocalResourceError(e: unknown): boolean {
+  // [SECURITY] Blame: a client flood that exhausts Aegis's descriptors must
+  // not be able to open every backend's breaker and fail everyone (issue 11).
   // A cause chain is short; the bound only guards against a cycle.
   for (let err = e, depth = 0; err !== undefined && err !== null && depth < 8; depth++) {
     if (err instanceof ProxyError && err.kind === "local_resource") return true;

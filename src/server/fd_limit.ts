@@ -108,6 +108,9 @@ export interface DerivedMaxConnections {
  * ```
  */
 export function deriveMaxConnections(inputs: ReserveInputs): DerivedMaxConnections {
+  // [SECURITY] Descriptor reserve: however many clients connect, descriptors
+  // stay for backend connections, health probes and the admin API, so a
+  // flood cannot turn into failed backends and open breakers (issue 11).
   const fixedReserve = PROCESS_RESERVE + ADMIN_MAX_CONNECTIONS + inputs.backends;
   const available = Math.max(0, inputs.descriptorLimit - fixedReserve);
   const upstreamReserve = Math.min(
