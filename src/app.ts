@@ -18,6 +18,7 @@ import {
   loadConfigFile,
   parseHostPort,
 } from "./config/mod.ts";
+import { ADMIN_LIMITS, publicLimits } from "./connection_limits.ts";
 import { EventLog } from "./events/mod.ts";
 import type { Probe } from "./health/mod.ts";
 import { clientKey } from "./limit/mod.ts";
@@ -28,9 +29,7 @@ import { h1Transport } from "./h1/mod.ts";
 import { byScheme, type ClosableTransport, fetchTransport } from "./proxy/mod.ts";
 import { buildRuntime, type LastRateChange, type Runtime } from "./runtime.ts";
 import {
-  ADMIN_MAX_CONNECTIONS,
   type ConnectionLimits,
-  deriveMaxConnections,
   readDescriptorLimit,
   type Server,
   type ServerOptions,
@@ -134,31 +133,6 @@ function transportFor(config: Config): ClosableTransport {
   return byScheme(h1(), fetchTransport());
 }
 
-/**
- * The public listener's limits: `server.max_connections` (`auto`: derived
- * from the descriptor limit, see `server/fd_limit.ts`) and
- * `server.max_connections_per_client`; and what `auto` would be.
- */
-function connectionLimits(config: Config, descriptorLimit: number) {
-  const derived = deriveMaxConnections({
-    descriptorLimit,
-    backends: config.backends.length,
-    upstreamMaxConnections: config.upstream.max_connections,
-  }).maxConnections;
-  const max = config.server.max_connections;
-  const limits: ConnectionLimits = {
-    maxConnections: max === "auto" ? derived : max,
-    maxPerClient: config.server.max_connections_per_client,
-  };
-  return { limits, derived };
-}
-
-/** The admin listener's share of descriptors is fixed (see `server/fd_limit.ts`). */
-const ADMIN_LIMITS: ConnectionLimits = {
-  maxConnections: ADMIN_MAX_CONNECTIONS,
-  maxPerClient: ADMIN_MAX_CONNECTIONS,
-};
-
 function loggerFor(config: Config): Logger {
   return createLogger({ level: config.logging.level, format: config.logging.format });
 }
@@ -244,20 +218,6 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       clientKey: (ip) => clientKey(ip, config.rate_limit.ipv6_prefix),
       drainIdleGraceMs: options.drainIdleGraceMs,
     });
-  const checkLimits = (c: Config) => {
-    const { limits, derived } = connectionLimits(c, descriptorLimit);
-    if (limits.maxConnections > derived) {
-      logger.warn(
-        "server.max_connections is above what the descriptor limit leaves for clients: a flood can exhaust descriptors",
-        {
-          max_connections: limits.maxConnections,
-          safe: derived,
-          descriptor_limit: descriptorLimit,
-        },
-      );
-    }
-    return limits;
-  };
   let server: Server;
   try {
     // One indirection, so a reload swaps what answers without touching the socket.
@@ -265,7 +225,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       config.server.host,
       config.server.port,
       (request, client) => runtime.handler(request, client),
-      checkLimits(config),
+      publicLimits(config, descriptorLimit, logger),
     );
   } catch (e) {
     runtime.stop();
@@ -341,7 +301,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       runtime = buildRuntime(next, shared, old);
       runtime.start(() => snapshots.tick());
       config = next;
-      server.setLimits(checkLimits(next));
+      server.setLimits(publicLimits(next, descriptorLimit, logger));
       old.stop();
       const added = [...after].filter((id) => !before.has(id));
       const removed = [...before].filter((id) => !after.has(id));

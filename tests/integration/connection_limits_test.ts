@@ -161,3 +161,17 @@ Deno.test("server.max_connections: auto is resolved at start and logged", async 
   assert.equal(listening.descriptor_limit, 10_000);
   assert.equal(proxy.aegis.server.limits.maxConnections, 10_000 - 129 - 512);
 });
+
+Deno.test("an explicit server.max_connections above what the descriptors allow is kept, with a warning", async () => {
+  await using backend = startBackend();
+  await using proxy = startTestAegis(
+    await testConfig([backend.url], { server: { max_connections: 5000 } }),
+    { descriptorLimit: 1000 },
+  );
+  assert.equal(proxy.aegis.server.limits.maxConnections, 5000);
+  const warning = proxy.logs.find((l) =>
+    l.level === "warn" && String(l.msg).startsWith("server.max_connections is above")
+  );
+  assert.ok(warning, "warned at start");
+  assert.equal(warning.descriptor_limit, 1000);
+});
