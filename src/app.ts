@@ -18,15 +18,23 @@ import {
   loadConfigFile,
   parseHostPort,
 } from "./config/mod.ts";
+import { ADMIN_LIMITS, publicLimits } from "./connection_limits.ts";
 import { EventLog } from "./events/mod.ts";
 import type { Probe } from "./health/mod.ts";
+import { clientKey } from "./limit/mod.ts";
 import { createLogger, type Logger, switchableLogger } from "./log/mod.ts";
 import { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
 import type { Pool } from "./pool/mod.ts";
 import { h1Transport } from "./h1/mod.ts";
 import { byScheme, type ClosableTransport, fetchTransport } from "./proxy/mod.ts";
 import { buildRuntime, type LastRateChange, type Runtime } from "./runtime.ts";
-import { type Server, type ServerOptions, startServer } from "./server/mod.ts";
+import {
+  type ConnectionLimits,
+  readDescriptorLimit,
+  type Server,
+  type ServerOptions,
+  startServer,
+} from "./server/mod.ts";
 import { type Snapshot, Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -46,6 +54,14 @@ export interface AegisOptions {
   readonly admin?: boolean;
   /** The event log to use (the dashboard's logger writes into it); a new one by default. */
   readonly events?: EventLog;
+  /** The process's descriptor limit, for `server.max_connections: auto`; read from the system by default. */
+  readonly descriptorLimit?: number;
+  /**
+   * How long an idle keep-alive connection stays open once draining
+   * (`DRAIN_IDLE_GRACE_MS` by default); tests that do not study draining
+   * shorten it so that every shutdown does not wait for it.
+   */
+  readonly drainIdleGraceMs?: number;
 }
 
 /** A running Aegis. */
@@ -181,11 +197,13 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   };
 
   let runtime = buildRuntime(config, shared);
+  const descriptorLimit = options.descriptorLimit ?? readDescriptorLimit().limit;
   /** Both listeners keep the public listener's connection timeouts. */
   const listenOn = (
     hostname: string,
     port: number,
     handler: ServerOptions["handler"],
+    limits: ConnectionLimits,
     rejects?: ServerOptions["rejects"],
   ) =>
     startServer({
@@ -196,6 +214,10 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       idleTimeoutMs: config.server.idle_timeout,
       watchdog,
       logger,
+      limits,
+      // One client per address, IPv6 per network: as the rate limiter counts them.
+      clientKey: (ip) => clientKey(ip, config.rate_limit.ipv6_prefix),
+      drainIdleGraceMs: options.drainIdleGraceMs,
       rejects,
     });
   let server: Server;
@@ -205,6 +227,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       config.server.host,
       config.server.port,
       (request, client) => runtime.handler(request, client),
+      publicLimits(config, descriptorLimit, logger),
       stats,
     );
   } catch (e) {
@@ -224,7 +247,14 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     },
     stats,
     durations,
-    connections: () => ({ active: server.connections, total: server.accepted }),
+    connections: () => ({
+      active: server.connections,
+      total: server.accepted,
+      maxConnections: server.limits.maxConnections,
+      maxConnectionsPerClient: server.limits.maxPerClient,
+      rejected: server.rejected,
+      acceptErrors: server.acceptErrors,
+    }),
     limiter: () => runtime.limiterView(),
     lastRateChange: () => rateChange.last,
     events,
@@ -274,6 +304,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       runtime = buildRuntime(next, shared, old);
       runtime.start(() => snapshots.tick());
       config = next;
+      server.setLimits(publicLimits(next, descriptorLimit, logger));
       old.stop();
       const added = [...after].filter((id) => !before.has(id));
       const removed = [...before].filter((id) => !after.has(id));
@@ -324,7 +355,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       drainStatus,
     }, logger);
     try {
-      admin = listenOn(where.host, where.port, (request) => adminHandler(request));
+      admin = listenOn(where.host, where.port, (request) => adminHandler(request), ADMIN_LIMITS);
     } catch (e) {
       runtime.stop();
       root.abort();
@@ -341,6 +372,9 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     ...(admin ? { admin: urlOf(admin.addr) } : {}),
     backends: runtime.pool.states.length,
     algorithm: config.load_balancing.algorithm,
+    max_connections: server.limits.maxConnections,
+    max_connections_per_client: server.limits.maxPerClient,
+    descriptor_limit: descriptorLimit,
   });
 
   let stopping: Promise<void> | undefined;

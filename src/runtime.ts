@@ -129,6 +129,11 @@ export function buildRuntime(config: Config, shared: Shared, previous?: Runtime)
         probe,
         signal: abort.signal,
         onResult(result) {
+          // Aegis out of descriptors says nothing about the backend's health.
+          if (result.inconclusive) {
+            logger.debug("health check skipped", { backend: state.id, detail: result.detail });
+            return;
+          }
           const change = state.observeHealth(result.ok);
           if (!result.ok && logger.enabled("debug")) {
             logger.debug("health check failed", { backend: state.id, detail: result.detail });

@@ -162,6 +162,36 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
     Object.entries(g.rejects).map(([reason, value]) => ({ labels: { reason }, value })),
   );
 
+  // The public listener's connection limits.
+  const c = snapshot.connections;
+  emit(
+    "proxy_connections_rejected_total",
+    "counter",
+    "Client connections closed at once because a limit was reached, by limit (max_connections, per_client).",
+    (["max_connections", "per_client"] as const).map((reason) => ({
+      labels: { reason },
+      value: c.rejected[reason],
+    })),
+  );
+  emit(
+    "proxy_accept_errors_total",
+    "counter",
+    "Failed accepts of client connections (out of file descriptors and the like).",
+    one(c.acceptErrors),
+  );
+  emit(
+    "proxy_max_connections",
+    "gauge",
+    "Most client connections open at once (server.max_connections, resolved when auto).",
+    one(c.maxConnections),
+  );
+  emit(
+    "proxy_max_connections_per_client",
+    "gauge",
+    "Most connections open at once from one client (server.max_connections_per_client).",
+    one(c.maxConnectionsPerClient),
+  );
+
   // Backend state.
   emit(
     "proxy_backend_up",

@@ -5,8 +5,9 @@
  * - `GET /health`: overall status and each backend's health, breaker and
  *   warm-up; 200 while at least one backend can take traffic, else 503.
  * - `GET /status`: version, uptime, listen addresses, the running
- *   configuration (secrets redacted), per-backend counters and
- *   percentiles, the limiter, drain progress and recent events.
+ *   configuration (secrets redacted), connection limits and refusals,
+ *   per-backend counters and percentiles, the limiter, drain progress and
+ *   recent events.
  * - `GET /metrics`: Prometheus text format 0.0.4.
  * - `POST /reload`: re-read and validate the configuration file; swap only
  *   if it is valid (400 with every problem otherwise).
@@ -160,6 +161,7 @@ function status(control: AdminControl): Response {
     listen: { public: snap.listen, admin: control.adminListen },
     drain,
     global: snap.global,
+    connections: snap.connections,
     backends: snap.backends.map((b) => ({
       url: b.id,
       weight: b.weight,

@@ -16,6 +16,7 @@ import {
   checkMethod,
 } from "./checks.ts";
 import { bool, duration, type Infer, int, list, num, oneOf, section, str } from "./schema.ts";
+import { intOrAuto } from "./_auto.ts";
 
 /** Balancing algorithms Aegis implements. */
 export const ALGORITHMS = [
@@ -77,6 +78,19 @@ export const configSchema = section("Aegis configuration", {
       doc: "Grace period for in-flight requests on shutdown",
       default: 30_000,
       max: DAY,
+    }),
+    max_connections: intOrAuto({
+      doc:
+        "Most client connections open at once; past it new ones are closed at once. auto: what the descriptor limit leaves after a reserve for backend connections, health checks and the admin listener",
+      min: 1,
+      max: 10_000_000,
+    }),
+    max_connections_per_client: int({
+      doc:
+        "Most connections open at once from one client address (IPv6: one rate_limit.ipv6_prefix network); past it new ones are closed at once",
+      default: 256,
+      min: 1,
+      max: 10_000_000,
     }),
   }),
   backends: list(

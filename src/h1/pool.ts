@@ -14,7 +14,7 @@
  * @module
  */
 
-import { ProxyError } from "../proxy/errors.ts";
+import { localResourceError, ProxyError } from "../proxy/errors.ts";
 import { H1Conn } from "./conn.ts";
 
 /** Pool limits (per backend). */
@@ -198,7 +198,8 @@ export class HostPool {
       const waiter = this.#waiters.shift();
       if (waiter) waiter(undefined);
       if (e instanceof ProxyError || signal.aborted) throw e;
-      throw new ProxyError(
+      // Out of descriptors (EMFILE) and the like is Aegis's failure, not the backend's.
+      throw localResourceError(e) ?? new ProxyError(
         "connect",
         `cannot connect to ${this.#hostname}:${this.#port}: ${(e as Error).message}`,
         {

@@ -9,6 +9,7 @@
  */
 
 import type { Clock, Timer } from "../clock/mod.ts";
+import { isLocalResourceError } from "../proxy/errors.ts";
 import type { Transport } from "../proxy/transport.ts";
 
 /** Probes a backend once; resolves true for a healthy answer. Never rejects. */
@@ -20,6 +21,12 @@ export interface ProbeResult {
   readonly ok: boolean;
   /** Status code, or the error in words. */
   readonly detail: string;
+  /**
+   * True when the probe could not be made because Aegis itself ran out of a
+   * local resource (descriptors, buffers): it says nothing about the
+   * backend, and must not count as a failed check.
+   */
+  readonly inconclusive?: boolean;
 }
 
 /** The `User-Agent` of every health probe, so backends can tell probes from traffic. */
@@ -28,7 +35,8 @@ export const HEALTH_USER_AGENT = "aegis-health-check";
 /**
  * A probe over HTTP: `GET <base><path>` with `User-Agent: aegis-health-check`,
  * aborted after `timeoutMs`. 2xx and 3xx are healthy; anything else,
- * including a timeout or a refused connection, is not.
+ * including a timeout or a refused connection, is not. A probe Aegis could
+ * not send for want of local resources is `inconclusive`.
  */
 export function httpProbe(transport: Transport, path: string, timeoutMs: number): Probe {
   return async (baseUrl, signal) => {
@@ -45,6 +53,10 @@ export function httpProbe(transport: Transport, path: string, timeoutMs: number)
       await res.body?.cancel().catch(() => {});
       return { ok: res.status >= 200 && res.status < 400, detail: `status ${res.status}` };
     } catch (e) {
+      if (!timeout.aborted && isLocalResourceError(e)) {
+        const detail = e instanceof Error ? e.message : String(e);
+        return { ok: false, detail, inconclusive: true };
+      }
       const detail = timeout.aborted
         ? `no answer within ${timeoutMs}ms`
         : e instanceof Error

@@ -32,6 +32,11 @@ export type ErrorKind =
   | "not_implemented"
   /** No backend may receive traffic right now. */
   | "no_backend"
+  /**
+   * Aegis itself ran out of a local resource (descriptors, socket buffers,
+   * memory, local ports) while reaching a backend: not the backend's fault.
+   */
+  | "local_resource"
   /** A bug in Aegis. */
   | "internal";
 
@@ -48,6 +53,7 @@ const SOURCE: Readonly<Record<ErrorKind, ErrorSource>> = {
   malformed_body: "downstream",
   not_implemented: "internal",
   no_backend: "internal",
+  local_resource: "internal",
   internal: "internal",
 };
 
@@ -85,6 +91,8 @@ const ANSWER: Readonly<Record<ErrorKind, readonly [number, string]>> = {
   // RFC 9110 §15.6.2: the server lacks the functionality the request needs.
   not_implemented: [501, "not implemented"],
   no_backend: [503, "no healthy backend"],
+  // 503 with Retry-After: the condition is Aegis's own and temporary (RFC 9110 §15.6.4).
+  local_resource: [503, "service unavailable"],
   internal: [500, "internal error"],
 };
 
@@ -138,4 +146,78 @@ export function errorResponse(error: ProxyError, retryAfterSeconds = 1): Respons
 export function asProxyError(e: unknown): ProxyError {
   if (e instanceof ProxyError) return e;
   return new ProxyError("internal", e instanceof Error ? e.message : String(e), { cause: e });
+}
+
+/**
+ * `errno` names of a local resource running out. On the request path these
+ * come from Aegis's own side of a backend connection, never from the
+ * backend: `EMFILE`/`ENFILE` (no descriptor for the socket), `ENOBUFS` and
+ * `ENOMEM` (no kernel buffer or memory for it), `EADDRNOTAVAIL` (on
+ * `connect`, no free local port; Linux connect(2)).
+ */
+const LOCAL_RESOURCE_CODES: ReadonlySet<string> = new Set([
+  "EMFILE",
+  "ENFILE",
+  "ENOBUFS",
+  "ENOMEM",
+  "EADDRNOTAVAIL",
+]);
+
+/**
+ * The same conditions as the runtime words them (`strerror` text, then
+ * `(os error N)`), for errors that carry only text: the runtime's `fetch`
+ * reports a failed connect as `tcp open error: Too many open files (os error
+ * 24)` inside its cause, and errno numbers differ between systems (ENOBUFS is
+ * 105 on Linux, 55 on macOS). The `(os error N)` suffix is required so that
+ * a URL quoted in a message (percent-encoded, no spaces or parentheses)
+ * cannot pass for one.
+ */
+const LOCAL_RESOURCE_TEXT =
+  /(too many open files|no buffer space available|cannot allocate memory|out of memory|cannot assign requested address)( in system)? \(os error \d+\)/i;
+
+/**
+ * True when `e` (or an error in its `cause` chain) says Aegis ran out of a
+ * local resource: descriptors, socket buffers, memory or local ports.
+ *
+ * Such a failure says nothing about the backend, and every backend would
+ * fail the same way, so it must not count against a backend's breaker,
+ * health or error statistics, nor be retried elsewhere.
+ *
+ * @example
+ * ```ts
+ * isLocalResourceError(Object.assign(new Error("Too many open files (os error 24)"), { code: "EMFILE" })); // true
+ * isLocalResourceError(new Deno.errors.ConnectionRefused("refused")); // false
+ * ```
+ */
+export function isLocalResourceError(e: unknown): boolean {
+  // [SECURITY] Blame: a client flood that exhausts Aegis's descriptors must
+  // not be able to open every backend's breaker and fail everyone (issue 11).
+  // A cause chain is short; the bound only guards against a cycle.
+  for (let err = e, depth = 0; err !== undefined && err !== null && depth < 8; depth++) {
+    if (err instanceof ProxyError && err.kind === "local_resource") return true;
+    if (typeof err !== "object" && typeof err !== "string") return false;
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === "string" && LOCAL_RESOURCE_CODES.has(code)) return true;
+    const text = typeof err === "string" ? err : (err as { message?: unknown }).message;
+    if (typeof text === "string" && LOCAL_RESOURCE_TEXT.test(text)) return true;
+    err = typeof err === "object" ? (err as { cause?: unknown }).cause : undefined;
+  }
+  return false;
+}
+
+/**
+ * `e` as a `local_resource` {@linkcode ProxyError} when it is one
+ * ({@linkcode isLocalResourceError}), else `undefined`: one call where a
+ * transport classifies a failed connect.
+ *
+ * @example
+ * ```ts
+ * throw localResourceError(e) ?? new ProxyError("connect", `cannot connect: ${e}`);
+ * ```
+ */
+export function localResourceError(e: unknown): ProxyError | undefined {
+  if (e instanceof ProxyError) return e.kind === "local_resource" ? e : undefined;
+  if (!isLocalResourceError(e)) return undefined;
+  const text = e instanceof Error ? e.message : String(e);
+  return new ProxyError("local_resource", `out of local resources: ${text}`, { cause: e });
 }

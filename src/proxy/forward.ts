@@ -12,7 +12,7 @@
 import type { Watchdog } from "../clock/mod.ts";
 import type { Backend } from "../pool/mod.ts";
 import { guardRequestBody } from "./body.ts";
-import { ProxyError } from "./errors.ts";
+import { localResourceError, ProxyError } from "./errors.ts";
 import { type HeaderFields, upstreamHeaders } from "./headers.ts";
 import type { RequestTarget } from "./target.ts";
 import type { Send, UpstreamRequest, UpstreamResponse } from "./transport.ts";
@@ -57,6 +57,10 @@ export interface ForwardInput {
 function transportFailure(e: unknown): ProxyError {
   // Transports that know what failed say so themselves (the h1 transport).
   if (e instanceof ProxyError) return e;
+  // Checked first: fetch words an EMFILE connect as "(Connect)" too, and
+  // Aegis running out of descriptors must not count against the backend.
+  const local = localResourceError(e);
+  if (local) return local;
   const text = e instanceof Error
     ? `${e.message} ${String((e as { cause?: unknown }).cause ?? "")}`
     : String(e);
@@ -72,7 +76,8 @@ function transportFailure(e: unknown): ProxyError {
  * (headers untouched, body as the transport gave it).
  *
  * @throws {ProxyError} connect, upstream, upstream_timeout, not_implemented,
- *   body_too_large, client_timeout, malformed_body or client_closed
+ *   body_too_large, client_timeout, malformed_body, client_closed or
+ *   local_resource
  */
 export async function forward(
   input: ForwardInput,

@@ -26,7 +26,14 @@ export {
   type UpstreamRequest,
   type UpstreamResponse,
 } from "./transport.ts";
-export { type ErrorKind, errorResponse, jsonResponse, ProxyError } from "./errors.ts";
+export {
+  type ErrorKind,
+  errorResponse,
+  isLocalResourceError,
+  jsonResponse,
+  localResourceError,
+  ProxyError,
+} from "./errors.ts";
 export {
   applySecurityHeaders,
   type HeaderFields,

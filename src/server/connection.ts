@@ -3,7 +3,17 @@
  * connection must deliver its first request within `server.read_timeout`; a
  * connection between requests may idle for `server.idle_timeout`; while a
  * request is in progress the body and response guards own the deadlines.
- * When draining, a connection closes as soon as its last request ends.
+ *
+ * Draining closes a connection only where no request can be lost in
+ * flight. Closing an idle keep-alive connection always races with a client
+ * that has just sent a request on it (RFC 9112 §9.6), so, as HAProxy's
+ * `idle-close-on-response` does, an idle connection is given a short grace:
+ * a request that arrives in it is answered with `Connection: close` and the
+ * connection then closes cleanly; one still idle when the grace ends is
+ * closed. A connection whose last response announced `Connection: close`
+ * closes as soon as that response ends. One whose response was already
+ * under way without the announcement (drain began mid-response) is idle
+ * afterwards like any other, and gets the same grace.
  *
  * Pure bookkeeping over a {@linkcode Watch}; the server owns the socket.
  *
@@ -27,8 +37,10 @@ export type CloseReason = "first_request_timeout" | "idle_timeout" | "drained" |
 export class ConnectionState {
   #active = 0;
   #draining = false;
+  #closeAnnounced = false;
+  #drainGraceMs = 0;
   #closed = false;
-  #waitingFor: "first_request_timeout" | "idle_timeout" = "first_request_timeout";
+  #waitingFor: "first_request_timeout" | "idle_timeout" | "drained" = "first_request_timeout";
   readonly #watch: Watch;
   readonly #timeouts: ConnectionTimeouts;
   readonly #close: (reason: CloseReason) => void;
@@ -58,9 +70,9 @@ export class ConnectionState {
     return this.#closed;
   }
 
-  /** True once the connection is draining. */
+  /** True once the connection is draining: every response from now on announces the close. */
   get draining(): boolean {
-    return this.#draining;
+    return this.#draining || this.#closeAnnounced;
   }
 
   /** A request's headers arrived. */
@@ -73,23 +85,32 @@ export class ConnectionState {
   requestEnded(): void {
     this.#active = Math.max(0, this.#active - 1);
     if (this.#active > 0 || this.#closed) return;
-    if (this.#draining) {
-      this.#closeFor("drained");
-      return;
-    }
+    // The client was told this connection ends: no request of its can be in flight.
+    if (this.#closeAnnounced) return this.#closeFor("drained");
+    if (this.#draining) return this.#idleGrace();
     this.#waitingFor = "idle_timeout";
     this.#watch.arm(this.#timeouts.idleMs);
   }
 
-  /** Close as soon as the requests in progress have ended. */
+  /**
+   * A response announcing `Connection: close` is being sent: close as soon
+   * as the requests in progress have ended, without a grace.
+   */
   closeAfterResponse(): void {
-    this.#draining = true;
+    this.#closeAnnounced = true;
   }
 
-  /** Stop taking requests: close now if idle, else after the last one ends. */
-  drain(): void {
+  /**
+   * Stop taking requests. An idle connection stays open for `idleGraceMs`
+   * (0: closes now) in case a request is already on its way; a busy one
+   * closes once its last response ends, at once if that response announced
+   * the close, else after the same grace.
+   */
+  drain(idleGraceMs = 0): void {
+    if (this.#draining || this.#closed) return;
     this.#draining = true;
-    if (this.#active === 0) this.#closeFor("drained");
+    this.#drainGraceMs = idleGraceMs;
+    if (this.#active === 0) this.#idleGrace();
   }
 
   /** Close now, whatever is in progress. */
@@ -101,6 +122,14 @@ export class ConnectionState {
   dispose(): void {
     this.#closed = true;
     this.#watch[Symbol.dispose]();
+  }
+
+  #idleGrace(): void {
+    // [SECURITY] Drain: the grace is short and bounded by the caller (the
+    // shutdown timeout), so draining cannot be held open by idle clients.
+    if (this.#drainGraceMs <= 0) return this.#closeFor("drained");
+    this.#waitingFor = "drained";
+    this.#watch.arm(this.#drainGraceMs);
   }
 
   #closeFor(reason: CloseReason): void {

@@ -1,9 +1,32 @@
 /**
- * The public listener: accept, connection timeouts, graceful drain.
+ * The public listener: accept, connection limits and timeouts, graceful drain.
  *
  * @module
  */
 
-export { clientFromAddr, type Server, type ServerOptions, startServer } from "./server.ts";
+export {
+  clientFromAddr,
+  DRAIN_IDLE_GRACE_MS,
+  type Server,
+  type ServerOptions,
+  startServer,
+} from "./server.ts";
 export { type CloseReason, ConnectionState, type ConnectionTimeouts } from "./connection.ts";
+export {
+  ConnectionAdmission,
+  type ConnectionLimits,
+  type ConnectionPermit,
+  REJECT_REASONS,
+  type RejectReason,
+  UNLIMITED_CONNECTIONS,
+} from "./admission.ts";
+export { AcceptBackoff, type AcceptBackoffOptions, type AcceptFailure } from "./accept_backoff.ts";
+export {
+  ADMIN_MAX_CONNECTIONS,
+  type DerivedMaxConnections,
+  deriveMaxConnections,
+  type DescriptorLimit,
+  FALLBACK_DESCRIPTOR_LIMIT,
+  readDescriptorLimit,
+} from "./fd_limit.ts";
 export { serveOnConnection } from "./_serve_connection.ts";

@@ -1,7 +1,7 @@
 /**
  * The public listener. Aegis accepts TCP connections itself and hands each to
- * the runtime's HTTP engine, so it can enforce connection timeouts, count
- * connections, and drain them one by one on shutdown. The only place that
+ * the runtime's HTTP engine, so it can enforce connection timeouts and
+ * limits, count connections, and drain them one by one. The only place that
  * opens the public socket.
  *
  * @module
@@ -13,7 +13,16 @@ import type { GlobalStats } from "../metrics/mod.ts";
 import { formatIp, maskClientIp, parseIp, unmapIpv4 } from "../net/mod.ts";
 import { jsonResponse } from "../proxy/errors.ts";
 import { type ClientInfo, isMalformedFraming, type ProxyHandler } from "../proxy/mod.ts";
+import { startAcceptLoop } from "./accept_loop.ts";
+import {
+  ConnectionAdmission,
+  type ConnectionLimits,
+  type RejectReason,
+  UNLIMITED_CONNECTIONS,
+} from "./admission.ts";
 import { type CloseReason, ConnectionState } from "./connection.ts";
+import { ReportGate } from "./report_gate.ts";
+import { startFallback } from "./_fallback.ts";
 import { cancelConnection, type ServedConnection, serveOnConnection } from "./_serve_connection.ts";
 
 /** Options for {@linkcode startServer}. */
@@ -37,6 +46,19 @@ export interface ServerOptions {
    * (`malformed_body`); none are counted when absent (the admin listener).
    */
   readonly rejects?: Pick<GlobalStats, "recordReject">;
+  /** Most connections open at once, overall and per client; unlimited by default. */
+  readonly limits?: ConnectionLimits;
+  /**
+   * Who counts as one client for `limits.maxPerClient`, from the address
+   * {@linkcode clientFromAddr} gives; the address itself by default.
+   */
+  readonly clientKey?: (ip: string) => string;
+  /**
+   * How long an idle keep-alive connection stays open once draining, for a
+   * request already on its way ({@linkcode DRAIN_IDLE_GRACE_MS} by default;
+   * never longer than the shutdown's grace period).
+   */
+  readonly drainIdleGraceMs?: number;
 }
 
 /** A running listener. */
@@ -45,7 +67,7 @@ export interface Server {
   readonly addr: Deno.NetAddr;
   /** Open client connections. */
   readonly connections: number;
-  /** Client connections accepted since start. */
+  /** Client connections accepted and served since start (refused ones not counted). */
   readonly accepted: number;
   /** False when connection timeouts are unavailable on this runtime. */
   readonly connectionTimeouts: boolean;
@@ -53,6 +75,14 @@ export interface Server {
   readonly requestsInFlight: number;
   /** True once the listener stopped accepting (drain or shutdown). */
   readonly draining: boolean;
+  /** The connection limits in force. */
+  readonly limits: ConnectionLimits;
+  /** Connections refused since start, by the limit they hit. */
+  readonly rejected: Readonly<Record<RejectReason, number>>;
+  /** Failed `accept` calls since start (out of descriptors and the like). */
+  readonly acceptErrors: number;
+  /** New limits for connections accepted from now on (a reload); open ones stay. */
+  setLimits(limits: ConnectionLimits): void;
   /**
    * Stops accepting, lets requests in progress finish for up to `graceMs`
    * (`Infinity`: as long as they take), then closes whatever is left.
@@ -82,9 +112,19 @@ export function clientFromAddr(addr: Deno.NetAddr, listenerPort: number): Client
   };
 }
 
-const ACCEPT_BACKOFF_MS = 100;
 /** How long a connection being closed may take to flush before it is cut. */
 const LINGER_MS = 1000;
+
+/**
+ * How long an idle keep-alive connection stays open once draining: long
+ * enough for a request a client sent just before it learnt of the drain to
+ * arrive (a network round trip, with room to spare), short enough not to
+ * hold a shutdown up.
+ */
+export const DRAIN_IDLE_GRACE_MS = 1000;
+
+/** At most one log line per this period about refused connections or failed accepts. */
+const REPORT_EVERY_MS = 10_000;
 
 /**
  * Binds the public listener and starts serving.
@@ -93,7 +133,7 @@ const LINGER_MS = 1000;
  */
 export function startServer(options: ServerOptions): Server {
   const serveConn = serveOnConnection();
-  if (!serveConn) return startFallback(options);
+  if (!serveConn) return startFallback(options, clientFromAddr);
   const { logger, watchdog, handler } = options;
   const listener = Deno.listen({
     hostname: options.hostname,
@@ -101,8 +141,12 @@ export function startServer(options: ServerOptions): Server {
     transport: "tcp",
   });
   const live = new Set<ConnectionState>();
+  const admission = new ConnectionAdmission(options.limits ?? UNLIMITED_CONNECTIONS);
+  const keyOf = options.clientKey ?? ((ip: string) => ip);
+  const refusals = new ReportGate(REPORT_EVERY_MS);
   let accepted = 0;
   let accepting = true;
+  let drainIdleGraceMs = options.drainIdleGraceMs ?? DRAIN_IDLE_GRACE_MS;
   let allClosed: (() => void) | undefined;
   const onError = (e: unknown) => {
     logger.error("server error", { error: e instanceof Error ? e.message : String(e) });
@@ -116,12 +160,30 @@ export function startServer(options: ServerOptions): Server {
       conn.close();
       return;
     }
+    const client = clientFromAddr(conn.remoteAddr, listener.addr.port);
+    // [SECURITY] Connection caps: past server.max_connections or the
+    // per-client cap the connection is closed at once, before any HTTP work,
+    // so it holds its descriptor for no time; those already open go on.
+    const permit = admission.admit(keyOf(client.ip));
+    if (typeof permit === "string") {
+      conn.close();
+      const count = refusals.note(performance.now());
+      if (count !== undefined) {
+        logger.warn("connections refused: limit reached", {
+          refused: count,
+          reason: permit,
+          open: admission.open,
+          ...admission.limits,
+        });
+      }
+      return;
+    }
+    accepted++;
     try {
       conn.setNoDelay(true);
     } catch {
       // The peer may already be gone.
     }
-    const client = clientFromAddr(conn.remoteAddr, listener.addr.port);
     const abort = new AbortController();
     // A connection told to close gets a moment to flush what it is sending;
     // one that still waits for body bytes it will never get is then cut.
@@ -147,10 +209,18 @@ export function startServer(options: ServerOptions): Server {
       abort.signal,
       async (request, info) => {
         state.requestStarted();
-        const ended = () => state.requestEnded();
+        // A request the runtime had already read when the close was decided
+        // is still answered: the flush deadline waits for its response.
+        linger?.disarm();
+        const ended = () => {
+          state.requestEnded();
+          if (state.closed) linger?.arm(LINGER_MS);
+        };
         info.completed.then(ended, ended);
         const response = await handler(request, client);
-        // Tell HTTP/1.1 clients not to reuse a connection that is about to close.
+        // [SECURITY] Drain: tell HTTP/1.1 clients not to reuse a connection
+        // that is about to close (RFC 9112 §9.6), so none sends a request
+        // into a closing socket.
         if (state.draining) response.headers.set("connection", "close");
         // A response that announces the end of the connection (408, 413, drain)
         // really ends it, even if the client still owes body bytes.
@@ -175,27 +245,18 @@ export function startServer(options: ServerOptions): Server {
     }).finally(() => {
       linger?.[Symbol.dispose]();
       state.dispose();
+      permit[Symbol.dispose]();
       live.delete(state);
       if (live.size === 0) allClosed?.();
     });
   };
 
-  (async () => {
-    while (accepting) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch (e) {
-        if (!accepting || e instanceof Deno.errors.BadResource) break;
-        // Out of file descriptors and the like: keep the listener, try again shortly.
-        logger.warn("accept failed", { error: e instanceof Error ? e.message : String(e) });
-        await new Promise((r) => setTimeout(r, ACCEPT_BACKOFF_MS));
-        continue;
-      }
-      accepted++;
-      track(conn);
-    }
-  })();
+  const acceptLoop = startAcceptLoop(
+    listener,
+    track,
+    logger,
+    () => ({ connections: live.size }),
+  );
 
   let done: Promise<void> | undefined;
   let deadline = Infinity;
@@ -223,6 +284,18 @@ export function startServer(options: ServerOptions): Server {
     get draining() {
       return !accepting;
     },
+    get limits() {
+      return admission.limits;
+    },
+    get rejected() {
+      return { ...admission.rejected };
+    },
+    get acceptErrors() {
+      return acceptLoop.errors;
+    },
+    setLimits(limits) {
+      admission.setLimits(limits);
+    },
     connectionTimeouts: true,
     shutdown(graceMs) {
       if (!done) {
@@ -232,12 +305,22 @@ export function startServer(options: ServerOptions): Server {
         } catch {
           // Already closed.
         }
+        acceptLoop.stop();
         done = new Promise<void>((resolve) => {
           allClosed = resolve;
           if (live.size === 0) resolve();
         });
-        for (const state of live) state.drain();
-        done.then(() => clearTimeout(forceTimer));
+        // Idle connections get a short grace for a request already on its
+        // way, never longer than the grace period itself.
+        drainIdleGraceMs = Math.min(drainIdleGraceMs, graceMs);
+        for (const state of live) state.drain(drainIdleGraceMs);
+        // The watchdog sweeps on its own tick (up to 250 ms); one wake-up when
+        // the grace ends closes the connections idle now on time.
+        const sweep = setTimeout(() => watchdog.sweep(), drainIdleGraceMs + 1);
+        done.then(() => {
+          clearTimeout(forceTimer);
+          clearTimeout(sweep);
+        });
       }
       // A later call may only bring the deadline closer (drain, then SIGTERM).
       const at = performance.now() + graceMs;
@@ -247,59 +330,6 @@ export function startServer(options: ServerOptions): Server {
         forceTimer = setTimeout(force, graceMs);
       }
       return done;
-    },
-  };
-}
-
-/** `Deno.serve` without connection timeouts, for runtimes lacking the per-connection server. */
-function startFallback(options: ServerOptions): Server {
-  const { logger, handler } = options;
-  logger.warn(
-    "this runtime cannot serve connections individually: header-read and idle timeouts are off",
-  );
-  const abort = new AbortController();
-  let open = 0;
-  let accepted = 0;
-  const server = Deno.serve({
-    hostname: options.hostname,
-    port: options.port,
-    signal: abort.signal,
-    onListen() {},
-  }, (request, info): Promise<Response> => {
-    open++;
-    accepted++;
-    const ended = () => open--;
-    info.completed.then(ended, ended);
-    return handler(request, clientFromAddr(info.remoteAddr, server.addr.port));
-  });
-  let shuttingDown: Promise<void> | undefined;
-  return {
-    addr: server.addr,
-    get connections() {
-      return open;
-    },
-    get accepted() {
-      return accepted;
-    },
-    get requestsInFlight() {
-      return open;
-    },
-    get draining() {
-      return shuttingDown !== undefined;
-    },
-    connectionTimeouts: false,
-    shutdown(graceMs) {
-      shuttingDown ??= (async () => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const graceOver = new Promise<void>((r) => {
-          if (Number.isFinite(graceMs)) timer = setTimeout(r, graceMs);
-        });
-        await Promise.race([server.shutdown(), graceOver]);
-        clearTimeout(timer);
-        abort.abort();
-        await server.finished.catch(() => {});
-      })();
-      return shuttingDown;
     },
   };
 }

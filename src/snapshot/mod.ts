@@ -7,6 +7,8 @@
 export {
   type BackendSnapshot,
   buildSnapshot,
+  type ConnectionsSnapshot,
+  type ConnectionsSource,
   type LimiterSnapshot,
   type Snapshot,
   SNAPSHOT_EVENTS,

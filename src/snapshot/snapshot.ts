@@ -66,6 +66,26 @@ export interface LimiterSnapshot {
   readonly lastChange: (AdaptiveChange & { readonly time: number }) | null;
 }
 
+/** The public listener's connection limits, and what they turned away. */
+export interface ConnectionsSnapshot {
+  /** `server.max_connections` in force (resolved when `auto`). */
+  readonly maxConnections: number;
+  /** `server.max_connections_per_client` in force. */
+  readonly maxConnectionsPerClient: number;
+  /** Connections closed at once since start, by the limit they hit. */
+  readonly rejected: { readonly max_connections: number; readonly per_client: number };
+  /** Failed `accept` calls since start (out of descriptors and the like). */
+  readonly acceptErrors: number;
+}
+
+/** What the listener reports to a snapshot. */
+export interface ConnectionsSource extends ConnectionsSnapshot {
+  /** Client connections open now. */
+  readonly active: number;
+  /** Client connections accepted and served since start. */
+  readonly total: number;
+}
+
 /** Everything, at one moment. */
 export interface Snapshot {
   /** Wall-clock time it was built (epoch ms). */
@@ -78,6 +98,8 @@ export interface Snapshot {
   readonly listen: string;
   /** Traffic counters (connections included). */
   readonly global: GlobalMetricsSnapshot;
+  /** Connection limits and refusals. */
+  readonly connections: ConnectionsSnapshot;
   /** Request durations by backend and status class (seconds). */
   readonly durations: readonly HistogramSeries[];
   /** Every configured backend, in configuration order. */
@@ -99,7 +121,7 @@ export interface SnapshotSources {
   readonly pool: Pool;
   readonly stats: GlobalStats;
   readonly durations?: DurationHistograms;
-  readonly connections: () => { readonly active: number; readonly total: number };
+  readonly connections: () => ConnectionsSource;
   readonly limiter: () => Omit<LimiterSnapshot, "lastChange">;
   readonly lastRateChange: () => (AdaptiveChange & { readonly time: number }) | undefined;
   readonly events: EventLog;
@@ -138,6 +160,15 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
       ...global,
       activeConnections: connections.active,
       totalConnections: connections.total,
+    },
+    connections: {
+      maxConnections: connections.maxConnections,
+      maxConnectionsPerClient: connections.maxConnectionsPerClient,
+      rejected: {
+        max_connections: connections.rejected.max_connections,
+        per_client: connections.rejected.per_client,
+      },
+      acceptErrors: connections.acceptErrors,
     },
     durations: s.durations?.snapshot() ?? [],
     backends,

@@ -23,6 +23,15 @@ export interface TestAegis extends AsyncDisposable {
   readonly adminUrl: string;
 }
 
+/**
+ * How long idle keep-alive connections stay open once draining, in tests that
+ * do not study draining: the runtime's `fetch` keeps every connection idle
+ * in its pool, so at the production grace (1 s) every test's shutdown would
+ * wait a second. Short, not zero, so the grace path still runs everywhere;
+ * `tests/integration/drain_test.ts` uses the real value.
+ */
+const TEST_DRAIN_IDLE_GRACE_MS = 20;
+
 /** Starts Aegis with `config` (built by `testConfig`). Dispose it to shut down. */
 export function startTestAegis(config: Config, options: AegisOptions = {}): TestAegis {
   const logs: Array<Record<string, unknown>> = [];
@@ -31,7 +40,11 @@ export function startTestAegis(config: Config, options: AegisOptions = {}): Test
     format: "json",
     sink: (line) => logs.push(JSON.parse(line)),
   });
-  const aegis = startAegis(config, { logger, ...options });
+  const aegis = startAegis(config, {
+    logger,
+    drainIdleGraceMs: TEST_DRAIN_IDLE_GRACE_MS,
+    ...options,
+  });
   const port = aegis.addr.port;
   return {
     aegis,

@@ -113,13 +113,29 @@ async function collectLines(stream: ReadableStream<Uint8Array>, onLine: (line: s
   if (rest) onLine(rest);
 }
 
+/** Options for {@linkcode spawnAegis}. */
+export interface SpawnOptions {
+  /** Run under `ulimit -n` of this many descriptors (through `sh`), to make them run out. */
+  readonly descriptorLimit?: number;
+}
+
 /**
  * Starts `aegis --config <path> [...args]` and waits until it listens.
  * Disposing it sends SIGTERM and waits for the exit.
  */
-export async function spawnAegis(configPath: string, args: string[] = []): Promise<AegisProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...await cliRunArgs(), "--config", configPath, ...args],
+export async function spawnAegis(
+  configPath: string,
+  args: string[] = [],
+  options: SpawnOptions = {},
+): Promise<AegisProcess> {
+  const argv = [...await cliRunArgs(), "--config", configPath, ...args];
+  const limit = options.descriptorLimit;
+  // `exec` keeps one process, so signals reach aegis itself.
+  const [command, commandArgs] = limit === undefined
+    ? [Deno.execPath(), argv]
+    : ["sh", ["-c", `ulimit -n ${limit} && exec "$0" "$@"`, Deno.execPath(), ...argv]];
+  const child = new Deno.Command(command, {
+    args: commandArgs,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",

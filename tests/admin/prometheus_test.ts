@@ -99,6 +99,12 @@ const SNAPSHOT: Snapshot = {
     bytesIn: 4096,
     bytesOut: 1_048_576,
   },
+  connections: {
+    maxConnections: 18_000,
+    maxConnectionsPerClient: 256,
+    rejected: { max_connections: 12, per_client: 34 },
+    acceptErrors: 5,
+  },
   durations: [
     histogram("http://10.0.0.1:9001", "1xx", [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0], 0.07),
     histogram("http://10.0.0.1:9001", "2xx", [300, 500, 400, 150, 40, 10, 0, 0, 0, 0, 0, 0], 19.25),
@@ -348,6 +354,10 @@ Deno.test(
         proxy_request_duration_seconds: "histogram",
         proxy_rate_limited_total: "counter",
         proxy_requests_rejected_total: "counter",
+        proxy_connections_rejected_total: "counter",
+        proxy_accept_errors_total: "counter",
+        proxy_max_connections: "gauge",
+        proxy_max_connections_per_client: "gauge",
         proxy_backend_up: "gauge",
         proxy_backend_available: "gauge",
         proxy_backend_circuit_state: "gauge",
@@ -397,6 +407,15 @@ Deno.test(
         ) => [s.labels.reason, s.value]),
         [["body_too_large", 2], ["method_not_allowed", 3]],
       );
+      assert.deepEqual(
+        families.get("proxy_connections_rejected_total")!.samples.map((
+          s,
+        ) => [s.labels.reason, s.value]),
+        [["max_connections", 12], ["per_client", 34]],
+      );
+      assert.equal(value(families, "proxy_accept_errors_total"), 5);
+      assert.equal(value(families, "proxy_max_connections"), 18_000);
+      assert.equal(value(families, "proxy_max_connections_per_client"), 256);
       assert.equal(value(families, "proxy_backend_up", b), 0);
       assert.equal(value(families, "proxy_backend_available", b), 0);
       assert.equal(value(families, "proxy_backend_circuit_opens_total", b), 2);

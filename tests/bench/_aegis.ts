@@ -26,8 +26,9 @@ export type Transport = "fetch" | "h1";
 
 /**
  * The benchmark's Aegis configuration: three loopback backends, access logs
- * off (`warn`), loopback exempt from rate limiting (wrk is one client
- * address; the limiter phase still runs), admin on a free port, everything
+ * off (`warn`), loopback exempt from rate limiting and the per-client
+ * connection cap lifted (wrk is one client address; the limiter phase still
+ * runs), admin on a free port, everything
  * else at its default (limiter, breakers, health checks, metrics, security
  * headers). `transport` is written only when given.
  */
@@ -42,6 +43,9 @@ export function aegisConfig(
     '  host: "127.0.0.1"',
     `  port: ${port}`,
     "  shutdown_timeout: 2s",
+    // wrk and the idle holder are one client address: the per-client cap
+    // would refuse scenario 7's idle connections.
+    "  max_connections_per_client: 1000000",
     "backends:",
     ...backends.flatMap((p) => [`  - url: "http://127.0.0.1:${p}"`, "    weight: 1"]),
     "rate_limit:",

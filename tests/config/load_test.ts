@@ -79,6 +79,8 @@ const DEFAULTS: Omit<Config, "backends"> = {
     max_header_bytes: 8192,
     max_body_bytes: 10_485_760,
     shutdown_timeout: 30_000,
+    max_connections: "auto",
+    max_connections_per_client: 256,
   },
   load_balancing: { algorithm: "weighted_round_robin", hash_key: "client_ip" },
   retries: { attempts: 1 },
@@ -339,7 +341,7 @@ Deno.test(
       assert.deepEqual(await reject(yml("server:", "  prot: 80", ...BACKEND)), [
         'aegis.yml:2:3 server.prot: unknown key "prot"; expected one of: host, port, ' +
         "read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, " +
-        "shutdown_timeout",
+        "shutdown_timeout, max_connections, max_connections_per_client",
       ]);
     });
 
@@ -1033,7 +1035,7 @@ Deno.test(
       "aegis.yml:5:9 server.port: 70000 is out of range: must be 0–65535",
       'aegis.yml:6:3 server.bogus: unknown key "bogus"; expected one of: host, port, ' +
       "read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, " +
-      "shutdown_timeout",
+      "shutdown_timeout, max_connections, max_connections_per_client",
       'aegis.yml:7:17 server.read_timeout: invalid duration "soon": use a number and a unit (ms, s, m, h)',
       "aegis.yml:9:10 backends[0].url: scheme must be http or https, not ftp",
       "aegis.yml:10:13 backends[0].weight: 0 is out of range: must be 1–10000",
@@ -1270,3 +1272,46 @@ Deno.test("loadConfigFile() throws ConfigFileError for a file it cannot read", F
     });
   });
 });
+
+Deno.test(
+  "parseConfig() takes server.max_connections as auto or a positive integer",
+  PARSE,
+  async (t) => {
+    await t.step("auto by default, and printed as auto", async () => {
+      const config = await accept(yml(...BACKEND));
+      assert.equal(config.server.max_connections, "auto");
+      assert.equal(config.server.max_connections_per_client, 256);
+      const printed = printableConfig(config) as { server: Record<string, unknown> };
+      assert.equal(printed.server.max_connections, "auto");
+    });
+    await t.step("an explicit number", async () => {
+      const config = await accept(
+        yml("server:", "  max_connections: 5000", "  max_connections_per_client: 20", ...BACKEND),
+      );
+      assert.equal(config.server.max_connections, 5000);
+      assert.equal(config.server.max_connections_per_client, 20);
+    });
+    await t.step("0, a fraction, a word and a negative number are refused", async () => {
+      assert.deepEqual(
+        await reject(
+          yml(
+            "server:",
+            "  max_connections: 0",
+            "  max_connections_per_client: -1",
+            ...BACKEND,
+          ),
+        ),
+        [
+          "aegis.yml:2:20 server.max_connections: 0 is out of range: must be 1–10000000",
+          "aegis.yml:3:31 server.max_connections_per_client: -1 is out of range: must be 1–10000000",
+        ],
+      );
+      assert.deepEqual(await reject(yml("server:", "  max_connections: 1.5", ...BACKEND)), [
+        "aegis.yml:2:20 server.max_connections: expected integer 1–10000000, found 1.5",
+      ]);
+      assert.deepEqual(await reject(yml("server:", "  max_connections: many", ...BACKEND)), [
+        'aegis.yml:2:20 server.max_connections: expected "auto" | integer 1–10000000, found "many"',
+      ]);
+    });
+  },
+);

@@ -106,6 +106,12 @@ export function snapshot(n = 3, o: SnapshotOptions = {}): Snapshot {
       bytesIn: 0,
       bytesOut: 0,
     },
+    connections: {
+      maxConnections: 18_000,
+      maxConnectionsPerClient: 256,
+      rejected: { max_connections: 0, per_client: 0 },
+      acceptErrors: 0,
+    },
     durations: [],
     backends,
     healthyP95: 50,

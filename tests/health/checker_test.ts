@@ -87,6 +87,7 @@ Deno.test("httpProbe() reports a refused connection and a timeout as unhealthy, 
     new AbortController().signal,
   );
   assert.equal(refused.ok, false);
+  assert.equal(refused.inconclusive, undefined, "a refused connection is the backend's answer");
 
   const hanging = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const held: Deno.Conn[] = [];
@@ -101,4 +102,22 @@ Deno.test("httpProbe() reports a refused connection and a timeout as unhealthy, 
   hanging.close();
   await accepting;
   for (const c of held) c.close();
+});
+
+Deno.test("httpProbe() calls a probe Aegis could not send for want of descriptors inconclusive", async () => {
+  const emfile = () =>
+    Promise.reject(
+      new TypeError("fetch failed", {
+        cause: new Error(
+          "client error (Connect): tcp open error: Too many open files (os error 24)",
+        ),
+      }),
+    );
+  const result = await httpProbe(emfile, "/health", 1000)(
+    "http://b.test",
+    new AbortController().signal,
+  );
+  assert.equal(result.ok, false);
+  assert.equal(result.inconclusive, true, "it says nothing about the backend");
+  assert.match(result.detail, /fetch failed/);
 });

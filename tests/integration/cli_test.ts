@@ -73,6 +73,8 @@ Deno.test(
       max_header_bytes: 8192,
       max_body_bytes: 10485760,
       shutdown_timeout: "30s",
+      max_connections: "auto",
+      max_connections_per_client: 256,
     });
     assert.deepEqual(printed.backends, [{ url: "http://127.0.0.1:9", weight: 1 }]);
     assert.equal(printed.load_balancing.algorithm, "weighted_round_robin");

@@ -3,7 +3,9 @@ import {
   asProxyError,
   type ErrorKind,
   errorResponse,
+  isLocalResourceError,
   jsonResponse,
+  localResourceError,
   ProxyError,
 } from "../../src/proxy/errors.ts";
 
@@ -20,6 +22,7 @@ const EXPECTED: ReadonlyArray<[ErrorKind, number, string, "upstream" | "downstre
     ["malformed_body", 400, "bad request", "downstream"],
     ["not_implemented", 501, "not implemented", "internal"],
     ["no_backend", 503, "no healthy backend", "internal"],
+    ["local_resource", 503, "service unavailable", "internal"],
     ["internal", 500, "internal error", "internal"],
   ];
 
@@ -168,3 +171,125 @@ Deno.test("jsonResponse() declares the byte length of its body", none, async (t)
     });
   }
 });
+/** An error shaped exactly as the runtime throws it from a failed `Deno.connect`. */
+function osError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * What the runtime's `fetch` throws when its connect fails: a TypeError
+ * whose cause words the system error (captured from Deno 2.9 under
+ * `ulimit -n 64`).
+ */
+function fetchError(system: string): TypeError {
+  return new TypeError("fetch failed", {
+    cause: new Error(
+      `error sending request for url (http://127.0.0.1:8081/): client error (Connect): tcp open error: ${system}`,
+    ),
+  });
+}
+
+Deno.test(
+  "isLocalResourceError() recognises Aegis running out of descriptors, buffers, memory or ports",
+  none,
+  async (t) => {
+    const local: Array<[string, unknown]> = [
+      ["EMFILE from Deno.connect", osError("Too many open files (os error 24)", "EMFILE")],
+      ["ENFILE", osError("Too many open files in system (os error 23)", "ENFILE")],
+      ["ENOBUFS", osError("No buffer space available (os error 105)", "ENOBUFS")],
+      ["ENOMEM", osError("Cannot allocate memory (os error 12)", "ENOMEM")],
+      ["EADDRNOTAVAIL", osError("Cannot assign requested address (os error 99)", "EADDRNOTAVAIL")],
+      ["EMFILE by code alone", osError("whatever the wording", "EMFILE")],
+      ["fetch, EMFILE in the cause", fetchError("Too many open files (os error 24)")],
+      ["fetch, ENOBUFS on macOS numbering", fetchError("No buffer space available (os error 55)")],
+      ["a local_resource ProxyError", new ProxyError("local_resource", "x")],
+      [
+        "a ProxyError caused by EMFILE",
+        new ProxyError("connect", "x", {
+          cause: osError("Too many open files (os error 24)", "EMFILE"),
+        }),
+      ],
+    ];
+    for (const [name, e] of local) {
+      await t.step(name, () => assert.equal(isLocalResourceError(e), true));
+    }
+  },
+);
+
+Deno.test(
+  "isLocalResourceError() leaves backend failures alone",
+  { permissions: { net: ["127.0.0.1"] } },
+  async (t) => {
+    // A port that was free a moment ago: connecting to it is refused for real.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = listener.addr.port;
+    listener.close();
+    const refused = await Deno.connect({ hostname: "127.0.0.1", port }).then(
+      (c) => (c.close(), undefined),
+      (e: unknown) => e,
+    );
+    const fetchRefused = await fetch(`http://127.0.0.1:${port}/`).then(
+      (r) => r.body?.cancel(),
+      (e: unknown) => e,
+    );
+    const backend: Array<[string, unknown]> = [
+      ["a real refused connect", refused],
+      ["a real refused fetch", fetchRefused],
+      [
+        "ConnectionReset",
+        new Deno.errors.ConnectionReset("Connection reset by peer (os error 104)"),
+      ],
+      ["TimedOut", new Deno.errors.TimedOut("connect timeout")],
+      ["BrokenPipe", new Deno.errors.BrokenPipe("Broken pipe (os error 32)")],
+      ["ECONNREFUSED by code", osError("Connection refused (os error 111)", "ECONNREFUSED")],
+      ["an upstream ProxyError", new ProxyError("upstream", "reset")],
+      // A client-chosen path quoted in a message is percent-encoded: no spaces, no parentheses.
+      [
+        "a URL that spells the words",
+        new Error("for url (http://h/Too%20many%20open%20files%20(os%20error%2024))"),
+      ],
+      ["a string", "oops"],
+      ["undefined", undefined],
+      ["null", null],
+    ];
+    for (const [name, e] of backend) {
+      await t.step(name, () => assert.equal(isLocalResourceError(e), false));
+    }
+  },
+);
+
+Deno.test("isLocalResourceError() stops on a cause cycle", none, () => {
+  const a = new Error("a");
+  const b = new Error("b", { cause: a });
+  (a as { cause?: unknown }).cause = b;
+  assert.equal(isLocalResourceError(a), false);
+});
+
+Deno.test(
+  "localResourceError() turns EMFILE into a local_resource error: 503, internal, never retried",
+  none,
+  async (t) => {
+    const cause = osError("Too many open files (os error 24)", "EMFILE");
+    const e = localResourceError(cause)!;
+    await t.step("classified, with its cause", () => {
+      assert.equal(e.kind, "local_resource");
+      assert.equal(e.source, "internal", "not the backend's failure: no breaker, no error count");
+      assert.equal(e.retryable, false, "every backend would fail the same way");
+      assert.equal(e.cause, cause);
+    });
+    await t.step("answered 503 with Retry-After, saying nothing of the inside", async () => {
+      const res = errorResponse(e);
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("retry-after"), "1");
+      assert.equal(await res.text(), '{"error":"service unavailable"}');
+    });
+    await t.step("anything else is left to the caller", () => {
+      assert.equal(localResourceError(new Deno.errors.ConnectionRefused("refused")), undefined);
+      assert.equal(localResourceError(new ProxyError("connect", "refused")), undefined);
+    });
+    await t.step("a local_resource ProxyError is returned as is", () => {
+      const already = new ProxyError("local_resource", "x");
+      assert.equal(localResourceError(already), already);
+    });
+  },
+);

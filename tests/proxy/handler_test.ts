@@ -147,3 +147,40 @@ Deno.test(
     assert.equal(await res.text(), '{"error":"bad gateway"}');
   },
 );
+
+Deno.test(
+  "createProxy() answers 503 when Aegis runs out of descriptors, and no backend is blamed",
+  env,
+  async () => {
+    const config = await testConfig(["http://127.0.0.1:9", "http://127.0.0.2:9"]);
+    const logger = createLogger({ sink: () => {} });
+    using watchdog = new Watchdog({ clock: systemClock, tickMs: 10 });
+    const pool = createPool(config);
+    let sends = 0;
+    // What the runtime's fetch throws when the process is at its descriptor limit.
+    const emfile: Transport = () => {
+      sends++;
+      return Promise.reject(
+        new TypeError("fetch failed", {
+          cause: new Error(
+            "error sending request for url (http://127.0.0.1:9/): client error (Connect): tcp open error: Too many open files (os error 24)",
+          ),
+        }),
+      );
+    };
+    const proxy = createProxy({ config, pool, send: sendVia(emfile), logger, watchdog });
+    const threshold = config.circuit_breaker.failure_threshold;
+    for (let i = 0; i < 2 * threshold; i++) {
+      const res = await proxy(new Request("http://example.com/"), client);
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("retry-after"), "1");
+      assert.equal(await res.text(), '{"error":"service unavailable"}');
+    }
+    assert.equal(sends, 2 * threshold, "never retried on another backend");
+    for (const state of pool.states) {
+      assert.equal(state.breaker.snapshot().state, "closed", state.id);
+      assert.equal(state.stats.errors, 0, state.id);
+      assert.equal(state.stats.inFlight, 0, state.id);
+    }
+  },
+);

@@ -281,3 +281,84 @@ Deno.test("ConnectionState.dispose() releases the deadline without calling close
   assert.deepEqual(closes, []);
   dog[Symbol.dispose]();
 });
+
+const GRACE_MS = 1000;
+
+Deno.test(
+  "ConnectionState.drain(grace) keeps an idle connection open for the grace, then closes it",
+  none,
+  async (t) => {
+    for (const when of ["between requests", "before any request"] as const) {
+      await t.step(when, () => {
+        const { clock, dog, conn, closes } = setup();
+        if (when === "between requests") {
+          conn.requestStarted();
+          conn.requestEnded();
+        }
+        conn.drain(GRACE_MS);
+        assert.equal(conn.draining, true);
+        clock.advance(GRACE_MS - 1);
+        assert.deepEqual(closes, [], "a request may still be on its way");
+        clock.advance(1);
+        assert.deepEqual(closes, ["drained"]);
+        assert.equal(dog.size, 0);
+        dog[Symbol.dispose]();
+      });
+    }
+  },
+);
+
+Deno.test(
+  "ConnectionState: a request arriving in the drain grace is served, then the connection closes",
+  none,
+  () => {
+    const { clock, dog, conn, closes } = setup();
+    conn.requestStarted();
+    conn.requestEnded();
+    conn.drain(GRACE_MS);
+    clock.advance(GRACE_MS / 2);
+    conn.requestStarted();
+    assert.equal(conn.draining, true, "its response announces the close");
+    conn.closeAfterResponse();
+    clock.advance(10 * GRACE_MS);
+    assert.deepEqual(closes, [], "the grace no longer runs while it is served");
+    conn.requestEnded();
+    assert.deepEqual(closes, ["drained"], "closed as soon as the announced response ends");
+    dog[Symbol.dispose]();
+  },
+);
+
+Deno.test(
+  "ConnectionState: a response under way when draining starts is followed by the grace",
+  none,
+  async (t) => {
+    await t.step("its response had no Connection: close: the client may reuse it", () => {
+      const { clock, dog, conn, closes } = setup();
+      conn.requestStarted();
+      conn.drain(GRACE_MS);
+      conn.requestEnded();
+      assert.deepEqual(closes, []);
+      clock.advance(GRACE_MS);
+      assert.deepEqual(closes, ["drained"]);
+      dog[Symbol.dispose]();
+    });
+    await t.step("its response announced the close: closed when it ends", () => {
+      const { dog, conn, closes } = setup();
+      conn.requestStarted();
+      conn.drain(GRACE_MS);
+      conn.closeAfterResponse();
+      conn.requestEnded();
+      assert.deepEqual(closes, ["drained"]);
+      dog[Symbol.dispose]();
+    });
+  },
+);
+
+Deno.test("ConnectionState: draining twice keeps the first grace", none, () => {
+  const { clock, dog, conn, closes } = setup();
+  conn.drain(GRACE_MS);
+  conn.drain(10 * GRACE_MS);
+  clock.advance(GRACE_MS);
+  assert.deepEqual(closes, ["drained"]);
+  dog[Symbol.dispose]();
+});

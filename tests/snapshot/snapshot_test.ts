@@ -22,7 +22,14 @@ async function sources(clock: ManualClock): Promise<SnapshotSources> {
     startedAt: 1_700_000_000_000 - 5000,
     pool,
     stats: new GlobalStats(),
-    connections: () => ({ active: 2, total: 7 }),
+    connections: () => ({
+      active: 2,
+      total: 7,
+      maxConnections: 1000,
+      maxConnectionsPerClient: 50,
+      rejected: { max_connections: 3, per_client: 4 },
+      acceptErrors: 5,
+    }),
     limiter: () => ({
       rate: 80,
       minRate: 10,
@@ -71,6 +78,13 @@ Deno.test(
       [snap.global.activeConnections, snap.global.totalConnections],
       [2, 7],
     );
+    assert.deepEqual(snap.connections, {
+      maxConnections: 1000,
+      maxConnectionsPerClient: 50,
+      rejected: { max_connections: 3, per_client: 4 },
+      acceptErrors: 5,
+    });
+    assert.ok(Object.isFrozen(snap.connections.rejected));
     assert.equal(snap.limiter.rate, 80);
     assert.equal(snap.limiter.lastChange, null);
     assert.equal(snap.events[0]?.message, "b is unhealthy");
