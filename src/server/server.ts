@@ -261,6 +261,8 @@ export function startServer(options: ServerOptions): Server {
   let done: Promise<void> | undefined;
   let deadline = Infinity;
   let forceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** True once every connection closed after a shutdown or drain. */
+  let closed = false;
   const force = () => {
     if (live.size === 0) return;
     logger.warn("shutdown grace period over, closing remaining connections", {
@@ -318,13 +320,15 @@ export function startServer(options: ServerOptions): Server {
         // the grace ends closes the connections idle now on time.
         const sweep = setTimeout(() => watchdog.sweep(), drainIdleGraceMs + 1);
         done.then(() => {
+          closed = true;
           clearTimeout(forceTimer);
           clearTimeout(sweep);
         });
       }
-      // A later call may only bring the deadline closer (drain, then SIGTERM).
+      // A later call may only bring the deadline closer (drain, then SIGTERM),
+      // and once every connection is closed there is nothing left to force.
       const at = performance.now() + graceMs;
-      if (Number.isFinite(graceMs) && at < deadline) {
+      if (!closed && Number.isFinite(graceMs) && at < deadline) {
         deadline = at;
         clearTimeout(forceTimer);
         forceTimer = setTimeout(force, graceMs);

@@ -1,13 +1,11 @@
 /**
  * Invariants on what is left once the run is over: nothing in flight, no
  * POST sent twice, the limiter bounded, and no timer or socket alive after
- * shutdown. Checks that a known bug breaks take `excuse`: with it, exactly
- * that bug's signature is let through (see `_known_bugs.ts`).
+ * shutdown.
  *
  * @module
  */
 
-import { isDrainGraceTimer } from "./_known_bugs.ts";
 import { describe, Problems, requests } from "./_problems.ts";
 import type { StressReport } from "./_report.ts";
 
@@ -57,10 +55,9 @@ export function limiterBounded(r: StressReport): string[] {
 }
 
 /** No timer and no socket outlives shutdown. */
-export function nothingLeftBehind(r: StressReport, excuse: boolean): string[] {
+export function nothingLeftBehind(r: StressReport): string[] {
   const p = new Problems();
   for (const site of r.timersLeft) {
-    if (excuse && isDrainGraceTimer(site)) continue;
     p.add("a timer is still pending after shutdown", site);
   }
   const { before, after } = r.sockets;

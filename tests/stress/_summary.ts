@@ -5,7 +5,6 @@
  */
 
 import { Ending } from "./_clients.ts";
-import { isDrainGraceTimer } from "./_known_bugs.ts";
 import { mib } from "./_leaks.ts";
 import type { StressReport } from "./_report.ts";
 
@@ -32,7 +31,6 @@ export function summary(r: StressReport): string {
   for (const list of l.retries.values()) retries += list.length;
   let failedTries = 0;
   for (const list of l.forwardFailures.values()) failedTries += list.length;
-  const graceTimers = r.timersLeft.filter(isDrainGraceTimer).length;
   const m = r.memory;
   return [
     `stress ${r.options.transport}: ${n} requests at concurrency ${r.options.concurrency} in ${
@@ -53,6 +51,5 @@ export function summary(r: StressReport): string {
     } before GC); RSS ${mib(m.start.rss)} → ${
       mib(m.end.rss)
     }; sockets ${r.sockets.before} → ${r.sockets.after}; timers left ${r.timersLeft.length}`,
-    `  known bugs seen: grace timers left after a drain ${graceTimers}`,
   ].join("\n");
 }

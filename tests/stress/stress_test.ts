@@ -115,14 +115,7 @@ for (const transport of TRANSPORTS) {
         holds(limiterBounded(report));
       });
       await t.step("no timer or socket outlives shutdown", () => {
-        holds(nothingLeftBehind(report, true));
-      });
-      await t.step({
-        // KNOWN BUG: shutdown after a drain leaves the server's grace timer
-        // pending (`_known_bugs.ts`, reproduced in `known_bugs_test.ts`). Un-ignore with the fix.
-        name: "no timer outlives shutdown, the grace timer after a drain included",
-        ignore: true,
-        fn: () => holds(nothingLeftBehind(report, false)),
+        holds(nothingLeftBehind(report));
       });
       await t.step("the heap returns near where it started", () => {
         const growth = report.memory.end.heapUsed - report.memory.start.heapUsed;
