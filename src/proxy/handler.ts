@@ -166,7 +166,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     for (let retry = 0;;) {
       const state = pool.pick(pickCtx, tried);
       if (!state) {
-        if (failed) return local(ctx, errorResponse(failed));
+        if (failed) return fail(ctx, failed);
         ctx.reason = "no_backend";
         return local(
           ctx,
@@ -200,7 +200,6 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       } catch (e) {
         const error = asProxyError(e);
         attempt.end(error.source === "upstream" ? "failure" : "neutral");
-        ctx.reason = error.kind;
         if (error.source === "upstream") {
           logger.warn("backend request failed", {
             request_id: ctx.requestId,

@@ -47,6 +47,10 @@ Deno.test("an idempotent request that finds its backend down is retried on anoth
     assert.equal(await res.text(), "PUT 1000");
   });
   assert.ok(proxy.logs.some((l) => l.msg === "retrying on another backend"));
+  // A request answered in full after a retry carries no failure reason in its access line.
+  const answered = proxy.accessLogs().filter((l) => l.status === 200);
+  assert.ok(answered.length >= 5);
+  for (const line of answered) assert.equal(line.reason, undefined, JSON.stringify(line));
 });
 
 Deno.test("POST and PATCH are never retried: the client gets 502", async (t) => {
