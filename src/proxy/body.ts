@@ -239,7 +239,10 @@ export function guardResponseBody(
       } catch (e) {
         if (!ended) {
           end("upstream_error", e);
-          c.error(e);
+          // Reported by onEnd already; the listener knows a ProxyError's story is told.
+          c.error(
+            e instanceof ProxyError ? e : new ProxyError("upstream", String(e), { cause: e }),
+          );
         }
         return;
       }

@@ -11,7 +11,7 @@ import type { Watch, Watchdog } from "../clock/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { GlobalStats } from "../metrics/mod.ts";
 import { formatIp, maskClientIp, parseIp, unmapIpv4 } from "../net/mod.ts";
-import { jsonResponse } from "../proxy/errors.ts";
+import { jsonResponse, ProxyError } from "../proxy/errors.ts";
 import { type ClientInfo, isMalformedFraming, type ProxyHandler } from "../proxy/mod.ts";
 import { startAcceptLoop } from "./accept_loop.ts";
 import {
@@ -148,8 +148,13 @@ export function startServer(options: ServerOptions): Server {
   let accepting = true;
   let drainIdleGraceMs = options.drainIdleGraceMs ?? DRAIN_IDLE_GRACE_MS;
   let allClosed: (() => void) | undefined;
+  // The engine calls this for a handler that threw, and for a response body
+  // that failed midway. The request path logs its own failures (as a
+  // ProxyError), so only what it did not expect is an error here.
   const onError = (e: unknown) => {
-    logger.error("server error", { error: e instanceof Error ? e.message : String(e) });
+    const error = e instanceof Error ? e.message : String(e);
+    if (e instanceof ProxyError) logger.debug("response body ended early", { error });
+    else logger.error("server error", { error });
     return jsonResponse(500, { error: "internal error" });
   };
 

@@ -85,25 +85,13 @@ export function oneAccessLinePerRequest(r: StressReport): string[] {
 }
 
 /**
- * Aegis logs nothing at error level, except one `server error` per response
- * it cut because a backend broke mid-body: the runtime's server reports the
- * aborted body stream to Aegis's `onError`, which logs it as if Aegis had
- * failed (noticed by the stress run; harmless, but an error line for an
- * expected event). Anything else at error level (`internal error` above all)
- * is a bug.
+ * Aegis logs nothing at error level: a response cut because a backend broke
+ * mid-body is a warning from the request path (the runtime also reports the
+ * aborted body to the listener's `onError`, which keeps that at debug).
+ * Anything at error level (`internal error` above all) is a bug.
  */
 export function noUnexplainedErrors(r: StressReport): string[] {
   const p = new Problems();
-  let cuts = 0;
-  for (const outcome of r.ledger.outcome.values()) if (CUT_BY_BACKEND.has(outcome)) cuts++;
-  let serverErrors = 0;
-  for (const line of r.ledger.errors) {
-    if (line.startsWith("server error ")) serverErrors++;
-    else p.add("Aegis logged an error", line);
-  }
-  p.check(serverErrors <= cuts, "more 'server error' lines than cut responses", {
-    serverErrors,
-    cuts,
-  });
+  for (const line of r.ledger.errors) p.add("Aegis logged an error", line);
   return p.list();
 }
