@@ -43,9 +43,13 @@ export function decodeOffThread(
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(new DecodeError("stopped before it started"));
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL("./decode_worker.ts", import.meta.url).href, {
-      type: "module",
-    });
+    let worker: Worker;
+    try {
+      worker = new Worker(new URL("./decode_worker.ts", import.meta.url).href, { type: "module" });
+    } catch (e) {
+      reject(new DecodeError(`the worker could not start: ${e instanceof Error ? e.message : e}`));
+      return;
+    }
     const finish = () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);

@@ -14,8 +14,11 @@ import { deref, describe, type Field } from "./schema.ts";
 
 /** What every leaf field takes. */
 export interface ScalarOptions<T> {
+  /** What the field means. */
   doc: string;
+  /** The value when the field is absent; absent makes the field required. */
   default?: T;
+  /** Never printed in full (tokens). */
   secret?: boolean;
   /** Extra validation; returns a message when the value is not acceptable. */
   check?: (value: T) => string | undefined;

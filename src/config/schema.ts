@@ -154,7 +154,9 @@ export function section<M extends FieldMap>(doc: string, fields: M): SectionFiel
       for (const pair of n.items) {
         const keyNode = pair.key as Node;
         const key = isScalar(keyNode) ? String(keyNode.value) : undefined;
-        // Own keys only: `constructor` or `__proto__` must not find Object.prototype.
+        // [SECURITY] Prototype confusion: `constructor`, `__proto__` or
+        // `toString` must not find Object.prototype's members as fields
+        // (they crashed the decoder); own keys only.
         if (key === undefined || !Object.hasOwn(fields, key)) {
           const where = key === undefined ? path || "(root)" : at(clip(key));
           const known = names.join(", ");
