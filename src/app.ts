@@ -15,6 +15,7 @@ import {
   type Config,
   ConfigFileError,
   formatDiagnostic,
+  formatOmitted,
   loadConfigFile,
   parseHostPort,
 } from "./config/mod.ts";
@@ -50,6 +51,8 @@ export interface AegisOptions {
   readonly probe?: Probe;
   /** The configuration file, re-read by reloads; without it, reload is refused. */
   readonly configPath?: string;
+  /** Time limit for parsing and validating the file on reload; 10 s by default. */
+  readonly configTimeoutMs?: number;
   /** Start the admin server (default true). */
   readonly admin?: boolean;
   /** The event log to use (the dashboard's logger writes into it); a new one by default. */
@@ -273,23 +276,31 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     reloading = reloading.then(async (): Promise<ReloadResult> => {
       if (!options.configPath) return { ok: false, problems: ["no configuration file to reload"] };
       const path = options.configPath;
+      logger.info("reloading configuration", { file: path });
       let result;
       try {
-        result = await loadConfigFile(path);
+        // Parsed and validated in a worker: requests, the admin API and
+        // signals are served meanwhile; shutdown abandons the load.
+        result = await loadConfigFile(path, {
+          timeoutMs: options.configTimeoutMs,
+          signal: root.signal,
+        });
       } catch (e) {
         const problem = e instanceof ConfigFileError ? e.message : String(e);
         logger.error("reload failed", { problem });
         return { ok: false, problems: [problem] };
       }
+      if (root.signal.aborted) return { ok: false, problems: ["Aegis is shutting down"] };
       const problems = result.ok
         ? fixedChanges(config, result.config)
         : result.diagnostics.map((d) => formatDiagnostic(path, d));
+      const count = problems.length + (result.ok ? 0 : result.omitted);
+      const more = result.ok ? undefined : formatOmitted(path, result.omitted);
+      if (more) problems.push(more);
       if (!result.ok || problems.length > 0) {
-        logger.error("reload refused: the running configuration stays", {
-          problems: problems.length,
-        });
+        logger.error("reload refused: the running configuration stays", { problems: count });
         for (const p of problems) logger.error("reload problem", { problem: p });
-        events.record("reload", `reload refused (${problems.length} problems)`, { ok: false });
+        events.record("reload", `reload refused (${count} problems)`, { ok: false });
         return { ok: false, problems };
       }
       const next = result.config;

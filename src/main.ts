@@ -19,6 +19,7 @@ import {
   type Config,
   ConfigFileError,
   formatDiagnostic,
+  formatOmitted,
   loadConfigFile,
   printableConfig,
 } from "./config/mod.ts";
@@ -37,7 +38,9 @@ async function load(path: string): Promise<Config | undefined> {
     const result = await loadConfigFile(path);
     if (result.ok) return result.config;
     for (const d of result.diagnostics) err(formatDiagnostic(path, d) + "\n");
-    const n = result.diagnostics.length;
+    const more = formatOmitted(path, result.omitted);
+    if (more) err(more + "\n");
+    const n = result.diagnostics.length + result.omitted;
     err(`aegis: ${path} has ${n} problem${n === 1 ? "" : "s"}; nothing was started\n`);
   } catch (e) {
     if (!(e instanceof ConfigFileError)) throw e;

@@ -11,7 +11,10 @@
  */
 
 import { isAlias, isScalar, type Node } from "yaml";
-import { type Decoder, type Field, int } from "./schema.ts";
+import type { Decoder } from "./decoder.ts";
+import { echoValue } from "./echo.ts";
+import { int } from "./scalars.ts";
+import type { Field } from "./schema.ts";
 
 /** `auto`, or an integer within `[min, max]`; the default is `auto`. */
 export function intOrAuto(o: { doc: string; min: number; max: number }): Field<number | "auto"> {
@@ -25,7 +28,7 @@ export function intOrAuto(o: { doc: string; min: number; max: number }): Field<n
       const n = isAlias(node) ? d.resolve(node) ?? node : node;
       if (isScalar(n) && n.value === "auto") return "auto";
       if (isScalar(n) && typeof n.value === "string") {
-        d.report(path, `expected ${type}, found ${JSON.stringify(n.value)}`, node);
+        d.report(path, `expected ${type}, found ${echoValue(n.value)}`, node);
         return undefined;
       }
       return whole.decode(node, path, d);

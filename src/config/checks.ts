@@ -8,6 +8,7 @@
 
 import { parseCidr, parseIp } from "../net/mod.ts";
 import { parseHashKey } from "../pool/balancer.ts";
+import { clip, quote } from "./echo.ts";
 
 const AUTHORITY = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/;
 
@@ -19,23 +20,23 @@ const AUTHORITY = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/;
 export function checkBackendUrl(raw: string): string | undefined {
   const authority = AUTHORITY.exec(raw)?.[1];
   if (authority === undefined) {
-    return `${JSON.stringify(raw)} is not an absolute URL (http://host:port)`;
+    return `${quote(raw)} is not an absolute URL (http://host:port)`;
   }
   if (authority.includes("@")) {
     return "must not contain credentials (user:password@); put secrets in headers at the backend";
   }
   const port = /:(\d*)$/.exec(authority.replace(/^\[[^\]]*\]/, ""))?.[1];
   if (port !== undefined && port !== "" && (Number(port) < 1 || Number(port) > 65535)) {
-    return `port ${port} is out of range: must be 1–65535`;
+    return `port ${clip(port)} is out of range: must be 1–65535`;
   }
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return `${JSON.stringify(raw)} is not a valid URL`;
+    return `${quote(raw)} is not a valid URL`;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `scheme must be http or https, not ${url.protocol.slice(0, -1)}`;
+    return `scheme must be http or https, not ${clip(url.protocol.slice(0, -1))}`;
   }
   if (url.hostname === "") return "has no host";
   if (url.search !== "" || url.hash !== "" || raw.includes("?") || raw.includes("#")) {
@@ -73,7 +74,7 @@ export function parseHostPort(text: string): HostPort | undefined {
 /** Checks an admin listen address: `host:port`, port 0–65535 (0 picks a free port). */
 export function checkListenAddress(text: string): string | undefined {
   const hp = parseHostPort(text);
-  if (!hp) return `${JSON.stringify(text)} is not host:port (for IPv6 use [::1]:9090)`;
+  if (!hp) return `${quote(text)} is not host:port (for IPv6 use [::1]:9090)`;
   if (hp.port > 65535) return `port ${hp.port} is out of range: must be 0–65535`;
   return undefined;
 }
@@ -86,16 +87,16 @@ export function checkHost(text: string): string | undefined {
   ) {
     return undefined;
   }
-  return `${JSON.stringify(text)} is not an IP address or host name`;
+  return `${quote(text)} is not an IP address or host name`;
 }
 
 /** Checks an HTTP method name (RFC 9110 §9: case-sensitive tokens). */
 export function checkMethod(text: string): string | undefined {
   if (/^[A-Z][A-Z0-9_-]*$/.test(text)) return undefined;
   if (/^[a-zA-Z][a-zA-Z0-9_-]*$/.test(text)) {
-    return `methods are case-sensitive: write ${text.toUpperCase()}`;
+    return `methods are case-sensitive: write ${clip(text.toUpperCase())}`;
   }
-  return `${JSON.stringify(text)} is not an HTTP method`;
+  return `${quote(text)} is not an HTTP method`;
 }
 
 const HOST_PATTERN =
@@ -109,19 +110,17 @@ export function checkHostPattern(text: string): string | undefined {
   if (HOST_PATTERN.test(text)) return undefined;
   const bracketed = /^\[([^\]]+)\](:\d{1,5})?$/.exec(text);
   if (bracketed && parseIp(bracketed[1]!)) return undefined;
-  return `${JSON.stringify(text)} is not a host name, host:port or *.domain pattern`;
+  return `${quote(text)} is not a host name, host:port or *.domain pattern`;
 }
 
 /** Checks `load_balancing.hash_key`: `client_ip`, `header:NAME` or `cookie:NAME`. */
 export function checkHashKey(text: string): string | undefined {
   return parseHashKey(text)
     ? undefined
-    : `${JSON.stringify(text)} is not client_ip, header:NAME or cookie:NAME`;
+    : `${quote(text)} is not client_ip, header:NAME or cookie:NAME`;
 }
 
 /** Checks a network in CIDR notation. */
 export function checkCidr(text: string): string | undefined {
-  return parseCidr(text)
-    ? undefined
-    : `${JSON.stringify(text)} is not a network such as 10.0.0.0/8`;
+  return parseCidr(text) ? undefined : `${quote(text)} is not a network such as 10.0.0.0/8`;
 }

@@ -15,7 +15,8 @@ import {
   checkListenAddress,
   checkMethod,
 } from "./checks.ts";
-import { bool, duration, type Infer, int, list, num, oneOf, section, str } from "./schema.ts";
+import { bool, duration, int, num, oneOf, str } from "./scalars.ts";
+import { type Infer, list, section } from "./schema.ts";
 import { intOrAuto } from "./_auto.ts";
 
 /** Balancing algorithms Aegis implements. */

@@ -1,21 +1,28 @@
 /**
- * Configuration: the schema of `aegis.yml`, loading with positioned errors,
- * and the startup SSRF check.
+ * Configuration: the schema of `aegis.yml`, loading with positioned errors
+ * (off the event loop, with size and time limits), and the startup SSRF
+ * check.
  *
  * @module
  */
 
 export { type BackendConfig, type Config, configSchema, DEFAULT_METHODS } from "./fields.ts";
 export {
-  ConfigFileError,
   type ConfigResult,
   formatDiagnostic,
+  formatOmitted,
   loadConfigFile,
+  type LoadOptions,
   parseConfig,
   type ParseOptions,
   printableConfig,
 } from "./load.ts";
-export { type Diagnostic, walkFields } from "./schema.ts";
+export { ConfigFileError, MAX_CONFIG_BYTES } from "./read.ts";
+export { DEFAULT_DECODE_TIMEOUT_MS } from "./decode_off_thread.ts";
+export { type Diagnostic, MAX_DIAGNOSTICS } from "./decoder.ts";
+export { walkFields } from "./schema.ts";
+export { MAX_ALIAS_NODES } from "./scan.ts";
+export { clip, ECHO_MAX, quote } from "./echo.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { type Resolver, systemResolver } from "./ssrf.ts";
 export { parseHostPort } from "./checks.ts";

@@ -9,6 +9,7 @@
 
 import { lookup } from "node:dns/promises";
 import { type Cidr, cidrContains, classifyAddress, formatIp, parseIp } from "../net/mod.ts";
+import { clip, quote } from "./echo.ts";
 
 /** Resolves a host name to the addresses a connection would use. */
 export type Resolver = (hostname: string) => Promise<string[]>;
@@ -63,18 +64,18 @@ export async function checkBackendAddress(
       addresses = await policy.resolver(host);
     } catch (e) {
       const why = (e as { code?: string }).code ?? (e instanceof Error ? e.message : String(e));
-      return `cannot resolve host "${host}": ${why}`;
+      return `cannot resolve host ${quote(host)}: ${clip(why)}`;
     }
-    if (addresses.length === 0) return `host "${host}" resolves to no address`;
+    if (addresses.length === 0) return `host ${quote(host)} resolves to no address`;
   }
   for (const text of addresses) {
     const ip = parseIp(text);
-    if (!ip) return `host "${host}" resolved to an unreadable address ${JSON.stringify(text)}`;
+    if (!ip) return `host ${quote(host)} resolved to an unreadable address ${quote(text)}`;
     const cls = classifyAddress(ip);
     if (cls === undefined) continue;
     if (cls === "loopback" && policy.allowLoopback) continue;
     if (cls !== "metadata" && policy.allowedNetworks.some((n) => cidrContains(n, ip))) continue;
-    const what = parseIp(host) ? `${formatIp(ip)} is` : `host "${host}" resolves to ${text},`;
+    const what = parseIp(host) ? `${formatIp(ip)} is` : `host ${quote(host)} resolves to ${text},`;
     const hint = cls === "loopback"
       ? "; set development.allow_loopback_backends: true for local testing"
       : cls === "metadata"

@@ -47,11 +47,13 @@ export async function cliRunArgs(): Promise<string[]> {
   const flags: string[] = [];
   for (let i = 2; i < words.length - 1; i++) {
     const w = words[i]!;
-    if (w === "--output" || w === "-o") {
+    // Where the binary goes and what it embeds (the config worker's module)
+    // mean nothing to `deno run`, which loads modules from disk.
+    if (w === "--output" || w === "-o" || w === "--include") {
       i++;
       continue;
     }
-    if (w.startsWith("--output=")) continue;
+    if (w.startsWith("--output=") || w.startsWith("--include=")) continue;
     flags.push(w);
   }
   const entry = words[words.length - 1]!;

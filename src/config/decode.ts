@@ -1,0 +1,91 @@
+/**
+ * The CPU-bound half of loading `aegis.yml`: parse the YAML, scan it for
+ * duplicate keys and aliases, decode it against the schema and run the
+ * cross-field checks. Synchronous and linear in the size of the file; it
+ * runs in a worker for the command line and reloads (`decode_worker.ts`),
+ * and inline for `parseConfig`. Its result is plain data, so it crosses
+ * `postMessage` intact. The SSRF check, which waits on DNS, comes after.
+ *
+ * @module
+ */
+
+import { LineCounter, parseDocument, Scalar } from "yaml";
+import { backendUrls, crossChecks } from "./cross_checks.ts";
+import { Decoder, type Diagnostic, type Position } from "./decoder.ts";
+import { clip } from "./echo.ts";
+import { type Config, configSchema } from "./fields.ts";
+import { scanDocument } from "./scan.ts";
+
+/** What the SSRF check needs to run after decoding, on another thread if need be. */
+export interface SsrfWork {
+  /** Every backend URL that decoded cleanly, where it was written. */
+  readonly backends: ReadonlyArray<
+    { readonly index: number; readonly url: string; readonly position?: Position }
+  >;
+  /** `development.allow_loopback_backends`. */
+  readonly allowLoopback: boolean;
+  /** `security.allowed_backend_networks`, as written (each already checked). */
+  readonly allowedNetworks: readonly string[];
+}
+
+/** The outcome of {@linkcode decodeConfig}: plain data. */
+export interface DecodedConfig {
+  /** The configuration, if every field decoded (cross checks may still have failed). */
+  readonly config: Config | undefined;
+  /** Problems found so far, at most `MAX_DIAGNOSTICS`, in order of discovery. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** Problems found beyond those kept. */
+  readonly omitted: number;
+  /** The SSRF check still to do; absent when the file is not even valid YAML. */
+  readonly ssrf?: SsrfWork;
+}
+
+/**
+ * Parses and decodes configuration text. Never throws for bad input.
+ *
+ * @example
+ * ```ts
+ * const d = decodeConfig("backends:\n  - url: http://example.com\n    weight: 1\n");
+ * d.config?.server.port; // 8080
+ * ```
+ */
+export function decodeConfig(text: string): DecodedConfig {
+  const lines = new LineCounter();
+  // uniqueKeys: false, because the library's duplicate-key check is
+  // quadratic; scanDocument does it in linear time with the same message.
+  // prettyErrors: false, because prettifying an error copies its whole line,
+  // quadratic for many errors on one long line; positions come from `lines`.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+  const scanned = new Decoder(lines);
+  const syntax = (offset: number, message: string) =>
+    scanned.add({ path: "(syntax)", message, ...scanned.positionAt(offset) });
+  for (const e of doc.errors) {
+    syntax(
+      e.pos[0],
+      e.code === "MULTIPLE_DOCS"
+        ? "the file holds more than one YAML document (a --- separator); Aegis reads exactly one"
+        // The library's messages can quote the file (a tag, a directive): cut them short.
+        : clip(e.message.split("\n")[0]!, 200),
+    );
+  }
+  const scan = scanDocument(doc.contents, syntax);
+  if (scanned.count > 0) {
+    return { config: undefined, diagnostics: scanned.diagnostics, omitted: scanned.omitted };
+  }
+
+  const d = new Decoder(lines, scan.targets);
+  const root = doc.contents ?? new Scalar(null);
+  const config = configSchema.decode(root, "", d);
+  crossChecks(d);
+  const ssrf: SsrfWork = {
+    backends: backendUrls(d).map(([index, url]) => ({
+      index,
+      url,
+      position: d.nearest(`backends[${index}].url`),
+    })),
+    allowLoopback: d.values.get("development.allow_loopback_backends") === true,
+    allowedNetworks: (d.values.get("security.allowed_backend_networks") as string[] | undefined) ??
+      [],
+  };
+  return { config, diagnostics: d.diagnostics, omitted: d.omitted, ssrf };
+}
