@@ -6,16 +6,11 @@
 
 import assert from "node:assert/strict";
 import { h1Transport } from "../../src/h1/mod.ts";
+import { H1_TEST_OPTIONS } from "./_options.ts";
 import { readRequestHead, send, startRawBackend, waitForClose } from "../_helpers/raw.ts";
 import { eventually, RequestReader, type WireRequest, within } from "../_helpers/wire.ts";
 
-const options = {
-  maxConnections: 8,
-  maxIdle: 8,
-  idleTimeoutMs: 10_000,
-  connectTimeoutMs: 2000,
-  maxHeaderBytes: 64 * 1024,
-};
+const options = H1_TEST_OPTIONS;
 
 /** A response shaped like the answer to the next request: what must never reach it. */
 const SMUGGLED = "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled";

@@ -5,15 +5,10 @@
 
 import assert from "node:assert/strict";
 import { h1Transport } from "../../src/h1/mod.ts";
+import { H1_TEST_OPTIONS } from "./_options.ts";
 import { readRequestHead, send, startRawBackend } from "../_helpers/raw.ts";
 
-const options = {
-  maxConnections: 8,
-  maxIdle: 8,
-  idleTimeoutMs: 10_000,
-  connectTimeoutMs: 2000,
-  maxHeaderBytes: 64 * 1024,
-};
+const options = H1_TEST_OPTIONS;
 
 Deno.test("h1: the request line carries the asterisk form when the request names it", async (t) => {
   const lines: string[] = [];

@@ -2,17 +2,12 @@
 
 import assert from "node:assert/strict";
 import { h1Transport } from "../../src/h1/mod.ts";
+import { H1_TEST_OPTIONS } from "./_options.ts";
 import { ProxyError } from "../../src/proxy/mod.ts";
 import { readRequestHead, send, startRawBackend, waitForClose } from "../_helpers/raw.ts";
 import { startBackend } from "../_helpers/backend.ts";
 
-const options = {
-  maxConnections: 8,
-  maxIdle: 8,
-  idleTimeoutMs: 10_000,
-  connectTimeoutMs: 2000,
-  maxHeaderBytes: 64 * 1024,
-};
+const options = H1_TEST_OPTIONS;
 
 /** Answers every request on a connection with `answer(n)` (n counts per connection), keeping it open. */
 function keepAliveBackend(answer: (n: number, head: string) => string | null) {

@@ -15,9 +15,11 @@ import {
   type StressBackend,
 } from "./_backends.ts";
 import { echoBytes, echoChunks, type EchoMeta, fillerLines, parseTarget } from "./_protocol.ts";
-import { RequestReader, writeAll } from "./_raw_http.ts";
+import { send, startRawBackend } from "../_helpers/raw.ts";
+import { RequestReader } from "../_helpers/wire.ts";
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 function head(status: number, headers: Record<string, string>): string {
   const lines = [`HTTP/1.1 ${status} ${status === 200 ? "OK" : "Internal Server Error"}`];
@@ -43,10 +45,6 @@ function chunk(bytes: Uint8Array): Uint8Array {
 export function startRawEchoBackend(name: string, receipts: Receipts): StressBackend {
   let mode: BackendMode = "ok";
   const counts = newCounts();
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const open = new Set<Deno.TcpConn>();
-  const tasks = new Set<Promise<void>>();
-
   const serve = async (conn: Deno.TcpConn) => {
     const reader = new RequestReader(conn);
     for (;;) {
@@ -56,12 +54,12 @@ export function startRawEchoBackend(name: string, receipts: Receipts): StressBac
         counts.probes++;
         if (mode === "drop") return;
         const status = mode === "fail" ? 500 : 200;
-        await writeAll(conn, encoder.encode(head(status, { "content-length": "0" })));
+        await send(conn, head(status, { "content-length": "0" }));
         continue;
       }
       const parsed = parseTarget(req.target);
       if (!parsed) {
-        await writeAll(conn, encoder.encode(head(500, { "content-length": "0" })));
+        await send(conn, head(500, { "content-length": "0" }));
         continue;
       }
       counts.received++;
@@ -71,7 +69,7 @@ export function startRawEchoBackend(name: string, receipts: Receipts): StressBac
         id,
         method: req.method,
         target: req.target,
-        body: req.body,
+        body: decoder.decode(req.body),
         backend: name,
         lines: fillerLines(id, parsed.kind),
       };
@@ -85,14 +83,14 @@ export function startRawEchoBackend(name: string, receipts: Receipts): StressBac
       if (parsed.kind !== "b") {
         const bytes = echoBytes(meta);
         headers["content-length"] = String(bytes.byteLength);
-        await writeAll(conn, encoder.encode(head(status, headers)));
-        await writeAll(conn, bytes);
+        await send(conn, head(status, headers));
+        await send(conn, bytes);
       } else {
         headers["transfer-encoding"] = "chunked";
-        await writeAll(conn, encoder.encode(head(status, headers)));
+        await send(conn, head(status, headers));
         let first = true;
         for (const part of echoChunks(meta)) {
-          await writeAll(conn, chunk(part));
+          await send(conn, chunk(part));
           if (first && mode === "drop") {
             // Give the head and first chunk time to reach the client through
             // Aegis, then cut the body short.
@@ -102,53 +100,20 @@ export function startRawEchoBackend(name: string, receipts: Receipts): StressBac
           }
           first = false;
         }
-        await writeAll(conn, encoder.encode("0\r\n\r\n"));
+        await send(conn, "0\r\n\r\n");
       }
       if (status === 500) counts.failed++;
       else counts.answered++;
-      if (req.close) return;
+      if (req.headers.get("connection")?.toLowerCase() === "close") return;
     }
   };
 
-  const loop = (async () => {
-    for (;;) {
-      let conn: Deno.TcpConn;
-      try {
-        conn = await listener.accept();
-      } catch {
-        return;
-      }
-      open.add(conn);
-      const task = serve(conn).catch(() => {}).finally(() => {
-        open.delete(conn);
-        try {
-          conn.close();
-        } catch {
-          // Already closed.
-        }
-      });
-      tasks.add(task);
-      task.finally(() => tasks.delete(task));
-    }
-  })();
-
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    closing ??= (async () => {
-      listener.close();
-      await loop;
-      for (const conn of open) {
-        try {
-          conn.close();
-        } catch {
-          // Already closed.
-        }
-      }
-      await Promise.all(tasks);
-    })();
+  const raw = startRawBackend(serve);
+  let closing: PromiseLike<void> | undefined;
+  const close = () => closing ??= raw[Symbol.asyncDispose]();
   return {
     name,
-    url: `http://127.0.0.1:${listener.addr.port}`,
+    url: raw.url,
     get mode() {
       return mode;
     },

@@ -9,9 +9,9 @@ import { startTestAegis } from "../_helpers/aegis.ts";
 import { startBackend } from "../_helpers/backend.ts";
 import { testConfig } from "../_helpers/config.ts";
 import { until } from "../_helpers/load.ts";
-import { startRawBackend } from "../_helpers/raw.ts";
+import { send, startRawBackend } from "../_helpers/raw.ts";
+import { RequestReader } from "../_helpers/wire.ts";
 import { TimerTracker } from "./_leaks.ts";
-import { RequestReader, writeAll } from "./_raw_http.ts";
 
 /** Starts Aegis, sends one request, optionally drains, shuts down; returns the timers left. */
 async function timersLeftAfterShutdown(drainFirst: boolean): Promise<string[]> {
@@ -57,10 +57,7 @@ function postDroppingBackend() {
         posts.count++;
         return;
       }
-      await writeAll(
-        conn,
-        new TextEncoder().encode("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"),
-      );
+      await send(conn, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
     }
   });
   return { backend, posts };
