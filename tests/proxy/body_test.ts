@@ -277,28 +277,6 @@ Deno.test(
 );
 
 Deno.test(
-  "guardRequestBody() errors with client_closed when the client's body fails",
-  none,
-  async () => {
-    const { watchdog } = setup();
-    const src = source();
-    src.push(3);
-    const guarded = guardRequestBody(src.stream, { maxBytes: MAX, idleMs: IDLE_MS, watchdog });
-    const reader = guarded.stream.getReader();
-    await reader.read();
-    const next = reader.read().then(() => undefined, (e: unknown) => e);
-    await settle();
-    const reset = new Error("connection reset");
-    src.error(reset);
-    const error = proxyError(await next, "client_closed");
-    assert.equal(error.cause, reset);
-    assert.equal(guarded.failure(), error);
-    assert.equal(watchdog.size, 0);
-    watchdog[Symbol.dispose]();
-  },
-);
-
-Deno.test(
   "guardRequestBody() cancels the client's body when the consumer cancels",
   none,
   async () => {
@@ -355,25 +333,37 @@ Deno.test("bodyReadFailure() names the failure, keeping a ProxyError as it is", 
 });
 
 Deno.test(
-  "guardRequestBody() errors with malformed_body when the client's framing is broken",
+  "guardRequestBody() says why the client's body failed: it went away, or its framing broke",
   none,
-  async () => {
-    const { watchdog } = setup();
-    const src = source();
-    src.push(3);
-    const guarded = guardRequestBody(src.stream, { maxBytes: MAX, idleMs: IDLE_MS, watchdog });
-    const reader = guarded.stream.getReader();
-    await reader.read();
-    const next = reader.read().then(() => undefined, (e: unknown) => e);
-    await settle();
-    const invalid = INVALID_CHUNK();
-    src.error(invalid);
-    const error = proxyError(await next, "malformed_body");
-    assert.equal(error.cause, invalid);
-    assert.equal(error.source, "downstream");
-    assert.equal(guarded.failure(), error);
-    assert.equal(watchdog.size, 0);
-    watchdog[Symbol.dispose]();
+  async (t) => {
+    const cases: Array<[string, () => Error, string]> = [
+      ["a reset is client_closed", () => new Error("connection reset"), "client_closed"],
+      ["broken framing is malformed_body", INVALID_CHUNK, "malformed_body"],
+    ];
+    for (const [name, failure, kind] of cases) {
+      await t.step(name, async () => {
+        const { watchdog } = setup();
+        const src = source();
+        src.push(3);
+        const guarded = guardRequestBody(src.stream, {
+          maxBytes: MAX,
+          idleMs: IDLE_MS,
+          watchdog,
+        });
+        const reader = guarded.stream.getReader();
+        await reader.read();
+        const next = reader.read().then(() => undefined, (e: unknown) => e);
+        await settle();
+        const cause = failure();
+        src.error(cause);
+        const error = proxyError(await next, kind);
+        assert.equal(error.cause, cause);
+        assert.equal(error.source, "downstream");
+        assert.equal(guarded.failure(), error);
+        assert.equal(watchdog.size, 0);
+        watchdog[Symbol.dispose]();
+      });
+    }
   },
 );
 
