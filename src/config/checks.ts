@@ -22,6 +22,8 @@ export function checkBackendUrl(raw: string): string | undefined {
   if (authority === undefined) {
     return `${quote(raw)} is not an absolute URL (http://host:port)`;
   }
+  // [SECURITY] Credential leaks: user:password@ in a URL ends up in logs,
+  // the dashboard and /status.
   if (authority.includes("@")) {
     return "must not contain credentials (user:password@); put secrets in headers at the backend";
   }

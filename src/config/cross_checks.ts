@@ -46,6 +46,8 @@ export function crossChecks(d: Decoder): void {
   const token = d.values.get("admin.token") as string | undefined ??
     (d.values.get("admin") as { token?: string } | undefined)?.token;
   const adminHost = admin === undefined ? undefined : parseHostPort(admin)?.host;
+  // [SECURITY] Unauthorised control: an admin API reachable from other
+  // machines must require a token for /reload and /drain.
   if (admin !== undefined && adminHost !== undefined && !isLoopbackHost(adminHost) && !token) {
     d.report(
       "admin.address",

@@ -68,6 +68,9 @@ export async function checkBackendAddress(
     }
     if (addresses.length === 0) return `host ${quote(host)} resolves to no address`;
   }
+  // [SECURITY] SSRF: every address a backend's name resolves to must be
+  // public (or explicitly trusted); loopback, private, link-local and the
+  // cloud metadata address would let a config turn Aegis into a way inside.
   for (const text of addresses) {
     const ip = parseIp(text);
     if (!ip) return `host ${quote(host)} resolved to an unreadable address ${quote(text)}`;

@@ -136,6 +136,8 @@ export async function forward(
   };
 
   request.signal.addEventListener("abort", onClientAbort, { once: true });
+  // [SECURITY] Resource exhaustion: a backend that never answers holds a
+  // request for upstream.response_header_timeout at most.
   headerWatch.arm(options.responseHeaderTimeoutMs);
   try {
     return await options.send(upstream);

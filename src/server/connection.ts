@@ -57,6 +57,8 @@ export class ConnectionState {
     this.#timeouts = timeouts;
     this.#close = close;
     this.#watch = watchFor(() => this.#closeFor(this.#waitingFor));
+    // [SECURITY] Slowloris: a new connection that does not complete its first
+    // request headers within server.read_timeout is closed.
     this.#watch.arm(timeouts.firstRequestMs);
   }
 

@@ -103,6 +103,8 @@ export interface Server {
  * ```
  */
 export function clientFromAddr(addr: Deno.NetAddr, listenerPort: number): ClientInfo {
+  // [SECURITY] IP spoofing: who the client is comes from the socket alone;
+  // no header (X-Forwarded-For, X-Real-IP) is ever read for it.
   const ip = parseIp(addr.hostname);
   return {
     ip: ip ? formatIp(unmapIpv4(ip)) : addr.hostname,
