@@ -126,19 +126,6 @@ function indexOfBlankLine(buf: Uint8Array): number {
   return -1;
 }
 
-/** Resolves when `test()` holds, checking every few milliseconds; rejects after `limitMs`. */
-export async function eventually(
-  test: () => boolean,
-  what: string,
-  limitMs = 10_000,
-): Promise<void> {
-  const giveUp = performance.now() + limitMs;
-  while (!test()) {
-    if (performance.now() > giveUp) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** `promise`, or a rejection naming `what` if it has not settled after `limitMs`. */
 export async function within<T>(promise: Promise<T>, what: string, limitMs = 10_000): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { h1Transport } from "../../src/h1/mod.ts";
 import { H1_TEST_OPTIONS } from "./_options.ts";
 import { readRequestHead, send, startRawBackend, waitForClose } from "../_helpers/raw.ts";
-import { eventually, RequestReader, type WireRequest, within } from "../_helpers/wire.ts";
+import { until } from "../_helpers/load.ts";
+import { RequestReader, type WireRequest, within } from "../_helpers/wire.ts";
 
 const options = H1_TEST_OPTIONS;
 
@@ -168,7 +169,7 @@ Deno.test("h1: anything arriving on an idle pooled connection closes it", async 
     });
     using h1 = h1Transport(options);
     await text(await h1.fetch(new Request(`${backend.url}/first`)));
-    await eventually(() => h1.pools()[0]!.unsolicited === 1, "the idle close noticed");
+    await until(() => h1.pools()[0]!.unsolicited === 1, "the idle close noticed");
     assert.equal(h1.pools()[0]!.open, 0);
     // A POST cannot be resent after a keep-alive race; here there is none.
     const post = await h1.fetch(new Request(`${backend.url}/post`, { method: "POST", body: "x" }));

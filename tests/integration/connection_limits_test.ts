@@ -8,22 +8,12 @@
 import assert from "node:assert/strict";
 import { startTestAegis } from "../_helpers/aegis.ts";
 import { startBackend } from "../_helpers/backend.ts";
+import { until } from "../_helpers/load.ts";
 import { stringify } from "yaml";
 import { loadConfigFile } from "../../src/config/mod.ts";
 import { testConfig, withTestTransport, writeConfigFile } from "../_helpers/config.ts";
 import { KeepAliveConn } from "../_helpers/keepalive.ts";
 import { connect, rawGet, readUntilClose, send } from "../_helpers/raw.ts";
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it is true or about five seconds pass. */
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
-    await delay(10);
-  }
-  assert.fail(`never happened: ${what}`);
-}
 
 /** Opens a keep-alive connection and has it answer one request, so it is surely admitted. */
 async function established(port: number): Promise<KeepAliveConn> {
@@ -55,7 +45,7 @@ Deno.test("past server.max_connections a new connection is closed at once and co
       const refused = await attempt(proxy.port);
       assert.ok(refused.closed);
       assert.equal(refused.text, "", "no HTTP work was done on it");
-      await eventually(
+      await until(
         () => proxy.aegis.server.rejected.max_connections === 1,
         "the refusal is counted",
       );
@@ -79,7 +69,7 @@ Deno.test("past server.max_connections a new connection is closed at once and co
     });
     await t.step("a closed connection frees its slot", async () => {
       open.pop()![Symbol.dispose]();
-      await eventually(() => proxy.aegis.server.connections === 2, "the slot is given back");
+      await until(() => proxy.aegis.server.connections === 2, "the slot is given back");
       open.push(await established(proxy.port));
       assert.equal(proxy.aegis.server.rejected.max_connections, 1, "nothing more refused");
     });
@@ -101,7 +91,7 @@ Deno.test("past server.max_connections_per_client a client's new connection is c
       const refused = await attempt(proxy.port);
       assert.ok(refused.closed);
       assert.equal(refused.text, "");
-      await eventually(
+      await until(
         () => proxy.aegis.server.rejected.per_client === 1,
         "counted as per_client",
       );
@@ -112,7 +102,7 @@ Deno.test("past server.max_connections_per_client a client's new connection is c
     });
     await t.step("closing one lets the client open another", async () => {
       open.pop()![Symbol.dispose]();
-      await eventually(() => proxy.aegis.server.connections === 1, "the slot is given back");
+      await until(() => proxy.aegis.server.connections === 1, "the slot is given back");
       open.push(await established(proxy.port));
     });
     await t.step("the refusal is logged once, with its reason", () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startTestAegis } from "../_helpers/aegis.ts";
 import { startBackend } from "../_helpers/backend.ts";
+import { until } from "../_helpers/load.ts";
 import { testConfig } from "../_helpers/config.ts";
 import {
   connect,
@@ -13,15 +14,6 @@ import {
 } from "../_helpers/raw.ts";
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it is true or about five seconds pass. */
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (check()) return;
-    await delay(10);
-  }
-  assert.fail(`never happened: ${what}`);
-}
 
 Deno.test("Aegis cuts off a client that trickles its request headers (slowloris)", async () => {
   await using backend = startBackend();
@@ -123,11 +115,11 @@ Deno.test("Aegis aborts a response the client stops reading for longer than serv
   await send(conn, rawGet("/big"));
   // Read the head and a little body, then stop reading entirely.
   await conn.read(new Uint8Array(1024));
-  await eventually(() => proxy.accessLogs().length > 0, "the response ends");
+  await until(() => proxy.accessLogs().length > 0, "the response ends");
   const line = proxy.accessLogs()[0]!;
   assert.equal(line.outcome, "write_timeout");
   assert.ok(Number(line.bytes) < 1024 ** 3, "the body was not delivered in full");
-  await eventually(() => cancelled, "the backend body is cancelled");
+  await until(() => cancelled, "the backend body is cancelled");
   conn.close();
 });
 
@@ -155,7 +147,7 @@ Deno.test("Aegis aborts a large response whose backend stalls longer than upstre
   assert.equal(result.status, 200);
   assert.ok(result.closed, "the client connection is closed rather than left hanging");
   assert.ok(!result.text.endsWith("x".repeat(10)));
-  await eventually(() => proxy.accessLogs().length > 0, "the access line is written");
+  await until(() => proxy.accessLogs().length > 0, "the access line is written");
   assert.equal(proxy.accessLogs()[0]!.outcome, "upstream_timeout");
 });
 
@@ -171,7 +163,7 @@ Deno.test("Aegis answers 504 when a backend stalls longer than upstream.read_tim
     "a small body is read whole first, so the client gets a clean error",
   );
   assert.equal(await res.text(), '{"error":"gateway timeout"}');
-  await eventually(() => proxy.accessLogs().length > 0, "the access line is written");
+  await until(() => proxy.accessLogs().length > 0, "the access line is written");
   assert.equal(proxy.accessLogs()[0]!.reason, "upstream_timeout");
 });
 
@@ -200,7 +192,7 @@ Deno.test("Aegis reports a truncated body when a backend lies about a large Cont
     res.text(),
     "the client sees a broken body, not a short one that looks complete",
   );
-  await eventually(() => proxy.accessLogs().length > 0, "the access line is written");
+  await until(() => proxy.accessLogs().length > 0, "the access line is written");
   assert.equal(proxy.accessLogs()[0]!.outcome, "upstream_error");
   const again = await fetch(proxy.url);
   assert.equal(again.status, 200);
@@ -218,7 +210,7 @@ Deno.test("Aegis answers 502 when a backend lies about a small Content-Length, a
     assert.equal(res.status, 502);
     assert.equal(await res.text(), '{"error":"bad gateway"}');
   }
-  await eventually(() => proxy.accessLogs().length === 2, "both access lines are written");
+  await until(() => proxy.accessLogs().length === 2, "both access lines are written");
   assert.equal(proxy.accessLogs()[0]!.reason, "upstream");
 });
 
