@@ -27,7 +27,7 @@ import { createLogger, type Logger, switchableLogger } from "./log/mod.ts";
 import { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
 import type { Pool } from "./pool/mod.ts";
 import { h1Transport } from "./h1/mod.ts";
-import { byScheme, type ClosableTransport, fetchTransport } from "./proxy/mod.ts";
+import { byScheme, fetchTransport } from "./proxy/mod.ts";
 import { buildRuntime, type LastRateChange, type Runtime } from "./runtime.ts";
 import {
   type ConnectionLimits,
@@ -38,6 +38,7 @@ import {
 } from "./server/mod.ts";
 import { type Snapshot, Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
+import { type ClosableTransport } from "./core/mod.ts";
 
 /** Overrides for tests and embedding. */
 export interface AegisOptions {

@@ -16,13 +16,9 @@ import type { Logger } from "./log/mod.ts";
 import type { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
 import { parseCidr } from "./net/mod.ts";
 import { createPool, type Pool, type StateListener } from "./pool/mod.ts";
-import {
-  type ClosableTransport,
-  createProxy,
-  type ProxyHandler,
-  rateLimitPhase,
-} from "./proxy/mod.ts";
+import { createProxy, rateLimitPhase } from "./proxy/mod.ts";
 import type { LimiterSnapshot, Snapshot } from "./snapshot/mod.ts";
+import { type ClosableTransport, type ProxyHandler } from "./core/mod.ts";
 
 /** The last adaptive rate change, with its wall-clock time. */
 export type LastRateChange = AdaptiveChange & { readonly time: number };

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concatBytes } from "../core/mod.ts";
+
 /**
  * The largest configuration file Aegis reads: 1 MiB. Real files are a few
  * KiB; 1 MiB holds some 15,000 backends, and parses in well under a second,
@@ -86,13 +88,7 @@ async function readAtMost(file: Deno.FsFile, limit: number): Promise<Uint8Array>
     chunks.push(chunk.subarray(0, n));
     total += n;
   }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 function describeFsError(e: unknown): string {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { concatBytes } from "../proxy/body.ts";
+import { concatBytes } from "../core/mod.ts";
 import { checkFieldLine, CR, LF } from "./_field.ts";
 import { H1ProtocolError } from "./errors.ts";
 

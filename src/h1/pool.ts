@@ -14,7 +14,7 @@
  * @module
  */
 
-import { localResourceError, ProxyError } from "../proxy/errors.ts";
+import { localResourceError, ProxyError } from "../core/mod.ts";
 import { H1Conn } from "./conn.ts";
 
 /** Pool limits (per backend). */

@@ -21,21 +21,23 @@
  * @module
  */
 
-import { ProxyError } from "../proxy/errors.ts";
-import { fieldList, fieldValue, type HeaderList } from "../proxy/headers.ts";
-import {
-  type ClosableTransport,
-  isIdempotent,
-  type Payload,
-  type UpstreamRequest,
-  type UpstreamResponse,
-} from "../proxy/transport.ts";
 import { ChunkedDecoder } from "./chunked.ts";
 import type { H1Conn } from "./conn.ts";
 import { H1ProtocolError } from "./errors.ts";
 import { parseResponseHead, type ResponseHead } from "./parse.ts";
 import { HostPool, type PoolLimits } from "./pool.ts";
 import { encodeChunk, LAST_CHUNK, serializeRequestHead } from "./serialize.ts";
+import {
+  type ClosableTransport,
+  fieldList,
+  fieldValue,
+  type HeaderList,
+  isIdempotent,
+  type Payload,
+  ProxyError,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from "../core/mod.ts";
 
 /** One backend origin's connections, as {@linkcode H1Transport.pools} shows them. */
 export interface H1PoolView {

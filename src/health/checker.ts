@@ -9,8 +9,7 @@
  */
 
 import type { Clock, Timer } from "../clock/mod.ts";
-import { isLocalResourceError } from "../proxy/errors.ts";
-import type { Transport } from "../proxy/transport.ts";
+import { isLocalResourceError, type Transport } from "../core/mod.ts";
 
 /** Probes a backend once; resolves true for a healthy answer. Never rejects. */
 export type Probe = (baseUrl: string, signal: AbortSignal) => Promise<ProbeResult>;

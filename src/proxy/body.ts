@@ -16,7 +16,7 @@
  */
 
 import type { Watchdog } from "../clock/mod.ts";
-import { ProxyError } from "./errors.ts";
+import { concatBytes, ProxyError } from "../core/mod.ts";
 
 /** Limits for a request body. */
 export interface RequestBodyLimits {
@@ -327,15 +327,4 @@ export async function prepareBody(
       cancel: (reason) => reader.cancel(reason),
     }, { highWaterMark: 0 }),
   };
-}
-
-/** `chunks` (of `total` bytes together) copied into one new array. */
-export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
 }

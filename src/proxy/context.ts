@@ -5,24 +5,8 @@
  */
 
 import type { Backend } from "../pool/mod.ts";
-import type { HeaderList } from "./headers.ts";
+import type { ClientInfo, HeaderList } from "../core/mod.ts";
 import type { RequestTarget } from "./target.ts";
-
-/** Who is on the other end of the client connection. */
-export interface ClientInfo {
-  /** The socket peer address: the only source of client identity. */
-  readonly ip: string;
-  /** The socket peer port. */
-  readonly port: number;
-  /** How the client reached Aegis. */
-  readonly proto: "http" | "https";
-  /**
-   * Port of the listener that accepted the connection: the runtime names it
-   * in the stand-in authority (`localhost:<port>`) of a request without
-   * `Host`, which is how such a request is recognised (see `validate.ts`).
-   */
-  readonly listenerPort: number;
-}
 
 /** Per-request state shared by the phases. */
 export interface RequestContext {

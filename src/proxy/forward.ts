@@ -12,10 +12,16 @@
 import type { Watchdog } from "../clock/mod.ts";
 import type { Backend } from "../pool/mod.ts";
 import { guardRequestBody } from "./body.ts";
-import { localResourceError, ProxyError } from "./errors.ts";
-import { type HeaderFields, upstreamHeaders } from "./headers.ts";
+import { upstreamHeaders } from "./headers.ts";
 import type { RequestTarget } from "./target.ts";
-import type { Send, UpstreamRequest, UpstreamResponse } from "./transport.ts";
+import {
+  type HeaderFields,
+  localResourceError,
+  ProxyError,
+  type Send,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from "../core/mod.ts";
 
 /** Settings of the forwarding core. */
 export interface ForwardOptions {

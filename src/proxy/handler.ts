@@ -19,19 +19,26 @@ import { type DurationHistograms, GlobalStats } from "../metrics/mod.ts";
 import type { Pool } from "../pool/mod.ts";
 import { beginAttempt } from "./attempt.ts";
 import { prepareBody, type PreparedBody } from "./body.ts";
-import type { ClientInfo, Phase, RequestContext } from "./context.ts";
-import { asProxyError, type ErrorKind, errorResponse, jsonResponse, ProxyError } from "./errors.ts";
+import type { Phase, RequestContext } from "./context.ts";
 import { forward, type ForwardOptions } from "./forward.ts";
-import { fieldList, requestIdFrom } from "./headers.ts";
+import { requestIdFrom } from "./headers.ts";
 import { createResponder, discardBody } from "./respond.ts";
 import { splitTarget } from "./target.ts";
-import { isIdempotent, type Send, type UpstreamResponse } from "./transport.ts";
 import { compileHostAllowList, validateRequest, type ValidationRules } from "./validate.ts";
+import {
+  asProxyError,
+  type ErrorKind,
+  errorResponse,
+  fieldList,
+  isIdempotent,
+  jsonResponse,
+  ProxyError,
+  type ProxyHandler,
+  type Send,
+  type UpstreamResponse,
+} from "../core/mod.ts";
 
-export type { ClientInfo, Phase, RequestContext } from "./context.ts";
-
-/** The proxy: answers one request. Never throws. */
-export type ProxyHandler = (request: Request, client: ClientInfo) => Promise<Response>;
+export type { Phase, RequestContext } from "./context.ts";
 
 /** What the proxy is built from. */
 export interface ProxyOptions {

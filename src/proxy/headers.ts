@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { HeaderFields, HeaderList } from "../core/mod.ts";
+
 /**
  * Hop-by-hop request headers (RFC 9110 §7.6.1), plus `Proxy-Connection`,
  * `HTTP2-Settings` (RFC 9113 §3.2.1) and `Proxy-Authenticate`: they describe
@@ -65,41 +67,6 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 const SECURITY_PAIRS = Object.freeze(
   Object.entries(SECURITY_HEADERS).map((pair) => Object.freeze(pair) as [string, string]),
 );
-
-/**
- * Header fields as `[name, value]` pairs, in order, names in any case: the
- * shape the request path passes around, because iterating or copying a
- * `Headers` object costs microseconds per request on every hop. Lists share
- * pairs (a filtered list holds the very pairs of its source), so a pair is
- * never written to: replace it in the list instead.
- */
-export type HeaderList = Array<[string, string]>;
-
-/** Header fields as anything that yields pairs: a `Headers`, a {@linkcode HeaderList}. */
-export type HeaderFields = Iterable<[string, string]>;
-
-/**
- * A `Headers` object as a {@linkcode HeaderList}, with the pairs iteration
- * gives (names lower case and sorted, repeated fields joined, each
- * `Set-Cookie` on its own). Built with `forEach`: the runtime rebuilds and
- * re-sorts the whole list on every step of a `for…of` over a `Headers`, which
- * costs tens of microseconds for a browser's fifteen fields, ten times this.
- */
-export function fieldList(headers: Headers): HeaderList {
-  const out: HeaderList = [];
-  headers.forEach((value, name) => {
-    out.push([name, value]);
-  });
-  return out;
-}
-
-/** The first value of the field `name` (given in lower case), in any case, or undefined. */
-export function fieldValue(fields: HeaderFields, name: string): string | undefined {
-  for (const [n, value] of fields) {
-    if (n.length === name.length && n.toLowerCase() === name) return value;
-  }
-  return undefined;
-}
 
 const REQUEST_HOP = new Set(HOP_BY_HOP_REQUEST);
 const RESPONSE_HOP = new Set(HOP_BY_HOP_RESPONSE);

@@ -12,11 +12,10 @@ import type { Logger } from "../log/mod.ts";
 import type { DurationHistograms, GlobalStats } from "../metrics/mod.ts";
 import { maskClientIp } from "../net/mod.ts";
 import { type Attempt, resultOf } from "./attempt.ts";
-import { type BodyOutcome, concatBytes, guardResponseBody } from "./body.ts";
+import { type BodyOutcome, guardResponseBody } from "./body.ts";
 import type { RequestContext } from "./context.ts";
-import { ProxyError } from "./errors.ts";
-import { applySecurityHeaders, clientHeaders, fieldValue } from "./headers.ts";
-import type { UpstreamResponse } from "./transport.ts";
+import { applySecurityHeaders, clientHeaders } from "./headers.ts";
+import { concatBytes, fieldValue, ProxyError, type UpstreamResponse } from "../core/mod.ts";
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 /** Response bodies of at most this many bytes (by Content-Length) are read whole, then sent. */

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { fieldValue, type HeaderFields } from "./headers.ts";
 import type { RequestTarget } from "./target.ts";
+import { fieldValue, type HeaderFields } from "../core/mod.ts";
 
 /** The limits and allow-lists a request is checked against. */
 export interface ValidationRules {

@@ -6,9 +6,9 @@
  * @module
  */
 
-import type { ClientInfo } from "../proxy/mod.ts";
 import { UNLIMITED_CONNECTIONS } from "./admission.ts";
 import type { Server, ServerOptions } from "./server.ts";
+import { type ClientInfo } from "../core/mod.ts";
 
 /** `Deno.serve` without connection timeouts, for runtimes lacking the per-connection server. */
 export function startFallback(

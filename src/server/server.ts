@@ -11,8 +11,7 @@ import type { Watch, Watchdog } from "../clock/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { GlobalStats } from "../metrics/mod.ts";
 import { formatIp, maskClientIp, parseIp, unmapIpv4 } from "../net/mod.ts";
-import { jsonResponse, ProxyError } from "../proxy/errors.ts";
-import { type ClientInfo, isMalformedFraming, type ProxyHandler } from "../proxy/mod.ts";
+import { isMalformedFraming } from "../proxy/mod.ts";
 import { startAcceptLoop } from "./accept_loop.ts";
 import {
   ConnectionAdmission,
@@ -24,6 +23,7 @@ import { type CloseReason, ConnectionState } from "./connection.ts";
 import { ReportGate } from "./report_gate.ts";
 import { startFallback } from "./_fallback.ts";
 import { cancelConnection, type ServedConnection, serveOnConnection } from "./_serve_connection.ts";
+import { type ClientInfo, jsonResponse, ProxyError, type ProxyHandler } from "../core/mod.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {

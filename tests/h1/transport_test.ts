@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { h1Transport } from "../../src/h1/mod.ts";
 import { H1_TEST_OPTIONS } from "./_options.ts";
-import { ProxyError } from "../../src/proxy/mod.ts";
 import { readRequestHead, send, startRawBackend, waitForClose } from "../_helpers/raw.ts";
 import { startBackend } from "../_helpers/backend.ts";
+import { ProxyError } from "../../src/core/mod.ts";
 
 const options = H1_TEST_OPTIONS;
 

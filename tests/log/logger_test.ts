@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createLogger, type Level, LEVELS, type LoggerOptions } from "../../src/log/logger.ts";
-import { ProxyError } from "../../src/proxy/errors.ts";
+import { ProxyError } from "../../src/core/mod.ts";
 
 const none = { permissions: "none" } as const;
 

@@ -9,7 +9,7 @@ import {
   prepareBody,
   SMALL_BODY_BYTES,
 } from "../../src/proxy/body.ts";
-import { ProxyError } from "../../src/proxy/errors.ts";
+import { ProxyError } from "../../src/core/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 
 const none = { permissions: "none" } as const;

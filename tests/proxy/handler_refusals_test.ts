@@ -13,16 +13,9 @@ import { RateLimiter } from "../../src/limit/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { GlobalStats } from "../../src/metrics/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
-import {
-  type ClientInfo,
-  createProxy,
-  type Phase,
-  rateLimitPhase,
-  type Send,
-  sendVia,
-  type UpstreamRequest,
-} from "../../src/proxy/mod.ts";
+import { createProxy, type Phase, rateLimitPhase, sendVia } from "../../src/proxy/mod.ts";
 import { testConfig } from "../_helpers/config.ts";
+import { type ClientInfo, type Send, type UpstreamRequest } from "../../src/core/mod.ts";
 
 const LISTENER_PORT = 8080;
 const client: ClientInfo = {

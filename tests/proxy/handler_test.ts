@@ -8,8 +8,9 @@ import { systemClock, Watchdog } from "../../src/clock/mod.ts";
 import type { Config } from "../../src/config/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
-import { type ClientInfo, createProxy, sendVia, type Transport } from "../../src/proxy/mod.ts";
+import { createProxy, sendVia } from "../../src/proxy/mod.ts";
 import { testConfig } from "../_helpers/config.ts";
+import { type ClientInfo, type Transport } from "../../src/core/mod.ts";
 
 const client: ClientInfo = { ip: "203.0.113.45", port: 40000, proto: "http", listenerPort: 8080 };
 const env: Pick<Deno.TestDefinition, "permissions"> = {

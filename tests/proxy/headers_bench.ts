@@ -8,12 +8,8 @@
  * @module
  */
 
-import {
-  clientHeaders,
-  fieldList,
-  type HeaderList,
-  upstreamHeaders,
-} from "../../src/proxy/headers.ts";
+import { clientHeaders, upstreamHeaders } from "../../src/proxy/headers.ts";
+import { fieldList, type HeaderList } from "../../src/core/mod.ts";
 
 /** A browser's GET, as `[...request.headers]` gives it (lower case, sorted). */
 const REQUEST: HeaderList = [

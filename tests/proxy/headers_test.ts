@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import {
   clientHeaders,
-  fieldList,
-  fieldValue,
-  type HeaderFields,
   HOP_BY_HOP_REQUEST,
   HOP_BY_HOP_RESPONSE,
   requestIdFrom,
@@ -12,6 +9,7 @@ import {
   type UpstreamHeaderInput,
   upstreamHeaders,
 } from "../../src/proxy/headers.ts";
+import { fieldList, fieldValue, type HeaderFields } from "../../src/core/mod.ts";
 
 const none = { permissions: "none" } as const;
 

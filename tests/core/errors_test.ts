@@ -7,7 +7,7 @@ import {
   jsonResponse,
   localResourceError,
   ProxyError,
-} from "../../src/proxy/errors.ts";
+} from "../../src/core/mod.ts";
 
 const none = { permissions: "none" } as const;
 

@@ -1,0 +1,25 @@
+/**
+ * The two ends of the request-path contract: who the client is, and the
+ * fetch-shaped handler every listener calls.
+ *
+ * @module
+ */
+
+/** Who is on the other end of the client connection. */
+export interface ClientInfo {
+  /** The socket peer address: the only source of client identity. */
+  readonly ip: string;
+  /** The socket peer port. */
+  readonly port: number;
+  /** How the client reached Aegis. */
+  readonly proto: "http" | "https";
+  /**
+   * Port of the listener that accepted the connection: the runtime names it
+   * in the stand-in authority (`localhost:<port>`) of a request without
+   * `Host`, which is how such a request is recognised (see `validate.ts`).
+   */
+  readonly listenerPort: number;
+}
+
+/** What a listener calls for each request: answers it, and never throws. */
+export type ProxyHandler = (request: Request, client: ClientInfo) => Promise<Response>;
