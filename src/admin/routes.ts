@@ -69,13 +69,44 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   });
 }
 
-const ROUTES: Readonly<Record<string, string>> = {
-  "/health": "GET",
-  "/status": "GET",
-  "/metrics": "GET",
-  "/reload": "POST",
-  "/drain": "POST",
-};
+/** A request handler of the admin API; it reads what it needs through `control`. */
+type Handler = (control: AdminControl) => Response | Promise<Response>;
+
+/** One admin endpoint. */
+interface Route {
+  /** The path, matched exactly. */
+  readonly path: string;
+  /**
+   * The method it answers. A GET route answers HEAD too (RFC 9110 §9.3.2:
+   * the same answer without content; the server drops the body).
+   */
+  readonly method: "GET" | "POST";
+  /** Whether it needs `Authorization: Bearer <admin.token>` (when a token is set). */
+  readonly auth: boolean;
+  /** Answers an admitted request. */
+  readonly handler: Handler;
+}
+
+/**
+ * Every endpoint, the one table the dispatcher reads: a path not here is
+ * 404, a path here asked with another method is 405. Reads need no token;
+ * whatever changes the running proxy does.
+ */
+const ROUTES: readonly Route[] = [
+  { path: "/health", method: "GET", auth: false, handler: health },
+  { path: "/status", method: "GET", auth: false, handler: status },
+  { path: "/metrics", method: "GET", auth: false, handler: metrics },
+  { path: "/reload", method: "POST", auth: true, handler: reload },
+  { path: "/drain", method: "POST", auth: true, handler: drain },
+];
+
+/** The routes by path; a path may list several methods. */
+const BY_PATH: ReadonlyMap<string, readonly Route[]> = Map.groupBy(ROUTES, (r) => r.path);
+
+/** Whether `route` answers `method`. */
+function answers(route: Route, method: string): boolean {
+  return method === route.method || (route.method === "GET" && method === "HEAD");
+}
 
 /** Builds the admin request handler. */
 export function createAdminHandler(
@@ -84,14 +115,18 @@ export function createAdminHandler(
 ): (request: Request) => Promise<Response> {
   return async (request) => {
     const path = new URL(request.url).pathname;
-    const method = ROUTES[path];
-    if (!method) return json(404, { error: "not found" });
-    if (request.method !== method && !(method === "GET" && request.method === "HEAD")) {
-      return json(405, { error: "method not allowed" }, { allow: method });
+    const routes = BY_PATH.get(path);
+    if (!routes) return json(404, { error: "not found" });
+    const route = routes.find((r) => answers(r, request.method));
+    if (!route) {
+      return json(405, { error: "method not allowed" }, {
+        allow: routes.map((r) => r.method).join(", "),
+      });
     }
-    if (method === "POST") {
+    if (route.auth) {
       // [SECURITY] Unauthorised control: reload and drain need the bearer
       // token when one is set (and one must be set off loopback: config checks).
+      // No endpoint reads a body, so it is let go at once, before the token check.
       await request.body?.cancel();
       const ok = await authorized(
         request.headers.get("authorization"),
@@ -104,40 +139,45 @@ export function createAdminHandler(
         });
       }
     }
-    switch (path) {
-      case "/health":
-        return health(control.snapshot(), control.drainStatus());
-      case "/status":
-        return status(control);
-      case "/metrics":
-        return new Response(
-          renderPrometheus(control.snapshot(), { draining: control.drainStatus().draining }),
-          { headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" } },
-        );
-      case "/reload": {
-        const result = await control.reload();
-        if (!result.ok) {
-          return json(400, {
-            error: "invalid configuration, nothing changed",
-            problems: result.problems,
-          });
-        }
-        return json(200, {
-          reloaded: true,
-          added: result.added,
-          removed: result.removed,
-          kept: result.kept,
-        });
-      }
-      default: {
-        control.drain();
-        return json(202, control.drainStatus());
-      }
-    }
+    return await route.handler(control);
   };
 }
 
-function health(snap: Snapshot, drain: DrainStatus): Response {
+/** `GET /metrics`: Prometheus text. */
+function metrics(control: AdminControl): Response {
+  return new Response(
+    renderPrometheus(control.snapshot(), { draining: control.drainStatus().draining }),
+    { headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" } },
+  );
+}
+
+/** `POST /reload`: swaps in the file's configuration only if it is valid. */
+async function reload(control: AdminControl): Promise<Response> {
+  const result = await control.reload();
+  if (!result.ok) {
+    return json(400, {
+      error: "invalid configuration, nothing changed",
+      problems: result.problems,
+    });
+  }
+  return json(200, {
+    reloaded: true,
+    added: result.added,
+    removed: result.removed,
+    kept: result.kept,
+  });
+}
+
+/** `POST /drain`: starts draining and says how far it got. */
+function drain(control: AdminControl): Response {
+  control.drain();
+  return json(202, control.drainStatus());
+}
+
+/** `GET /health`: 200 while a backend can take traffic, else 503. */
+function health(control: AdminControl): Response {
+  const snap = control.snapshot();
+  const drain = control.drainStatus();
   const up = snap.backends.some((b) => b.available);
   return json(up ? 200 : 503, {
     status: up ? "ok" : "unavailable",
@@ -152,6 +192,7 @@ function health(snap: Snapshot, drain: DrainStatus): Response {
   });
 }
 
+/** `GET /status`: everything an operator looks at, from one snapshot. */
 function status(control: AdminControl): Response {
   const snap = control.snapshot();
   const drain = control.drainStatus();

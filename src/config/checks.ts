@@ -7,8 +7,8 @@
  */
 
 import { parseCidr, parseIp } from "../net/mod.ts";
-import { parseHashKey } from "../pool/balancer.ts";
 import { clip, quote } from "./echo.ts";
+import { parseHashKey } from "./hash_key.ts";
 
 const AUTHORITY = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/;
 

@@ -18,14 +18,7 @@ import {
 import { bool, duration, int, num, oneOf, str } from "./scalars.ts";
 import { type Infer, list, section } from "./schema.ts";
 import { intOrAuto } from "./_auto.ts";
-
-/** Balancing algorithms Aegis implements. */
-export const ALGORITHMS = [
-  "weighted_round_robin",
-  "round_robin",
-  "least_connections",
-  "consistent_hash",
-] as const;
+import { ALGORITHMS } from "./algorithms.ts";
 
 /** Methods forwarded when `security.allowed_methods` is not set. */
 export const DEFAULT_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];

@@ -7,6 +7,8 @@
  */
 
 export { type BackendConfig, type Config, configSchema, DEFAULT_METHODS } from "./fields.ts";
+export { type Algorithm, ALGORITHMS, isAlgorithm } from "./algorithms.ts";
+export { type HashKeySource, parseHashKey } from "./hash_key.ts";
 export {
   type ConfigResult,
   formatDiagnostic,

@@ -7,7 +7,18 @@
  * @module
  */
 
+import {
+  type Algorithm,
+  type Config,
+  type HashKeySource,
+  isAlgorithm,
+  parseHashKey,
+} from "../config/mod.ts";
 import { HashRing } from "./hash_ring.ts";
+
+// The hash-key syntax is configuration; these stay importable from here, where
+// the policy that reads them lives.
+export { type HashKeySource, parseHashKey };
 
 /** What a policy may know about a backend. */
 export interface Candidate {
@@ -114,23 +125,6 @@ export function leastConnections(): Balancer {
   };
 }
 
-/** Where the affinity key of a request comes from: `load_balancing.hash_key`. */
-export type HashKeySource =
-  | { readonly kind: "client_ip" }
-  | { readonly kind: "header"; readonly name: string }
-  | { readonly kind: "cookie"; readonly name: string };
-
-/** Parses `client_ip`, `header:NAME` or `cookie:NAME`; `undefined` when malformed. */
-export function parseHashKey(text: string): HashKeySource | undefined {
-  if (text === "client_ip") return { kind: "client_ip" };
-  const m = /^(header|cookie):([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/.exec(text);
-  if (!m) return undefined;
-  return {
-    kind: m[1] as "header" | "cookie",
-    name: m[1] === "header" ? m[2]!.toLowerCase() : m[2]!,
-  };
-}
-
 /** The affinity key of a request; falls back to the client address when the header or cookie is absent. */
 export function hashKeyOf(source: HashKeySource, ctx: PickContext): string {
   if (source.kind === "header") return ctx.request.headers.get(source.name) ?? ctx.clientIp;
@@ -164,21 +158,42 @@ export function consistentHash(source: HashKeySource = { kind: "client_ip" }): B
   };
 }
 
-/** Builds the balancer named in the configuration. */
+/** The `load_balancing` section: what a policy may read from the configuration. */
+export type BalancingSettings = Config["load_balancing"];
+
+/** Builds a fresh policy (with its own rotation or ring state) from its settings. */
+export type BalancerFactory = (settings: BalancingSettings) => Balancer;
+
+/**
+ * Every policy by its configuration name: the one table the dispatcher
+ * reads. Keyed by {@linkcode Algorithm}, the names configuration validation
+ * accepts, so a name without a policy, or a policy under a name the
+ * configuration does not offer, fails to compile.
+ */
+export const BALANCERS: { readonly [A in Algorithm]: BalancerFactory } = {
+  weighted_round_robin: () => smoothWeightedRoundRobin(),
+  round_robin: () => roundRobin(),
+  least_connections: () => leastConnections(),
+  consistent_hash: ({ hash_key }) => {
+    // Parsed only here: the other policies ignore hash_key, whatever it says.
+    const source = parseHashKey(hash_key);
+    if (!source) throw new Error(`invalid hash key ${hash_key}`);
+    return consistentHash(source);
+  },
+};
+
+/**
+ * Builds the balancer named in the configuration.
+ *
+ * @throws {Error} for a name not in {@linkcode BALANCERS}, or a malformed
+ * hash key for `consistent_hash` (configuration validation refuses both first)
+ *
+ * @example
+ * ```ts
+ * const balancer = createBalancer("consistent_hash", "cookie:session");
+ * ```
+ */
 export function createBalancer(algorithm: string, hashKey = "client_ip"): Balancer {
-  switch (algorithm) {
-    case "weighted_round_robin":
-      return smoothWeightedRoundRobin();
-    case "round_robin":
-      return roundRobin();
-    case "least_connections":
-      return leastConnections();
-    case "consistent_hash": {
-      const source = parseHashKey(hashKey);
-      if (!source) throw new Error(`invalid hash key ${hashKey}`);
-      return consistentHash(source);
-    }
-    default:
-      throw new Error(`unknown balancing algorithm ${algorithm}`);
-  }
+  if (!isAlgorithm(algorithm)) throw new Error(`unknown balancing algorithm ${algorithm}`);
+  return BALANCERS[algorithm]({ algorithm, hash_key: hashKey });
 }

@@ -7,13 +7,14 @@
 export { type Backend, createBackend } from "./backend.ts";
 export {
   type Balancer,
+  type BalancerFactory,
+  BALANCERS,
+  type BalancingSettings,
   type Candidate,
   consistentHash,
   createBalancer,
   hashKeyOf,
-  type HashKeySource,
   leastConnections,
-  parseHashKey,
   type PickContext,
   roundRobin,
   smoothWeightedRoundRobin,

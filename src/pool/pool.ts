@@ -8,7 +8,7 @@
 import { type Clock, systemClock } from "../clock/mod.ts";
 import type { Config } from "../config/mod.ts";
 import { type Backend, createBackend } from "./backend.ts";
-import { type Balancer, createBalancer, type PickContext } from "./balancer.ts";
+import { type Balancer, BALANCERS, type PickContext } from "./balancer.ts";
 import { BackendState, type StateListener } from "./state.ts";
 
 /** The backends and how one is chosen for a request. */
@@ -61,7 +61,7 @@ export function createPool(config: Config, options: PoolOptions = {}): Pool {
     return new BackendState(backend, config, clock, options.listener, initial);
   });
   const balancer = options.balancer ??
-    createBalancer(config.load_balancing.algorithm, config.load_balancing.hash_key);
+    BALANCERS[config.load_balancing.algorithm](config.load_balancing);
   const extra = options.available;
   return {
     states,

@@ -16,8 +16,8 @@ import type { Config } from "../config/mod.ts";
 import type { RateLimiter } from "../limit/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { type DurationHistograms, GlobalStats } from "../metrics/mod.ts";
-import type { Pool } from "../pool/mod.ts";
-import { beginAttempt } from "./attempt.ts";
+import type { BackendState, Pool } from "../pool/mod.ts";
+import { type Attempt, beginAttempt } from "./attempt.ts";
 import { prepareBody, type PreparedBody } from "./body.ts";
 import type { Phase, RequestContext } from "./context.ts";
 import { forward, type ForwardOptions } from "./forward.ts";
@@ -153,6 +153,51 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     return local(ctx, errorResponse(error));
   };
 
+  /**
+   * Sends the request to `state` as one attempt. Resolves to the backend's
+   * response with the attempt, now the caller's to end; to the error that
+   * ended the attempt (already ended, so the caller can log and retry in
+   * order); or to `undefined` when the breaker refused the attempt.
+   */
+  const sendTo = async (
+    ctx: RequestContext,
+    state: BackendState,
+    body: PreparedBody,
+  ): Promise<{ upstream: UpstreamResponse; attempt: Attempt } | ProxyError | undefined> => {
+    using attempt = beginAttempt(state);
+    if (!attempt) return undefined;
+    ctx.backend = state.backend;
+    const sent = clock.now();
+    let upstream: UpstreamResponse;
+    try {
+      upstream = await forward(
+        {
+          request: ctx.request,
+          fields: ctx.fields,
+          target: ctx.target,
+          clientIp: ctx.client.ip,
+          requestId: ctx.requestId,
+          proto: ctx.client.proto,
+          body: body.replayable ? body.payload : body.stream,
+          onSent: (bytes) => {
+            state.stats.bytesOut += bytes;
+            stats.bytesIn += bytes;
+          },
+        },
+        state.backend,
+        forwardOptions,
+      );
+    } catch (e) {
+      const error = asProxyError(e);
+      // The backend's failure counts against it; the client's or Aegis's does not.
+      attempt.verdict = error.source === "upstream" ? "failure" : "neutral";
+      return error;
+    }
+    const now = clock.now();
+    attempt.headers(now - sent, now);
+    return { upstream, attempt: attempt.move() };
+  };
+
   const handle = async (ctx: RequestContext): Promise<Response> => {
     for (const phase of phases) {
       const answer = await phase(ctx);
@@ -181,32 +226,10 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         );
       }
       tried.add(state.id);
-      const attempt = beginAttempt(state);
-      if (!attempt) continue; // its last half-open probe slot went to another request just now
-      ctx.backend = state.backend;
-      const sent = clock.now();
-      let upstream: UpstreamResponse;
-      try {
-        upstream = await forward(
-          {
-            request: ctx.request,
-            fields: ctx.fields,
-            target: ctx.target,
-            clientIp: ctx.client.ip,
-            requestId: ctx.requestId,
-            proto: ctx.client.proto,
-            body: body.replayable ? body.payload : body.stream,
-            onSent: (bytes) => {
-              state.stats.bytesOut += bytes;
-              stats.bytesIn += bytes;
-            },
-          },
-          state.backend,
-          forwardOptions,
-        );
-      } catch (e) {
-        const error = asProxyError(e);
-        attempt.end(error.source === "upstream" ? "failure" : "neutral");
+      const outcome = await sendTo(ctx, state, body);
+      if (!outcome) continue; // its last half-open probe slot went to another request just now
+      if (outcome instanceof ProxyError) {
+        const error = outcome;
         if (error.source === "upstream") {
           logger.warn("backend request failed", {
             request_id: ctx.requestId,
@@ -225,11 +248,13 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         logger.info("retrying on another backend", { request_id: ctx.requestId, failed: state.id });
         continue;
       }
-      const now = clock.now();
-      attempt.headers(now - sent, now);
+      // Held here only until relay takes it over; relay ends it, or hands it to the body.
+      using attempt = outcome.attempt;
+      const { upstream } = outcome;
       try {
-        return await relay(ctx, upstream, attempt);
+        return await relay(ctx, upstream, attempt.move());
       } catch (e) {
+        // relay ended the attempt as a failure on its way out.
         if (e instanceof ProxyError) {
           ctx.reason = e.kind;
           logger.warn("backend response body failed", {
@@ -242,7 +267,6 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         }
         // A status the platform refuses to relay (for example 1xx): the backend broke HTTP.
         discardBody(upstream);
-        attempt.end("failure");
         ctx.reason = "upstream";
         logger.warn("backend response unusable", {
           request_id: ctx.requestId,

@@ -84,10 +84,12 @@ export interface Responder {
   /** Finishes a response Aegis wrote itself. */
   local(ctx: RequestContext, res: Response): Response;
   /**
-   * Finishes a backend response: shaped headers, guarded body, one log line,
-   * and the end of the attempt when the body ends.
+   * Finishes a backend response: shaped headers, guarded body, one log line.
+   * Takes the attempt over: it ends before `relay` settles, or, for a body
+   * that streams, when that body ends. Throwing ends it as a failure.
    *
    * @throws {RangeError} for a status the platform refuses to relay
+   * @throws {ProxyError} when a small body could not be read whole
    */
   relay(ctx: RequestContext, upstream: UpstreamResponse, attempt: Attempt): Promise<Response>;
 }
@@ -153,7 +155,11 @@ export function createResponder(options: ResponderOptions): Responder {
       return res;
     },
 
-    async relay(ctx, upstream, attempt) {
+    async relay(ctx, upstream, taken) {
+      using attempt = taken;
+      // Until a response is built, what throws is the backend's answer being
+      // unusable: a status the platform refuses, a small body cut short.
+      attempt.verdict = "failure";
       // [SECURITY] Header injection from the backend side: hop-by-hop fields and
       // `X-Powered-By` dropped, security headers set over the backend's (layers 3, 4).
       const headers = clientHeaders(upstream.headers, ctx.requestId);
@@ -175,13 +181,9 @@ export function createResponder(options: ResponderOptions): Responder {
         // Small bodies are read whole and sent as bytes: the runtime writes a
         // byte body in one step, far cheaper than pumping a stream, and the
         // socket buffer absorbs it, so a slow reader holds nothing. A body
-        // cut short is answered 502 here, before the client saw anything.
-        try {
-          bytes = await readWithin(stream, config.upstream.read_timeout, watchdog);
-        } catch (e) {
-          attempt.end("failure");
-          throw e;
-        }
+        // cut short throws (the attempt ends as a failure) and is answered
+        // 502 by the caller, before the client saw anything.
+        bytes = await readWithin(stream, config.upstream.read_timeout, watchdog);
       }
       if (bytes) {
         // Built before the attempt ends: a status the platform refuses throws here.
@@ -196,12 +198,12 @@ export function createResponder(options: ResponderOptions): Responder {
         readIdleMs: config.upstream.read_timeout,
         watchdog,
         onEnd: (outcome, bytes, error) => {
-          attempt.state.stats.bytesIn += bytes;
-          attempt.end(resultOf(upstream.status, outcome));
+          streamed.state.stats.bytesIn += bytes;
+          streamed.end(resultOf(upstream.status, outcome));
           if (outcome === "upstream_error" || outcome === "upstream_timeout") {
             logger.warn("backend response body failed", {
               request_id: ctx.requestId,
-              backend: attempt.state.id,
+              backend: streamed.state.id,
               outcome,
               error: error instanceof Error ? error.message : String(error),
             });
@@ -209,7 +211,12 @@ export function createResponder(options: ResponderOptions): Responder {
           accessLog(ctx, upstream.status, bytes, outcome);
         },
       });
-      return new Response(body, init);
+      const res = new Response(body, init);
+      // The body owns the try from here and ends it when it ends, long after
+      // relay returned. `onEnd` cannot run before this line: the body is
+      // neither read nor cancelled nor timed until the caller has the response.
+      const streamed = attempt.move();
+      return res;
     },
   };
 }

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { type Backend, createBackend } from "../../src/pool/backend.ts";
 import { createBalancer, roundRobin, smoothWeightedRoundRobin } from "../../src/pool/balancer.ts";
 import type { Balancer } from "../../src/pool/balancer.ts";
+import { BALANCERS } from "../../src/pool/balancer.ts";
+import { ALGORITHMS } from "../../src/config/mod.ts";
 
 const none = { permissions: "none" } as const;
 
@@ -219,4 +221,37 @@ Deno.test("createBalancer() throws on an unknown name", none, async (t) => {
       assert.throws(() => createBalancer(bad), /unknown balancing algorithm/);
     });
   }
+});
+
+Deno.test(
+  "BALANCERS has exactly one policy per algorithm the configuration accepts, named by it",
+  none,
+  async (t) => {
+    assert.deepEqual(Object.keys(BALANCERS).sort(), [...ALGORITHMS].sort());
+    for (const algorithm of ALGORITHMS) {
+      await t.step(algorithm, () => {
+        const balancer = BALANCERS[algorithm]({ algorithm, hash_key: "client_ip" });
+        assert.equal(balancer.name, algorithm);
+        assert.equal(createBalancer(algorithm).name, algorithm);
+      });
+    }
+  },
+);
+
+Deno.test(
+  "BALANCERS builds a fresh policy each time, so two pools never share a rotation",
+  none,
+  () => {
+    const settings = { algorithm: "round_robin", hash_key: "client_ip" } as const;
+    const first = BALANCERS.round_robin(settings);
+    const second = BALANCERS.round_robin(settings);
+    const abc = backends(1, 1, 1);
+    assert.deepEqual(sequence(first, abc, 2), ["a", "b"]);
+    assert.deepEqual(sequence(second, abc, 2), ["a", "b"]);
+  },
+);
+
+Deno.test("only consistent_hash reads the hash key", none, () => {
+  assert.equal(createBalancer("round_robin", "bogus").name, "round_robin");
+  assert.throws(() => createBalancer("consistent_hash", "bogus"), /invalid hash key bogus/);
 });
