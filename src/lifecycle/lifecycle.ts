@@ -36,7 +36,8 @@ export class LifecycleStoppedError extends Error {
  * ```ts
  * const life = new Lifecycle();
  * const watchdog = life.start(() => new Watchdog({ clock, tickMs: 100 }));
- * const server = life.start(() => openListener({ ... })); // throws: watchdog is disposed
+ * // Should this bind fail, the watchdog is disposed and the error rethrown.
+ * const server = life.start(() => openListener({ ... }));
  * life.defer(() => root.abort());
  * await life.stop(); // root aborted, server closed, watchdog disposed
  * ```
