@@ -25,6 +25,7 @@ import {
 } from "./config/mod.ts";
 import { Dashboard, dashboardWanted } from "./dashboard/mod.ts";
 import { EventLog } from "./events/mod.ts";
+import { listenerOf } from "./lifecycle/mod.ts";
 import { eventLogger, type Level, LEVELS } from "./log/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -59,7 +60,7 @@ async function check(path: string): Promise<number> {
 }
 
 function describeListenError(e: unknown, config: Config): string {
-  const admin = (e as { listener?: string }).listener === "admin";
+  const admin = listenerOf(e) === "admin";
   const where = admin ? config.admin.address : `${config.server.host}:${config.server.port}`;
   if (e instanceof Deno.errors.AddrInUse) {
     return `cannot listen on ${where}: address already in use`;

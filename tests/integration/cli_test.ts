@@ -320,6 +320,25 @@ Deno.test("`aegis` exits 1 with one line when its port is already in use", {
   assert.equal(r.stderr, `aegis: cannot listen on 127.0.0.1:${port}: address already in use\n`);
 });
 
+Deno.test(
+  "`aegis` exits 1 naming the admin address when the admin port is in use, and serves nothing",
+  {
+    permissions: { ...CLI.permissions, net: ["127.0.0.1"] },
+  },
+  async () => {
+    using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (taken.addr as Deno.NetAddr).port;
+    await using file = await tempConfig(validConfig({
+      admin: { address: `127.0.0.1:${port}` },
+      tui: { enabled: false },
+    }));
+    const r = await runCli(["-c", file.path, "--headless"]);
+    assert.equal(r.code, 1);
+    assert.ok(!r.stdout.includes("Aegis listening"), r.stdout);
+    assert.equal(r.stderr, `aegis: cannot listen on 127.0.0.1:${port}: address already in use\n`);
+  },
+);
+
 Deno.test("`aegis` runs with a valid configuration and exits 0 on SIGTERM", CLI, async () => {
   await using file = await tempConfig(validConfig({
     server: { host: "127.0.0.1", port: 0, shutdown_timeout: "1s" },

@@ -4,8 +4,9 @@
  * Deno's test sanitizers stay on, but they do not see everything: they track
  * resources and ops, yet (on Deno 2.9.6, verified) a `setTimeout` still
  * pending when a test ends goes unreported, and sockets inside `Deno.serve`
- * or a `fetch` client are not resources. So timers are tracked here by
- * wrapping the global timer functions for the length of the run, sockets are
+ * or a `fetch` client are not resources. So timers are tracked by wrapping
+ * the global timer functions for the length of the run
+ * (`tests/_helpers/timers.ts`), sockets are
  * counted in `/proc/<pid>/fd`, and the heap is read after a forced full GC.
  *
  * @module
@@ -14,83 +15,7 @@
 import v8 from "node:v8";
 import vm from "node:vm";
 
-type TimerFn = (handler: () => void, ms?: number, ...args: unknown[]) => unknown;
-type ClearFn = (id?: unknown) => void;
-
-/**
- * Tracks every timer and interval started while it is in place, with where
- * it was started, until it fires (timers) or is cleared. Dispose to restore
- * the real functions.
- */
-export class TimerTracker implements Disposable {
-  readonly #pending = new Map<number, Error>();
-  readonly #saved: Array<[string, unknown]> = [];
-
-  constructor() {
-    const g = globalThis as unknown as Record<string, unknown>;
-    const realSetTimeout = g.setTimeout as TimerFn;
-    const realSetInterval = g.setInterval as TimerFn;
-    const realClearTimeout = g.clearTimeout as ClearFn;
-    const realClearInterval = g.clearInterval as ClearFn;
-    for (const name of ["setTimeout", "setInterval", "clearTimeout", "clearInterval"]) {
-      this.#saved.push([name, g[name]]);
-    }
-    const pending = this.#pending;
-    g.setTimeout = (handler: () => void, ms?: number, ...args: unknown[]) => {
-      const site = new Error("timer started here");
-      const id = realSetTimeout(
-        () => {
-          pending.delete(key);
-          handler();
-        },
-        ms,
-        ...args,
-      );
-      // Deno returns a Timeout object that converts to its numeric id, which
-      // is also what clearTimeout may be handed.
-      const key = Number(id);
-      pending.set(key, site);
-      return id;
-    };
-    g.setInterval = (handler: () => void, ms?: number, ...args: unknown[]) => {
-      const id = realSetInterval(handler, ms, ...args);
-      pending.set(Number(id), new Error("interval started here"));
-      return id;
-    };
-    g.clearTimeout = (id?: unknown) => {
-      pending.delete(Number(id));
-      realClearTimeout(id);
-    };
-    g.clearInterval = (id?: unknown) => {
-      pending.delete(Number(id));
-      realClearInterval(id);
-    };
-  }
-
-  /** Timers and intervals not yet fired or cleared. */
-  get count(): number {
-    return this.#pending.size;
-  }
-
-  /**
-   * Where each pending timer was started: the first stack frame outside this
-   * file, with a count when several share it.
-   */
-  sites(): string[] {
-    const by = new Map<string, number>();
-    for (const site of this.#pending.values()) {
-      const frames = (site.stack ?? "").split("\n").slice(1).map((l) => l.trim());
-      const frame = frames.find((f) => !f.includes("_leaks.ts")) ?? "(unknown)";
-      by.set(frame, (by.get(frame) ?? 0) + 1);
-    }
-    return [...by].map(([frame, n]) => (n > 1 ? `${n}× ${frame}` : frame));
-  }
-
-  [Symbol.dispose](): void {
-    const g = globalThis as unknown as Record<string, unknown>;
-    for (const [name, fn] of this.#saved) g[name] = fn;
-  }
-}
+export { TimerTracker } from "../_helpers/timers.ts";
 
 /**
  * Sockets this process holds open, counted in `/proc/<pid>/fd`; `undefined`

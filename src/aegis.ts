@@ -1,0 +1,85 @@
+/**
+ * What a running Aegis offers (admin API, dashboard, `main.ts`, tests), and
+ * what can be overridden to start one. `app.ts` builds it.
+ *
+ * @module
+ */
+
+import type { DrainStatus, ReloadResult } from "./admin/mod.ts";
+import type { Clock } from "./clock/mod.ts";
+import type { Config } from "./config/mod.ts";
+import type { ClosableTransport } from "./core/mod.ts";
+import type { EventLog } from "./events/mod.ts";
+import type { Probe } from "./health/mod.ts";
+import type { Logger } from "./log/mod.ts";
+import type { GlobalStats } from "./metrics/mod.ts";
+import type { Pool } from "./pool/mod.ts";
+import type { Runtime } from "./runtime.ts";
+import type { Server } from "./server/mod.ts";
+import type { Snapshot } from "./snapshot/mod.ts";
+
+/** Overrides for tests and embedding. */
+export interface AegisOptions {
+  /** Where logs go; built from `config.logging` by default. */
+  readonly logger?: Logger;
+  /** How backends are reached; by default the transport `upstream.transport` names (`auto`: h1 for http, fetch for https). */
+  readonly transport?: ClosableTransport;
+  /** Time source for timeouts, breakers, health checks and durations. */
+  readonly clock?: Clock;
+  /** How health checks probe a backend; HTTP through the transport by default. */
+  readonly probe?: Probe;
+  /** The configuration file, re-read by reloads; without it, reload is refused. */
+  readonly configPath?: string;
+  /** Time limit for parsing and validating the file on reload; 10 s by default. */
+  readonly configTimeoutMs?: number;
+  /** Start the admin server (default true). */
+  readonly admin?: boolean;
+  /** The event log to use (the dashboard's logger writes into it); a new one by default. */
+  readonly events?: EventLog;
+  /** The process's descriptor limit, for `server.max_connections: auto`; read from the system by default. */
+  readonly descriptorLimit?: number;
+  /**
+   * How long an idle keep-alive connection stays open once draining
+   * (`DRAIN_IDLE_GRACE_MS` by default); tests that do not study draining
+   * shorten it so that every shutdown does not wait for it.
+   */
+  readonly drainIdleGraceMs?: number;
+}
+
+/** A running Aegis. */
+export interface Aegis extends AsyncDisposable {
+  /** The public listener's address. */
+  readonly addr: Deno.NetAddr;
+  /** The admin listener's address, when it runs. */
+  readonly adminAddr: Deno.NetAddr | undefined;
+  /** The public listener. */
+  readonly server: Server;
+  /** The backends and their live state (the current runtime's). */
+  readonly pool: Pool;
+  /** Recent events (health changes, breaker transitions, rate changes, reloads). */
+  readonly events: EventLog;
+  /** Global counters. */
+  readonly stats: GlobalStats;
+  /** The running configuration. */
+  readonly config: Config;
+  /** The per-client rate limiter (the current runtime's). */
+  readonly limiter: Runtime["limiter"];
+  /** The latest snapshot (rebuilt every tick); what every reader uses. */
+  snapshot(): Snapshot;
+  /** Builds a fresh snapshot now. */
+  refreshSnapshot(): Snapshot;
+  /** Aborted when Aegis stops; every background loop listens to it. */
+  readonly signal: AbortSignal;
+  /** Re-reads the configuration file and swaps it in if valid (SIGHUP, `POST /reload`). */
+  reload(): Promise<ReloadResult>;
+  /** Stops accepting client connections and lets those open finish (`POST /drain`). */
+  drain(): void;
+  /** Drain progress. */
+  drainStatus(): DrainStatus;
+  /**
+   * Graceful shutdown: stop accepting, let requests in progress finish for up
+   * to `server.shutdown_timeout`, abort background work, log
+   * `Aegis shutdown complete`. Safe to call more than once.
+   */
+  shutdown(): Promise<void>;
+}

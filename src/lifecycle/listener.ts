@@ -1,0 +1,89 @@
+/**
+ * A listener as the lifecycle owns it: a bound server with a name, drained
+ * on purpose (stop, `POST /drain`) and disposed when the lifecycle stops.
+ * Today there are two, the public listener and the admin listener; more
+ * (several http, tcp, udp) will be more of these.
+ *
+ * @module
+ */
+
+import { type Server, type ServerOptions, startServer } from "../server/mod.ts";
+
+/** Options for {@linkcode openListener}. */
+export interface ListenerOptions extends ServerOptions {
+  /** Names the listener; a bind error carries it as its `listener` property. */
+  readonly name: string;
+  /**
+   * Grace for requests in progress when the listener is disposed. A
+   * listener drained before (the public one at stop) has none left by
+   * then; one that was not (the admin one) gets this long.
+   */
+  readonly closeGraceMs: number;
+}
+
+/** A bound, serving listener. */
+export interface Listener extends AsyncDisposable {
+  /** The name it was opened with. */
+  readonly name: string;
+  /** The server behind it: counters, limits, draining state. */
+  readonly server: Server;
+  /** The bound address (the real port when 0 was asked for). */
+  readonly addr: Deno.NetAddr;
+  /** `http://host:port` of the bound address. */
+  readonly url: string;
+  /**
+   * Stops accepting and lets requests in progress finish for up to
+   * `graceMs` (`Infinity`: as long as they take); resolves when every
+   * connection is closed. A later call can only shorten the grace.
+   */
+  drain(graceMs: number): Promise<void>;
+  /** Closes it, with the grace given at open for requests still in progress. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * `http://host:port` for a bound address, with brackets around IPv6.
+ *
+ * @example
+ * ```ts
+ * urlOf({ transport: "tcp", hostname: "::1", port: 8080 }); // "http://[::1]:8080"
+ * ```
+ */
+export function urlOf(addr: Deno.NetAddr): string {
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  return `http://${host}:${addr.port}`;
+}
+
+/**
+ * The listener name a bind error was tagged with by {@linkcode openListener},
+ * if any.
+ */
+export function listenerOf(error: unknown): string | undefined {
+  const name = (error as { listener?: unknown } | null)?.listener;
+  return typeof name === "string" ? name : undefined;
+}
+
+/**
+ * Binds and starts serving.
+ *
+ * @throws {Deno.errors.AddrInUse} and other bind errors, tagged with
+ * `listener: options.name`, before anything is served
+ */
+export function openListener(options: ListenerOptions): Listener {
+  let server: Server;
+  try {
+    server = startServer(options);
+  } catch (e) {
+    // The caller says which address failed from the tag (main.ts).
+    if (e instanceof Error) Object.assign(e, { listener: options.name });
+    throw e;
+  }
+  return {
+    name: options.name,
+    server,
+    addr: server.addr,
+    url: urlOf(server.addr),
+    drain: (graceMs) => server.shutdown(graceMs),
+    [Symbol.asyncDispose]: () => server.shutdown(options.closeGraceMs),
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * Lifecycle: the long-lived parts of a running Aegis, started in order on
+ * one disposal stack ({@linkcode Lifecycle}), the listeners it owns, the
+ * runtime a reload swaps, drain control, and how the parts built once take
+ * their settings.
+ *
+ * @module
+ */
+
+export { Lifecycle, type LifecycleOptions, LifecycleStoppedError } from "./lifecycle.ts";
+export {
+  type Listener,
+  listenerOf,
+  type ListenerOptions,
+  openListener,
+  urlOf,
+} from "./listener.ts";
+export { type BuildRuntime, CurrentRuntime, RuntimeStoppedError } from "./current.ts";
+export { type DrainControl, drainControl } from "./drain.ts";
+export { loggerFor, tickFor, transportFor } from "./parts.ts";

@@ -1,0 +1,16 @@
+/**
+ * Reload: a pure plan from the running and the next configuration
+ * ({@linkcode planReload}), and the reloader that reads the file, plans and
+ * has the plan applied ({@linkcode createReloader}).
+ *
+ * @module
+ */
+
+export {
+  type BackendChanges,
+  planReload,
+  type ReloadChanges,
+  type ReloadPlan,
+  type ReloadRefusal,
+} from "./plan.ts";
+export { createReloader, type ReloaderOptions } from "./reloader.ts";
