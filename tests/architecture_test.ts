@@ -30,6 +30,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
     "runtime.ts",
     "connection_limits.ts",
     "lifecycle",
+    "reload",
+    "aegis.ts",
     "app.ts",
     "main.ts",
     "demo",
