@@ -58,10 +58,10 @@ Deno.test("past server.max_connections a new connection is closed at once and co
     await t.step("/status and /metrics show the limit and the refusal", async () => {
       const status = await (await fetch(`${proxy.adminUrl}/status`)).json();
       assert.deepEqual(status.connections, {
-        maxConnections: 3,
-        maxConnectionsPerClient: 256,
+        max_connections: 3,
+        max_connections_per_client: 256,
         rejected: { max_connections: 1, per_client: 0 },
-        acceptErrors: 0,
+        accept_errors: 0,
       });
       const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
       assert.match(metrics, /^proxy_connections_rejected_total\{reason="max_connections"\} 1$/m);
