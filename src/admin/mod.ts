@@ -4,11 +4,15 @@
  * @module
  */
 
+export { type AdminControl, createAdminHandler } from "./routes.ts";
 export {
-  type AdminControl,
-  createAdminHandler,
   type DrainStatus,
+  type DrainView,
+  type EventView,
+  type HealthView,
   type ReloadResult,
-} from "./routes.ts";
+  type ReloadView,
+  type StatusView,
+} from "./views.ts";
 export { authorized } from "./auth.ts";
 export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";

@@ -15,7 +15,8 @@
  *   progress finish; progress shows in `/status`.
  *
  * Mutating endpoints need `Authorization: Bearer <admin.token>` when a
- * token is configured. Everything an endpoint reads comes from a snapshot.
+ * token is configured. Everything an endpoint reads comes from a snapshot;
+ * what it answers is a plain view with snake_case keys (`views.ts`).
  *
  * @module
  */
@@ -25,26 +26,14 @@ import type { Logger } from "../log/mod.ts";
 import type { Snapshot } from "../snapshot/mod.ts";
 import { authorized } from "./auth.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
-
-/** The outcome of a reload. */
-export type ReloadResult =
-  | {
-    readonly ok: true;
-    readonly added: readonly string[];
-    readonly removed: readonly string[];
-    readonly kept: readonly string[];
-  }
-  | { readonly ok: false; readonly problems: readonly string[] };
-
-/** Where drain stands. */
-export interface DrainStatus {
-  /** True once draining (or shutting down) began. */
-  readonly draining: boolean;
-  /** Client connections still open. */
-  readonly connections: number;
-  /** Requests still in progress. */
-  readonly inFlight: number;
-}
+import {
+  type DrainStatus,
+  drainView,
+  healthView,
+  type ReloadResult,
+  reloadView,
+  statusView,
+} from "./views.ts";
 
 /** What the admin API controls and reads. */
 export interface AdminControl {
@@ -154,72 +143,29 @@ function metrics(control: AdminControl): Response {
 /** `POST /reload`: swaps in the file's configuration only if it is valid. */
 async function reload(control: AdminControl): Promise<Response> {
   const result = await control.reload();
-  if (!result.ok) {
-    return json(400, {
-      error: "invalid configuration, nothing changed",
-      problems: result.problems,
-    });
-  }
-  return json(200, {
-    reloaded: true,
-    added: result.added,
-    removed: result.removed,
-    kept: result.kept,
-  });
+  return json(result.ok ? 200 : 400, reloadView(result));
 }
 
 /** `POST /drain`: starts draining and says how far it got. */
 function drain(control: AdminControl): Response {
   control.drain();
-  return json(202, control.drainStatus());
+  return json(202, drainView(control.drainStatus()));
 }
 
 /** `GET /health`: 200 while a backend can take traffic, else 503. */
 function health(control: AdminControl): Response {
-  const snap = control.snapshot();
-  const drain = control.drainStatus();
-  const up = snap.backends.some((b) => b.available);
-  return json(up ? 200 : 503, {
-    status: up ? "ok" : "unavailable",
-    draining: drain.draining,
-    backends: snap.backends.map((b) => ({
-      url: b.id,
-      health: b.health,
-      available: b.available,
-      breaker: b.breaker.state,
-      warmup_percent: b.warmupPercent,
-    })),
-  });
+  const view = healthView(control.snapshot(), control.drainStatus());
+  return json(view.status === "ok" ? 200 : 503, view);
 }
 
 /** `GET /status`: everything an operator looks at, from one snapshot. */
 function status(control: AdminControl): Response {
-  const snap = control.snapshot();
-  const drain = control.drainStatus();
-  return json(200, {
-    version: snap.version,
-    uptime_seconds: Math.round(snap.uptimeMs / 1000),
-    listen: { public: snap.listen, admin: control.adminListen },
-    drain,
-    global: snap.global,
-    connections: snap.connections,
-    backends: snap.backends.map((b) => ({
-      url: b.id,
-      weight: b.weight,
-      effective_weight: b.effectiveWeight,
-      health: b.health,
-      available: b.available,
-      warmup_percent: b.warmupPercent,
-      breaker: b.breaker,
-      requests: b.metrics.requests,
-      errors: b.metrics.errors,
-      in_flight: b.metrics.inFlight,
-      bytes_in: b.metrics.bytesIn,
-      bytes_out: b.metrics.bytesOut,
-      latency_ms: b.metrics.latency,
-    })),
-    limiter: snap.limiter,
-    events: snap.events,
-    config: printableConfig(control.config()),
-  });
+  return json(
+    200,
+    statusView(control.snapshot(), {
+      drain: control.drainStatus(),
+      adminListen: control.adminListen,
+      config: printableConfig(control.config()),
+    }),
+  );
 }

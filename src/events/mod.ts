@@ -7,6 +7,10 @@
  * @module
  */
 
+import type { SnakeCaseFields } from "./field_names.ts";
+
+export type { NotSnakeCase, SnakeCaseFields } from "./field_names.ts";
+
 /** One event. */
 export interface AegisEvent {
   /** Wall-clock time, epoch milliseconds. */
@@ -15,9 +19,12 @@ export interface AegisEvent {
   readonly kind: string;
   /** One human-readable line. */
   readonly message: string;
-  /** Structured detail (plain data). */
-  readonly fields: Readonly<Record<string, string | number | boolean | null>>;
+  /** Structured detail (plain data); names are snake_case ({@linkcode SnakeCaseFields}). */
+  readonly fields: EventFields;
 }
+
+/** An event's structured detail. */
+export type EventFields = Readonly<Record<string, string | number | boolean | null>>;
 
 /** Options for {@linkcode EventLog}. */
 export interface EventLogOptions {
@@ -53,8 +60,15 @@ export class EventLog {
     return this.#count;
   }
 
-  /** Records an event and returns it. */
-  record(kind: string, message: string, fields: AegisEvent["fields"] = {}): AegisEvent {
+  /**
+   * Records an event and returns it. Field names are snake_case, checked by
+   * the compiler: they are shown as they are (`GET /status`, the dashboard).
+   */
+  record<F extends EventFields>(
+    kind: string,
+    message: string,
+    fields?: F & SnakeCaseFields<F>,
+  ): AegisEvent {
     const event: AegisEvent = Object.freeze({
       time: this.#now(),
       kind,

@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { SnakeCaseFields } from "../events/mod.ts";
+
 /** Log levels, least to most severe. */
 export const LEVELS = ["debug", "info", "warn", "error"] as const;
 
@@ -23,20 +25,24 @@ export type Fields = Readonly<Record<string, unknown>>;
 /** Where finished lines go. */
 export type LogSink = (line: string) => void;
 
-/** Writes log lines. */
+/**
+ * Writes log lines. Field names are snake_case, like the configuration and
+ * the access log; the compiler refuses a camelCase one
+ * ({@linkcode SnakeCaseFields}), since the names are written as they are.
+ */
 export interface Logger {
   /** The lowest level written. */
   readonly level: Level;
   /** True when `level` would be written; lets callers skip building fields. */
   enabled(level: Level): boolean;
   /** Writes at debug level. */
-  debug(msg: string, fields?: Fields): void;
+  debug<F extends Fields>(msg: string, fields?: F & SnakeCaseFields<F>): void;
   /** Writes at info level. */
-  info(msg: string, fields?: Fields): void;
+  info<F extends Fields>(msg: string, fields?: F & SnakeCaseFields<F>): void;
   /** Writes at warn level. */
-  warn(msg: string, fields?: Fields): void;
+  warn<F extends Fields>(msg: string, fields?: F & SnakeCaseFields<F>): void;
   /** Writes at error level. */
-  error(msg: string, fields?: Fields): void;
+  error<F extends Fields>(msg: string, fields?: F & SnakeCaseFields<F>): void;
 }
 
 /** Options for {@linkcode createLogger}. */

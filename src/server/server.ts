@@ -180,7 +180,9 @@ export function startServer(options: ServerOptions): Server {
           refused: count,
           reason: permit,
           open: admission.open,
-          ...admission.limits,
+          // Named as in the configuration (and the `Aegis listening` line).
+          max_connections: admission.limits.maxConnections,
+          max_connections_per_client: admission.limits.maxPerClient,
         });
       }
       return;

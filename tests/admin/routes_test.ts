@@ -108,7 +108,7 @@ Deno.test("the admin API reaches each endpoint by its path and method", env, asy
   await t.step("POST /drain", async () => {
     const res = await call("/drain", "POST", bearer);
     assert.equal(res.status, 202);
-    assert.deepEqual(await res.json(), { draining: true, connections: 0, inFlight: 0 });
+    assert.deepEqual(await res.json(), { draining: true, connections: 0, in_flight: 0 });
   });
   assert.deepEqual(calls, ["reload", "drain"], "each mutating endpoint ran once");
 });

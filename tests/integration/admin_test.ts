@@ -112,7 +112,7 @@ Deno.test("GET /status shows version, listeners, redacted config, counters, limi
   assert.equal(typeof s.backends[0].latency_ms.p95, "number");
   assert.equal(s.limiter.rate, 100);
   assert.equal(s.drain.draining, false);
-  assert.equal(s.drain.inFlight, 0);
+  assert.equal(s.drain.in_flight, 0);
   assert.ok(Array.isArray(s.events));
   assert.ok(!JSON.stringify(proxy.logs).includes(TOKEN), "the token is never logged");
 });
@@ -301,7 +301,7 @@ Deno.test("POST /drain stops accepting, lets requests in progress finish, and re
   assert.equal(d.json().draining, true);
   const status = (await call(`${proxy.adminUrl}/status`)).json();
   assert.equal(status.drain.draining, true);
-  assert.equal(status.drain.inFlight, 2, JSON.stringify(status.drain));
+  assert.equal(status.drain.in_flight, 2, JSON.stringify(status.drain));
   await assert.rejects(fetch(proxy.url), "new connections are refused");
   gate.resolve();
   assert.deepEqual(await Promise.all(inFlight), [[200, "done"], [200, "done"]]);

@@ -58,10 +58,10 @@ Deno.test("past server.max_connections a new connection is closed at once and co
     await t.step("/status and /metrics show the limit and the refusal", async () => {
       const status = await (await fetch(`${proxy.adminUrl}/status`)).json();
       assert.deepEqual(status.connections, {
-        maxConnections: 3,
-        maxConnectionsPerClient: 256,
+        max_connections: 3,
+        max_connections_per_client: 256,
         rejected: { max_connections: 1, per_client: 0 },
-        acceptErrors: 0,
+        accept_errors: 0,
       });
       const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
       assert.match(metrics, /^proxy_connections_rejected_total\{reason="max_connections"\} 1$/m);
@@ -105,10 +105,19 @@ Deno.test("past server.max_connections_per_client a client's new connection is c
       await until(() => proxy.aegis.server.connections === 1, "the slot is given back");
       open.push(await established(proxy.port));
     });
-    await t.step("the refusal is logged once, with its reason", () => {
+    await t.step("the refusal is logged once, with its reason and the limits in force", () => {
       const lines = proxy.logs.filter((l) => l.msg === "connections refused: limit reached");
       assert.equal(lines.length, 1);
-      assert.equal(lines[0]!.reason, "per_client");
+      const { time: _, ...fields } = lines[0]!;
+      assert.deepEqual(fields, {
+        level: "warn",
+        msg: "connections refused: limit reached",
+        refused: 1,
+        reason: "per_client",
+        open: 2,
+        max_connections: 100,
+        max_connections_per_client: 2,
+      });
     });
   } finally {
     for (const conn of open) conn[Symbol.dispose]();

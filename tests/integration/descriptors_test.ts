@@ -72,7 +72,7 @@ Deno.test("out of descriptors, Aegis answers 503 and no backend is blamed: break
   assert.equal((b!.breaker as { state: string }).state, "closed");
   assert.equal(b!.errors, 0, "no failure counted against the backend");
   assert.equal(b!.health, "healthy");
-  assert.ok(status.connections.acceptErrors >= 1);
+  assert.ok(status.connections.accept_errors >= 1);
   const local = aegis.logs.filter((l) => l.msg === "request" && l.reason === "local_resource");
   assert.ok(local.length >= 5, `every 503 says why: ${local.length}`);
   assert.ok(!aegis.logs.some((l) => l.msg === "circuit breaker opened"));

@@ -138,7 +138,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
   await until(() => aegis.stats.requests >= n, "every request reaches Aegis", 120_000);
   const drained = await call("POST", "/drain");
   if (drained.status !== 202) v.add("POST /drain was refused", drained.text);
-  const inFlightAtDrain = drained.status === 202 ? JSON.parse(drained.text).inFlight : -1;
+  const inFlightAtDrain = drained.status === 202 ? JSON.parse(drained.text).in_flight : -1;
   say(`drain with ${inFlightAtDrain} requests in flight`);
   let lateAnswered = 0;
   for (let k = 0; k < LATE_REQUESTS; k++) {

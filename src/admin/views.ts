@@ -1,0 +1,292 @@
+/**
+ * What the admin API answers, as plain data with snake_case keys: the one
+ * place where the snapshot's TypeScript names (camelCase, the language's
+ * style) become the names a client of the admin API reads (snake_case, like
+ * the configuration file, the access log and the Prometheus names).
+ *
+ * Every view lists its keys one by one instead of passing a snapshot object
+ * through, so a field added to the snapshot reaches the API only when it is
+ * named here (Caddy: admin output is a plain data view, never the live
+ * object). `tests/integration/admin_keys_test.ts` walks real answers and
+ * fails on any key that is not snake_case.
+ *
+ * @module
+ */
+
+import type { BreakerSnapshot } from "../breaker/mod.ts";
+import type { AegisEvent } from "../events/mod.ts";
+import type { LatencySummary } from "../metrics/mod.ts";
+import type { BackendSnapshot, LimiterSnapshot, Snapshot } from "../snapshot/mod.ts";
+
+/** The outcome of a reload. */
+export type ReloadResult =
+  | {
+    readonly ok: true;
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly kept: readonly string[];
+  }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+/** Where drain stands. */
+export interface DrainStatus {
+  /** True once draining (or shutting down) began. */
+  readonly draining: boolean;
+  /** Client connections still open. */
+  readonly connections: number;
+  /** Requests still in progress. */
+  readonly inFlight: number;
+}
+
+/** `POST /drain`'s answer, and `drain` in `GET /status`. */
+export interface DrainView {
+  readonly draining: boolean;
+  readonly connections: number;
+  readonly in_flight: number;
+}
+
+/** Drain progress as the admin API shows it. */
+export function drainView(d: DrainStatus): DrainView {
+  return { draining: d.draining, connections: d.connections, in_flight: d.inFlight };
+}
+
+/** `POST /reload`'s answer: 200 with what changed, or 400 with every problem. */
+export type ReloadView =
+  | {
+    readonly reloaded: true;
+    readonly added: readonly string[];
+    readonly removed: readonly string[];
+    readonly kept: readonly string[];
+  }
+  | { readonly error: string; readonly problems: readonly string[] };
+
+/** A reload's outcome as the admin API shows it. */
+export function reloadView(result: ReloadResult): ReloadView {
+  if (!result.ok) {
+    return { error: "invalid configuration, nothing changed", problems: result.problems };
+  }
+  return { reloaded: true, added: result.added, removed: result.removed, kept: result.kept };
+}
+
+/** One backend in `GET /health`. */
+export interface HealthBackendView {
+  readonly url: string;
+  readonly health: BackendSnapshot["health"];
+  readonly available: boolean;
+  readonly breaker: BreakerSnapshot["state"];
+  readonly warmup_percent: number;
+}
+
+/** `GET /health`'s answer. */
+export interface HealthView {
+  readonly status: "ok" | "unavailable";
+  readonly draining: boolean;
+  readonly backends: readonly HealthBackendView[];
+}
+
+/** Health as the admin API shows it; `status` is `ok` while a backend can take traffic. */
+export function healthView(snap: Snapshot, drain: DrainStatus): HealthView {
+  return {
+    status: snap.backends.some((b) => b.available) ? "ok" : "unavailable",
+    draining: drain.draining,
+    backends: snap.backends.map((b) => ({
+      url: b.id,
+      health: b.health,
+      available: b.available,
+      breaker: b.breaker.state,
+      warmup_percent: b.warmupPercent,
+    })),
+  };
+}
+
+/** A circuit breaker in `GET /status`. */
+export interface BreakerView {
+  readonly state: BreakerSnapshot["state"];
+  readonly consecutive_failures: number;
+  readonly half_open_in_flight: number;
+  readonly half_open_successes: number;
+  readonly opened_at: number | null;
+  readonly opens: number;
+}
+
+/** A backend's latency over its live window, in milliseconds. */
+export interface LatencyView {
+  readonly count: number;
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly mean: number;
+  readonly max: number;
+}
+
+/** One backend in `GET /status`. */
+export interface StatusBackendView {
+  readonly url: string;
+  readonly weight: number;
+  readonly effective_weight: number;
+  readonly health: BackendSnapshot["health"];
+  readonly available: boolean;
+  readonly warmup_percent: number;
+  readonly breaker: BreakerView;
+  readonly requests: number;
+  readonly errors: number;
+  readonly in_flight: number;
+  readonly bytes_in: number;
+  readonly bytes_out: number;
+  readonly latency_ms: LatencyView;
+}
+
+/** The last adaptive rate change in `GET /status`. */
+export interface RateChangeView {
+  readonly from: number;
+  readonly to: number;
+  readonly p95_ms: number;
+  readonly reason: "reduce" | "recover";
+  readonly time: number;
+}
+
+/** The rate limiter in `GET /status`. */
+export interface LimiterView {
+  readonly rate: number;
+  readonly min_rate: number;
+  readonly max_rate: number;
+  readonly burst: number;
+  readonly tracked_clients: number;
+  readonly max_clients: number;
+  readonly evictions: number;
+  readonly last_change: RateChangeView | null;
+}
+
+/**
+ * One event in `GET /status`. Its `fields` are passed through as recorded:
+ * their names are snake_case where they are recorded, which the compiler
+ * checks (`SnakeCaseFields` in `events/`).
+ */
+export interface EventView {
+  readonly time: number;
+  readonly kind: string;
+  readonly message: string;
+  readonly fields: AegisEvent["fields"];
+}
+
+/** `GET /status`'s answer. */
+export interface StatusView {
+  readonly version: string;
+  readonly uptime_seconds: number;
+  readonly listen: { readonly public: string; readonly admin: string };
+  readonly drain: DrainView;
+  readonly global: {
+    readonly requests: number;
+    /** Keyed by status class (`1xx` … `5xx`): data, not names. */
+    readonly responses: Readonly<Record<string, number>>;
+    readonly rate_limited: number;
+    /** Keyed by rejection reason (`path_traversal`, …): data, not names. */
+    readonly rejects: Readonly<Record<string, number>>;
+    readonly active_connections: number;
+    readonly total_connections: number;
+    readonly bytes_in: number;
+    readonly bytes_out: number;
+  };
+  readonly connections: {
+    readonly max_connections: number;
+    readonly max_connections_per_client: number;
+    readonly rejected: { readonly max_connections: number; readonly per_client: number };
+    readonly accept_errors: number;
+  };
+  readonly backends: readonly StatusBackendView[];
+  readonly limiter: LimiterView;
+  readonly events: readonly EventView[];
+  /** The running configuration, printed as `aegis check` prints it (secrets redacted). */
+  readonly config: unknown;
+}
+
+/** What `GET /status` reads besides the snapshot. */
+export interface StatusInputs {
+  readonly drain: DrainStatus;
+  /** The admin listener's address. */
+  readonly adminListen: string;
+  /** The running configuration, already printable (secrets redacted). */
+  readonly config: unknown;
+}
+
+function breakerView(b: BreakerSnapshot): BreakerView {
+  return {
+    state: b.state,
+    consecutive_failures: b.consecutiveFailures,
+    half_open_in_flight: b.halfOpenInFlight,
+    half_open_successes: b.halfOpenSuccesses,
+    opened_at: b.openedAt,
+    opens: b.opens,
+  };
+}
+
+function latencyView(l: LatencySummary): LatencyView {
+  return { count: l.count, p50: l.p50, p95: l.p95, p99: l.p99, mean: l.mean, max: l.max };
+}
+
+function limiterView(l: LimiterSnapshot): LimiterView {
+  const c = l.lastChange;
+  return {
+    rate: l.rate,
+    min_rate: l.minRate,
+    max_rate: l.maxRate,
+    burst: l.burst,
+    tracked_clients: l.trackedClients,
+    max_clients: l.maxClients,
+    evictions: l.evictions,
+    last_change: c && { from: c.from, to: c.to, p95_ms: c.p95, reason: c.reason, time: c.time },
+  };
+}
+
+function eventView(e: AegisEvent): EventView {
+  return { time: e.time, kind: e.kind, message: e.message, fields: e.fields };
+}
+
+/** Everything an operator looks at, from one snapshot, as the admin API shows it. */
+export function statusView(snap: Snapshot, inputs: StatusInputs): StatusView {
+  const g = snap.global;
+  const c = snap.connections;
+  return {
+    version: snap.version,
+    uptime_seconds: Math.round(snap.uptimeMs / 1000),
+    listen: { public: snap.listen, admin: inputs.adminListen },
+    drain: drainView(inputs.drain),
+    global: {
+      requests: g.requests,
+      responses: g.responses,
+      rate_limited: g.rateLimited,
+      rejects: g.rejects,
+      active_connections: g.activeConnections,
+      total_connections: g.totalConnections,
+      bytes_in: g.bytesIn,
+      bytes_out: g.bytesOut,
+    },
+    connections: {
+      max_connections: c.maxConnections,
+      max_connections_per_client: c.maxConnectionsPerClient,
+      rejected: {
+        max_connections: c.rejected.max_connections,
+        per_client: c.rejected.per_client,
+      },
+      accept_errors: c.acceptErrors,
+    },
+    backends: snap.backends.map((b) => ({
+      url: b.id,
+      weight: b.weight,
+      effective_weight: b.effectiveWeight,
+      health: b.health,
+      available: b.available,
+      warmup_percent: b.warmupPercent,
+      breaker: breakerView(b.breaker),
+      requests: b.metrics.requests,
+      errors: b.metrics.errors,
+      in_flight: b.metrics.inFlight,
+      bytes_in: b.metrics.bytesIn,
+      bytes_out: b.metrics.bytesOut,
+      latency_ms: latencyView(b.metrics.latency),
+    })),
+    limiter: limiterView(snap.limiter),
+    events: snap.events.map(eventView),
+    config: inputs.config,
+  };
+}
