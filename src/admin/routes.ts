@@ -108,9 +108,9 @@ export function createAdminHandler(
     if (!routes) return json(404, { error: "not found" });
     const route = routes.find((r) => answers(r, request.method));
     if (!route) {
-      return json(405, { error: "method not allowed" }, {
-        allow: routes.map((r) => r.method).join(", "),
-      });
+      // Allow lists every method the path answers, HEAD included where GET is (RFC 9110 §10.2.1).
+      const allowed = routes.flatMap((r) => r.method === "GET" ? ["GET", "HEAD"] : [r.method]);
+      return json(405, { error: "method not allowed" }, { allow: allowed.join(", ") });
     }
     if (route.auth) {
       // [SECURITY] Unauthorised control: reload and drain need the bearer

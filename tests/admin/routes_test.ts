@@ -138,9 +138,9 @@ Deno.test(
   async () => {
     const { call, calls } = await admin();
     const cases: Array<[string, string, string]> = [
-      ["/health", "POST", "GET"],
-      ["/status", "DELETE", "GET"],
-      ["/metrics", "PUT", "GET"],
+      ["/health", "POST", "GET, HEAD"],
+      ["/status", "DELETE", "GET, HEAD"],
+      ["/metrics", "PUT", "GET, HEAD"],
       ["/reload", "GET", "POST"],
       ["/reload", "HEAD", "POST"],
       ["/drain", "GET", "POST"],
