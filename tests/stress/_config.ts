@@ -25,7 +25,14 @@ export function configData(
   backends: ReadonlyArray<readonly [url: string, weight: number]>,
 ): Record<string, unknown> {
   return {
-    server: { host: "127.0.0.1", port: 0, shutdown_timeout: "10s" },
+    server: {
+      host: "127.0.0.1",
+      port: 0,
+      shutdown_timeout: "10s",
+      // Every client of the run is this machine: the per-client connection
+      // cap (256) would refuse the long run's 300 concurrent connections.
+      max_connections_per_client: 100_000,
+    },
     backends: backends.map(([url, weight]) => ({ url, weight })),
     development: { allow_loopback_backends: true },
     admin: { address: "127.0.0.1:0" },
