@@ -14,7 +14,7 @@ import type { Aegis, AegisOptions } from "./aegis.ts";
 import { createAdminHandler } from "./admin/mod.ts";
 import { systemClock, Watchdog } from "./clock/mod.ts";
 import { type Config, parseHostPort } from "./config/mod.ts";
-import { ADMIN_LIMITS, publicLimits } from "./connection_limits.ts";
+import { ADMIN_LIMITS, listenerLimits } from "./connection_limits.ts";
 import { EventLog } from "./events/mod.ts";
 import {
   CurrentRuntime,
@@ -31,7 +31,13 @@ import { clientKey } from "./limit/mod.ts";
 import { switchableLogger } from "./log/mod.ts";
 import { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
 import { createReloader } from "./reload/mod.ts";
-import { buildRuntime, type LastRateChange, type Shared } from "./runtime.ts";
+import {
+  buildRuntime,
+  frontAndPool,
+  type LastRateChange,
+  type Shared,
+  unservable,
+} from "./runtime.ts";
 import { readDescriptorLimit } from "./server/mod.ts";
 import { type SnapshotSources, Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
@@ -84,6 +90,11 @@ function snapshotSources(
  * tagged with `listener: "public"` or `listener: "admin"`
  */
 export function startAegis(initialConfig: Config, options: AegisOptions = {}): Aegis {
+  const refusal = unservable(initialConfig);
+  if (refusal) throw new Error(refusal);
+  const { front, poolConfig } = frontAndPool(initialConfig);
+  const limitsOf = (config: Config) =>
+    listenerLimits(config, descriptorLimit, logger).get(frontAndPool(config).front.name)!;
   const logger = switchableLogger(options.logger ?? loggerFor(initialConfig));
   const clock = options.clock ?? systemClock;
   const events = options.events ?? new EventLog();
@@ -97,7 +108,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     onUndoError: (e) => logger.error("cleanup after a failed start failed", { error: String(e) }),
   });
 
-  const transport = life.start(() => options.transport ?? transportFor(initialConfig));
+  const transport = life.start(() => options.transport ?? transportFor(poolConfig));
   const watchdog = life.start(() => new Watchdog({ clock, tickMs: tickFor(initialConfig) }));
   const shared: Shared = {
     logger,
@@ -115,23 +126,25 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
 
   /** Both listeners keep the public listener's connection timeouts. */
   const listenerOptions = {
-    firstRequestTimeoutMs: initialConfig.server.read_timeout,
-    idleTimeoutMs: initialConfig.server.idle_timeout,
+    firstRequestTimeoutMs: front.read_timeout,
+    idleTimeoutMs: front.idle_timeout,
     watchdog,
     logger,
     // One client per address, IPv6 per network: as the rate limiter counts them.
-    clientKey: (ip: string) => clientKey(ip, current.config.rate_limit.ipv6_prefix),
+    clientKey: (ip: string) =>
+      clientKey(ip, frontAndPool(current.config).front.rate_limit.ipv6_prefix),
     drainIdleGraceMs: options.drainIdleGraceMs,
   } satisfies Partial<ListenerOptions>;
 
+  const where = parseHostPort(front.address)!;
   const publicListener = life.start(() =>
     openListener({
       ...listenerOptions,
-      name: "public",
-      hostname: initialConfig.server.host,
-      port: initialConfig.server.port,
+      name: front.name,
+      hostname: where.host,
+      port: where.port,
       handler: current.handler,
-      limits: publicLimits(initialConfig, descriptorLimit, logger),
+      limits: limitsOf(initialConfig),
       rejects: stats,
       // Drained with the shutdown grace before anything is disposed.
       closeGraceMs: 0,
@@ -142,11 +155,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   const snapshots = life.start(() => {
     const s = new Snapshotter(
       snapshotSources(shared, current, publicListener),
-      Math.min(
-        1000,
-        initialConfig.adaptive.evaluation_interval,
-        initialConfig.tui.refresh_interval,
-      ),
+      Math.min(1000, front.adaptive.evaluation_interval, initialConfig.tui.refresh_interval),
     );
     s.start(root.signal);
     return s;
@@ -163,16 +172,23 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     events,
     running: () => current.config,
     apply(plan) {
+      const { opened, closed, moved } = plan.listeners;
+      const stay = unservable(plan.next) ??
+        (opened.length + closed.length + moved.length > 0
+          ? "listeners cannot be opened, closed or moved while running yet; restart Aegis"
+          : undefined);
+      if (stay) return [stay];
       if (plan.newLogger && !options.logger) logger.use(loggerFor(plan.next));
       current.replace(plan.next);
-      server.setLimits(publicLimits(plan.next, descriptorLimit, logger));
+      server.setLimits(limitsOf(plan.next));
+      return [];
     },
   });
   const drain = drainControl(publicListener, logger, events);
 
   let admin: Listener | undefined;
   if (options.admin ?? true) {
-    const where = parseHostPort(initialConfig.admin.address)!;
+    const adminWhere = parseHostPort(initialConfig.admin.address)!;
     const adminHandler = createAdminHandler({
       snapshot: () => snapshots.tick(),
       config: () => current.config,
@@ -187,8 +203,8 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       openListener({
         ...listenerOptions,
         name: "admin",
-        hostname: where.host,
-        port: where.port,
+        hostname: adminWhere.host,
+        port: adminWhere.port,
         handler: (request) => adminHandler(request),
         limits: ADMIN_LIMITS,
         closeGraceMs: ADMIN_CLOSE_GRACE_MS,
@@ -204,7 +220,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     address: publicListener.url,
     ...(admin ? { admin: admin.url } : {}),
     backends: current.runtime.pool.states.length,
-    algorithm: current.config.load_balancing.algorithm,
+    algorithm: poolConfig.load_balancing.algorithm,
     max_connections: server.limits.maxConnections,
     max_connections_per_client: server.limits.maxPerClient,
     descriptor_limit: descriptorLimit,

@@ -8,7 +8,7 @@
  */
 
 import type { Clock, Timer, Watchdog } from "./clock/mod.ts";
-import type { Config } from "./config/mod.ts";
+import type { Config, ListenerConfig, PoolConfig } from "./config/mod.ts";
 import type { EventLog } from "./events/mod.ts";
 import { httpProbe, type Probe, startHealthLoop, WARMUP_STEPS } from "./health/mod.ts";
 import { type AdaptiveChange, AdaptiveLoop, RateLimiter } from "./limit/mod.ts";
@@ -16,7 +16,7 @@ import type { Logger } from "./log/mod.ts";
 import type { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
 import { parseCidr } from "./net/mod.ts";
 import { createPool, type Pool, type StateListener } from "./pool/mod.ts";
-import { createProxy, rateLimitPhase } from "./proxy/mod.ts";
+import { createProxy, createUpstream, rateLimitPhase } from "./proxy/mod.ts";
 import type { LimiterSnapshot, Snapshot } from "./snapshot/mod.ts";
 import { type ClosableTransport, type ProxyHandler } from "./core/mod.ts";
 
@@ -69,21 +69,47 @@ function breakerListener(shared: Shared): StateListener {
 }
 
 /**
+ * The one listener and the one pool this runtime serves: a configuration
+ * with several is refused at start and on reload (`servable`).
+ */
+export function frontAndPool(
+  config: Config,
+): { front: ListenerConfig; poolName: string; poolConfig: PoolConfig } {
+  const front = config.listeners[0]!;
+  const poolName = front.routes[0]!.pool;
+  return { front, poolName, poolConfig: config.pools[poolName]! };
+}
+
+/**
+ * Why this runtime cannot serve `config` yet, or `undefined` when it can:
+ * one listener with one route, to one pool.
+ */
+export function unservable(config: Config): string | undefined {
+  const routes = config.listeners.flatMap((l) => l.routes);
+  if (
+    config.listeners.length === 1 && Object.keys(config.pools).length === 1 &&
+    routes.length === 1 && routes[0]!.match === undefined
+  ) return undefined;
+  return "this build serves one listener with one default route to one pool; routing to several arrives with issue 12's runtime split";
+}
+
+/**
  * Builds a runtime. With `previous`, backends that stay keep their state,
  * and the rate limiter (with every client's bucket) is kept when the
  * `rate_limit` section did not change.
  */
 export function buildRuntime(config: Config, shared: Shared, previous?: Runtime): Runtime {
   const { logger, clock, events, stats } = shared;
-  const pool = createPool(config, {
+  const { front, poolName, poolConfig } = frontAndPool(config);
+  const pool = createPool(poolConfig, {
     clock,
     listener: breakerListener(shared),
     previous: previous?.pool,
   });
-  const rl = config.rate_limit;
-  const ad = config.adaptive;
+  const rl = front.rate_limit;
+  const ad = front.adaptive;
   const sameLimits = previous !== undefined &&
-    JSON.stringify(previous.config.rate_limit) === JSON.stringify(rl);
+    JSON.stringify(frontAndPool(previous.config).front.rate_limit) === JSON.stringify(rl);
   const limiter = sameLimits ? previous.limiter : new RateLimiter({
     rate: rl.requests_per_second,
     burst: rl.burst,
@@ -96,10 +122,10 @@ export function buildRuntime(config: Config, shared: Shared, previous?: Runtime)
   const bounded = Math.min(ad.max_rate, Math.max(ad.min_rate, limiter.rate));
   if (bounded !== limiter.rate) limiter.setRate(bounded);
 
+  const upstream = createUpstream(poolName, poolConfig, pool, shared.transport.send);
   const handler = createProxy({
-    config,
-    pool,
-    send: shared.transport.send,
+    listener: front,
+    route: (_method, _authority, path) => ({ upstream, path }),
     logger,
     watchdog: shared.watchdog,
     clock,
@@ -113,7 +139,7 @@ export function buildRuntime(config: Config, shared: Shared, previous?: Runtime)
   let purgeTimer: Timer | undefined;
 
   const startHealth = () => {
-    const hc = config.health_check;
+    const hc = poolConfig.health_check;
     const probe = shared.probe ?? httpProbe(shared.transport.fetch, hc.path, hc.timeout);
     for (const state of pool.states) {
       loops.push(startHealthLoop({

@@ -7,24 +7,24 @@
  * @module
  */
 
-import type { Config } from "../config/mod.ts";
+import type { Config, PoolConfig } from "../config/mod.ts";
 import type { ClosableTransport } from "../core/mod.ts";
 import { h1Transport } from "../h1/mod.ts";
 import { createLogger, type Logger } from "../log/mod.ts";
 import { byScheme, fetchTransport } from "../proxy/mod.ts";
 
 /**
- * The watchdog's sweep period: a tenth of the shortest timeout, within
- * 5–250 ms, so a deadline fires at most a tenth late and an idle process
- * wakes up rarely.
+ * The watchdog's sweep period: a tenth of the shortest timeout of any
+ * listener or pool, within 5–250 ms, so a deadline fires at most a tenth
+ * late and an idle process wakes up rarely.
  */
 export function tickFor(config: Config): number {
   const shortest = Math.min(
-    config.server.read_timeout,
-    config.server.write_timeout,
-    config.server.idle_timeout,
-    config.upstream.response_header_timeout,
-    config.upstream.read_timeout,
+    ...config.listeners.flatMap((l) => [l.read_timeout, l.write_timeout, l.idle_timeout]),
+    ...Object.values(config.pools).flatMap((p) => [
+      p.upstream.response_header_timeout,
+      p.upstream.read_timeout,
+    ]),
   );
   return Math.min(250, Math.max(5, Math.floor(shortest / 10)));
 }
@@ -33,10 +33,11 @@ export function tickFor(config: Config): number {
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 
 /**
- * The upstream transport `upstream.transport` names (`auto`: pooled
- * HTTP/1.1 for http backends, the runtime's `fetch` for https ones).
+ * A pool's upstream transport, as its `upstream.transport` names it
+ * (`auto`: pooled HTTP/1.1 for http backends, the runtime's `fetch` for
+ * https ones), with the pool's connection limits.
  */
-export function transportFor(config: Config): ClosableTransport {
+export function transportFor(config: PoolConfig): ClosableTransport {
   const u = config.upstream;
   const h1 = () =>
     h1Transport({

@@ -15,6 +15,7 @@ import {
   type ConfigResult,
   formatDiagnostic,
   formatOmitted,
+  formatWarning,
   loadConfigFile,
   type LoadOptions,
 } from "../config/mod.ts";
@@ -39,8 +40,12 @@ export interface ReloaderOptions {
   readonly events: EventLog;
   /** The configuration running now. */
   running(): Config;
-  /** Builds what the plan replaces from `changes.next`, swaps it in, disposes the old. */
-  apply(changes: ReloadChanges): void;
+  /**
+   * Builds what the plan replaces from `changes.next`, swaps it in, disposes
+   * the old. Returns the problems that kept it from doing so (a listener
+   * that cannot bind), having changed nothing; empty when applied.
+   */
+  apply(changes: ReloadChanges): readonly string[];
   /** Reads and validates the file; {@linkcode loadConfigFile} by default. */
   readonly load?: (path: string, options: LoadOptions) => Promise<ConfigResult>;
 }
@@ -77,9 +82,13 @@ async function reloadOnce(options: ReloaderOptions): Promise<ReloadResult> {
     if (more) problems.push(more);
     return refuse(options, problems, count);
   }
+  for (const w of result.warnings) {
+    logger.warn("configuration warning", { warning: formatWarning(path, w) });
+  }
   const plan = planReload(options.running(), result.config);
   if (!plan.ok) return refuse(options, [...plan.problems], plan.problems.length);
-  options.apply(plan);
+  const stopped = options.apply(plan);
+  if (stopped.length > 0) return refuse(options, [...stopped], stopped.length);
   const { added, removed, kept } = plan;
   logger.info("configuration reloaded", {
     added: added.length,

@@ -51,17 +51,26 @@ function merge(
  * A valid configuration for loopback tests: port 0, the given backends,
  * loopback allowed, quiet logs; `overrides` are merged in as YAML data.
  */
-export async function testConfig(
+export function testConfig(
   backends: string[],
   overrides: Record<string, unknown> = {},
 ): Promise<Config> {
-  const data = withTestTransport(merge({
+  return parseTestConfig(merge({
     server: { host: "127.0.0.1", port: 0 },
     backends: backends.map((url) => ({ url, weight: 1 })),
+  }, overrides));
+}
+
+/**
+ * A valid configuration from YAML data (the expanded form: `listeners` and
+ * `pools`), with loopback backends allowed and the admin API on port 0.
+ */
+export async function parseTestConfig(data: Record<string, unknown>): Promise<Config> {
+  const full = withTestTransport(merge({
     development: { allow_loopback_backends: true },
     admin: { address: "127.0.0.1:0" },
-  }, overrides));
-  const result = await parseConfig(stringify(data), { file: "test.yml" });
+  }, data));
+  const result = await parseConfig(stringify(full), { file: "test.yml" });
   if (!result.ok) {
     throw new Error(
       `test config is invalid:\n${

@@ -107,7 +107,7 @@ Deno.test("GET /status shows version, listeners, redacted config, counters, limi
   assert.equal(s.listen.public, proxy.url);
   assert.equal(s.listen.admin, proxy.adminUrl);
   assert.equal(s.config.admin.token, "<redacted>");
-  assert.equal(s.config.backends[0].url, a.url);
+  assert.equal(s.config.pools.default.backends[0].url, a.url);
   assert.equal(s.backends[0].requests, 1);
   assert.equal(typeof s.backends[0].latency_ms.p95, "number");
   assert.equal(s.limiter.rate, 100);
@@ -202,7 +202,7 @@ Deno.test("POST /reload with an invalid file answers 400 with every problem and 
   await file.write(configData([a.url], { server: { host: "127.0.0.1", port: 1 } }));
   const moved = await call(`${proxy.adminUrl}/reload`, { method: "POST", headers: auth });
   assert.equal(moved.status, 400);
-  assert.match(moved.json().problems[0], /cannot move while running/);
+  assert.match(moved.json().problems[0], /moved while running/);
 });
 
 Deno.test("a reload keeps the state of backends that stay, adds new ones unhealthy until checked, and retires removed ones", async () => {
@@ -222,7 +222,12 @@ Deno.test("a reload keeps the state of backends that stay, adds new ones unhealt
     health_check: { interval: "1h", timeout: "1s", healthy_threshold: 1, unhealthy_threshold: 1 },
   }));
   const r = await call(`${proxy.adminUrl}/reload`, { method: "POST", headers: auth });
-  assert.deepEqual(r.json(), { reloaded: true, added: [c.url], removed: [], kept: [a.url, b.url] });
+  assert.deepEqual(r.json(), {
+    reloaded: true,
+    added: [`default ${c.url}`],
+    removed: [],
+    kept: [`default ${a.url}`, `default ${b.url}`],
+  });
   assert.equal(stateOf(a.url), aBefore, "a is the same live object");
   assert.equal(stateOf(b.url)!.breaker.state, "open", "b's open breaker survived the reload");
   // c starts unhealthy; its first check (at once) brings it in at 25% weight.
@@ -232,7 +237,7 @@ Deno.test("a reload keeps the state of backends that stay, adds new ones unhealt
 
   await file.write(configData([a.url, c.url]));
   const again = await call(`${proxy.adminUrl}/reload`, { method: "POST", headers: auth });
-  assert.deepEqual(again.json().removed, [b.url]);
+  assert.deepEqual(again.json().removed, [`default ${b.url}`]);
   for (let i = 0; i < 20; i++) {
     const res = await fetch(proxy.url);
     assert.notEqual(res.headers.get("x-backend"), "b", "b gets no new requests");

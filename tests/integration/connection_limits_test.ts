@@ -160,7 +160,7 @@ Deno.test("an explicit server.max_connections above what the descriptors allow i
   );
   assert.equal(proxy.aegis.server.limits.maxConnections, 5000);
   const warning = proxy.logs.find((l) =>
-    l.level === "warn" && String(l.msg).startsWith("server.max_connections is above")
+    l.level === "warn" && String(l.msg).startsWith("max_connections is above")
   );
   assert.ok(warning, "warned at start");
   assert.equal(warning.descriptor_limit, 1000);

@@ -19,7 +19,7 @@ import { TimerTracker } from "../_helpers/timers.ts";
 
 /** The configured transport, counting how often it is closed. */
 function countedTransport(config: Config): ClosableTransport & { readonly disposed: number } {
-  const real = transportFor(config);
+  const real = transportFor(config.pools.default!);
   let disposed = 0;
   return {
     send: real.send,
@@ -54,7 +54,7 @@ function failedStart(config: Config, transport: ClosableTransport) {
   return { error, logs };
 }
 
-for (const listener of ["admin", "public"] as const) {
+for (const listener of ["admin", "default"] as const) {
   Deno.test(`a start that fails on the ${listener} port undoes everything started before it: no timer, no socket, the transport closed once`, async () => {
     using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (taken.addr as Deno.NetAddr).port;

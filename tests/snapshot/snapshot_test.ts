@@ -14,7 +14,7 @@ async function sources(clock: ManualClock): Promise<SnapshotSources> {
   const config = await testConfig(["http://127.0.0.1:9001", "http://127.0.0.1:9002"], {
     health_check: { unhealthy_threshold: 1, healthy_threshold: 1 },
   });
-  const pool = createPool(config, { clock });
+  const pool = createPool(config.pools.default!, { clock });
   const events = new EventLog({ now: () => 1_700_000_000_000 });
   return {
     version: "9.9.9",
