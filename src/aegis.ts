@@ -14,7 +14,7 @@ import type { Probe } from "./health/mod.ts";
 import type { Logger } from "./log/mod.ts";
 import type { GlobalStats } from "./metrics/mod.ts";
 import type { Pool } from "./pool/mod.ts";
-import type { Runtime } from "./runtime.ts";
+import type { RateLimiter } from "./limit/mod.ts";
 import type { Server } from "./server/mod.ts";
 import type { Snapshot } from "./snapshot/mod.ts";
 
@@ -22,7 +22,11 @@ import type { Snapshot } from "./snapshot/mod.ts";
 export interface AegisOptions {
   /** Where logs go; built from `config.logging` by default. */
   readonly logger?: Logger;
-  /** How backends are reached; by default the transport `upstream.transport` names (`auto`: h1 for http, fetch for https). */
+  /**
+   * How backends are reached, one transport for every pool (closed when
+   * Aegis stops); by default each pool builds the one its
+   * `upstream.transport` names (`auto`: h1 for http, fetch for https).
+   */
   readonly transport?: ClosableTransport;
   /** Time source for timeouts, breakers, health checks and durations. */
   readonly clock?: Clock;
@@ -54,7 +58,9 @@ export interface Aegis extends AsyncDisposable {
   readonly adminAddr: Deno.NetAddr | undefined;
   /** The public listener. */
   readonly server: Server;
-  /** The backends and their live state (the current runtime's). */
+  /** Every pool, by name: the backends and their live state (the current runtime's). */
+  readonly pools: ReadonlyMap<string, Pool>;
+  /** The pool `default` (the flat form's), or else the first pool. */
   readonly pool: Pool;
   /** Recent events (health changes, breaker transitions, rate changes, reloads). */
   readonly events: EventLog;
@@ -62,8 +68,8 @@ export interface Aegis extends AsyncDisposable {
   readonly stats: GlobalStats;
   /** The running configuration. */
   readonly config: Config;
-  /** The per-client rate limiter (the current runtime's). */
-  readonly limiter: Runtime["limiter"];
+  /** The first listener's per-client rate limiter (the current runtime's). */
+  readonly limiter: RateLimiter;
   /** The latest snapshot (rebuilt every tick); what every reader uses. */
   snapshot(): Snapshot;
   /** Builds a fresh snapshot now. */

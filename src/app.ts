@@ -13,7 +13,7 @@
 import type { Aegis, AegisOptions } from "./aegis.ts";
 import { createAdminHandler } from "./admin/mod.ts";
 import { systemClock, Watchdog } from "./clock/mod.ts";
-import { type Config, parseHostPort } from "./config/mod.ts";
+import { type Config, DEFAULT_NAME, parseHostPort } from "./config/mod.ts";
 import { ADMIN_LIMITS, listenerLimits } from "./connection_limits.ts";
 import { EventLog } from "./events/mod.ts";
 import {
@@ -25,7 +25,6 @@ import {
   loggerFor,
   openListener,
   tickFor,
-  transportFor,
 } from "./lifecycle/mod.ts";
 import { clientKey } from "./limit/mod.ts";
 import { switchableLogger } from "./log/mod.ts";
@@ -33,11 +32,11 @@ import { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
 import { createReloader } from "./reload/mod.ts";
 import {
   buildRuntime,
-  frontAndPool,
   type LastRateChange,
+  Retirements,
   type Shared,
-  unservable,
-} from "./runtime.ts";
+  transportFor,
+} from "./runtime/mod.ts";
 import { readDescriptorLimit } from "./server/mod.ts";
 import { type SnapshotSources, Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
@@ -48,6 +47,16 @@ export type { Aegis, AegisOptions } from "./aegis.ts";
 /** How long the admin listener's requests in progress get at stop, after the public drain. */
 const ADMIN_CLOSE_GRACE_MS = 1000;
 
+/**
+ * Why this build cannot serve `config` yet, or `undefined` when it can: one
+ * listener (with any routes and pools) until the lifecycle opens several.
+ */
+export function unservable(config: Config): string | undefined {
+  return config.listeners.length === 1
+    ? undefined
+    : "this build serves one listener; several arrive with the lifecycle that opens them";
+}
+
 /** What snapshots read: the runtime in force, the public listener, the counters. */
 function snapshotSources(
   shared: Shared,
@@ -57,11 +66,16 @@ function snapshotSources(
   const { server } = publicListener;
   return {
     version: VERSION,
-    listen: publicListener.url,
     startedAt: Date.now(),
-    get pool() {
-      return current.runtime.pool;
-    },
+    pools: () => [...current.runtime.pools].map(([name, p]) => [name, p.pool] as const),
+    listeners: () =>
+      [...current.runtime.listeners.values()].map((l) => ({
+        name: l.name,
+        url: publicListener.url,
+        pools: l.pools,
+        limiter: () => l.limiterView(),
+        lastRateChange: () => shared.rateChanges.get(l.name),
+      })),
     stats: shared.stats,
     durations: shared.durations,
     connections: () => ({
@@ -72,8 +86,6 @@ function snapshotSources(
       rejected: server.rejected,
       acceptErrors: server.acceptErrors,
     }),
-    limiter: () => current.runtime.limiterView(),
-    lastRateChange: () => shared.rateChange.last,
     events: shared.events,
     clock: shared.clock,
   };
@@ -92,15 +104,15 @@ function snapshotSources(
 export function startAegis(initialConfig: Config, options: AegisOptions = {}): Aegis {
   const refusal = unservable(initialConfig);
   if (refusal) throw new Error(refusal);
-  const { front, poolConfig } = frontAndPool(initialConfig);
+  const front = initialConfig.listeners[0]!;
   const limitsOf = (config: Config) =>
-    listenerLimits(config, descriptorLimit, logger).get(frontAndPool(config).front.name)!;
+    listenerLimits(config, descriptorLimit, logger).get(config.listeners[0]!.name)!;
   const logger = switchableLogger(options.logger ?? loggerFor(initialConfig));
   const clock = options.clock ?? systemClock;
   const events = options.events ?? new EventLog();
   const stats = new GlobalStats();
   const durations = new DurationHistograms();
-  const rateChange: { last?: LastRateChange } = {};
+  const rateChanges = new Map<string, LastRateChange>();
   const descriptorLimit = options.descriptorLimit ?? readDescriptorLimit().limit;
   // Aborted at stop, once the drain and the admin listener are done.
   const root = new AbortController();
@@ -108,18 +120,23 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     onUndoError: (e) => logger.error("cleanup after a failed start failed", { error: String(e) }),
   });
 
-  const transport = life.start(() => options.transport ?? transportFor(poolConfig));
+  // A transport given from outside serves every pool and is closed last;
+  // otherwise each pool builds its own, closed when the pool goes away.
+  const given = options.transport && life.start(() => options.transport!);
+  const retired = life.start(() => new Retirements(clock));
   const watchdog = life.start(() => new Watchdog({ clock, tickMs: tickFor(initialConfig) }));
   const shared: Shared = {
     logger,
     clock,
     watchdog,
-    transport,
     events,
     stats,
     durations,
-    rateChange,
+    rateChanges,
     probe: options.probe,
+    transportFor: (pool) =>
+      given ? { transport: given, owned: false } : { transport: transportFor(pool), owned: true },
+    retired,
   };
   // Built now for its handler; its loops start below, once snapshots exist.
   const current = new CurrentRuntime(initialConfig, (c, prev) => buildRuntime(c, shared, prev));
@@ -131,8 +148,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     watchdog,
     logger,
     // One client per address, IPv6 per network: as the rate limiter counts them.
-    clientKey: (ip: string) =>
-      clientKey(ip, frontAndPool(current.config).front.rate_limit.ipv6_prefix),
+    clientKey: (ip: string) => clientKey(ip, current.config.listeners[0]!.rate_limit.ipv6_prefix),
     drainIdleGraceMs: options.drainIdleGraceMs,
   } satisfies Partial<ListenerOptions>;
 
@@ -143,7 +159,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       name: front.name,
       hostname: where.host,
       port: where.port,
-      handler: current.handler,
+      handler: current.handlerFor(front.name),
       limits: limitsOf(initialConfig),
       rejects: stats,
       // Drained with the shutdown grace before anything is disposed.
@@ -219,8 +235,8 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     version: VERSION,
     address: publicListener.url,
     ...(admin ? { admin: admin.url } : {}),
-    backends: current.runtime.pool.states.length,
-    algorithm: poolConfig.load_balancing.algorithm,
+    pools: current.runtime.pools.size,
+    backends: [...current.runtime.pools.values()].reduce((n, p) => n + p.pool.states.length, 0),
     max_connections: server.limits.maxConnections,
     max_connections_per_client: server.limits.maxPerClient,
     descriptor_limit: descriptorLimit,
@@ -245,8 +261,12 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       return admin?.addr;
     },
     server,
+    get pools() {
+      return new Map([...current.runtime.pools].map(([name, p]) => [name, p.pool]));
+    },
     get pool() {
-      return current.runtime.pool;
+      const { pools } = current.runtime;
+      return (pools.get(DEFAULT_NAME) ?? pools.values().next().value!).pool;
     },
     events,
     stats,
@@ -254,7 +274,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       return current.config;
     },
     get limiter() {
-      return current.runtime.limiter;
+      return current.runtime.listeners.values().next().value!.limiter;
     },
     snapshot: () => snapshots.current,
     refreshSnapshot: () => snapshots.tick(),

@@ -55,7 +55,7 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
   const backends = snapshot.backends;
   const one = (value: number): Sample[] => [{ value }];
   const perBackend = (value: (b: BackendSnapshot) => number): Sample[] =>
-    backends.map((b) => ({ labels: { backend: b.id }, value: value(b) }));
+    backends.map((b) => ({ labels: { pool: b.pool, backend: b.id }, value: value(b) }));
   const emit = (name: string, type: MetricType, help: string, samples: readonly Sample[]) =>
     family(out, name, type, help, samples);
 
@@ -211,7 +211,7 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
     "Circuit breaker state: 1 for the current state, 0 for the others.",
     backends.flatMap((b) =>
       BREAKER_STATES.map((state) => ({
-        labels: { backend: b.id, state },
+        labels: { pool: b.pool, backend: b.id, state },
         value: b.breaker.state === state ? 1 : 0,
       }))
     ),
@@ -244,7 +244,7 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
     "Time to response headers over the backend's live samples, by percentile (nearest rank), in seconds (0 without samples).",
     backends.flatMap((b) =>
       QUANTILES.map(([percentile, key]) => ({
-        labels: { backend: b.id, percentile },
+        labels: { pool: b.pool, backend: b.id, percentile },
         value: b.metrics.latency[key] / 1000,
       }))
     ),

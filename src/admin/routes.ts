@@ -183,6 +183,7 @@ function health(control: AdminControl): Response {
     status: up ? "ok" : "unavailable",
     draining: drain.draining,
     backends: snap.backends.map((b) => ({
+      pool: b.pool,
       url: b.id,
       health: b.health,
       available: b.available,
@@ -204,6 +205,7 @@ function status(control: AdminControl): Response {
     global: snap.global,
     connections: snap.connections,
     backends: snap.backends.map((b) => ({
+      pool: b.pool,
       url: b.id,
       weight: b.weight,
       effective_weight: b.effectiveWeight,

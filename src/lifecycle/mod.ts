@@ -17,4 +17,4 @@ export {
 } from "./listener.ts";
 export { type BuildRuntime, CurrentRuntime, RuntimeStoppedError } from "./current.ts";
 export { type DrainControl, drainControl } from "./drain.ts";
-export { loggerFor, tickFor, transportFor } from "./parts.ts";
+export { loggerFor, tickFor } from "./parts.ts";

@@ -58,6 +58,7 @@ function backend(
   over: Partial<Omit<BackendSnapshot, "id">> = {},
 ): BackendSnapshot {
   return {
+    pool: "default",
     id,
     weight: 2,
     effectiveWeight: 2,
@@ -84,11 +85,29 @@ function backend(
   };
 }
 
+const LIMITER: Snapshot["limiter"] = {
+  rate: 87.5,
+  minRate: 10,
+  maxRate: 500,
+  burst: 150,
+  trackedClients: 12,
+  maxClients: 100_000,
+  evictions: 6,
+  lastChange: null,
+};
+
 const SNAPSHOT: Snapshot = {
   time: 1_700_000_000_000,
   uptimeMs: 5500,
   version: "0.1.0",
   listen: "http://0.0.0.0:8080",
+  listeners: [{
+    name: "default",
+    url: "http://0.0.0.0:8080",
+    pools: ["default"],
+    healthyP95: 40,
+    limiter: LIMITER,
+  }],
   global: {
     requests: 1500,
     responses: { "1xx": 1, "2xx": 1400, "3xx": 20, "4xx": 60, "5xx": 19 },
@@ -140,16 +159,7 @@ const SNAPSHOT: Snapshot = {
     }),
   ],
   healthyP95: 40,
-  limiter: {
-    rate: 87.5,
-    minRate: 10,
-    maxRate: 500,
-    burst: 150,
-    trackedClients: 12,
-    maxClients: 100_000,
-    evictions: 6,
-    lastChange: null,
-  },
+  limiter: LIMITER,
   events: [],
 };
 
@@ -476,7 +486,9 @@ Deno.test(
 
     await t.step("label values escape backslash, double quote and newline", () => {
       assert.ok(
-        text.includes('proxy_backend_up{backend="http://b\\"ad\\\\host:9002/x\\ny"} 0\n'),
+        text.includes(
+          'proxy_backend_up{pool="default",backend="http://b\\"ad\\\\host:9002/x\\ny"} 0\n',
+        ),
         "escaped in the text",
       );
       assert.ok(!text.includes(NASTY_ID), "never raw");

@@ -12,6 +12,7 @@ import { createLogger } from "../../src/log/mod.ts";
 import { GlobalStats } from "../../src/metrics/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
 import { buildSnapshot } from "../../src/snapshot/mod.ts";
+import { oneListener } from "../_helpers/snapshot.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { testConfig } from "../_helpers/config.ts";
 
@@ -32,9 +33,16 @@ async function admin(token = TOKEN) {
     snapshot: () =>
       buildSnapshot({
         version: "9.9.9",
-        listen: "http://127.0.0.1:8080",
         startedAt: 0,
-        pool,
+        ...oneListener("http://127.0.0.1:8080", [["default", pool]], {
+          rate: 1,
+          minRate: 1,
+          maxRate: 1,
+          burst: 1,
+          trackedClients: 0,
+          maxClients: 1,
+          evictions: 0,
+        }),
         stats: new GlobalStats(),
         connections: () => ({
           active: 0,
@@ -44,16 +52,6 @@ async function admin(token = TOKEN) {
           rejected: { max_connections: 0, per_client: 0 },
           acceptErrors: 0,
         }),
-        limiter: () => ({
-          rate: 1,
-          minRate: 1,
-          maxRate: 1,
-          burst: 1,
-          trackedClients: 0,
-          maxClients: 1,
-          evictions: 0,
-        }),
-        lastRateChange: () => undefined,
         events: new EventLog({ now: () => 0 }),
         clock,
         now: () => 1000,

@@ -80,6 +80,7 @@ Deno.test("GET /health reports each backend, 200 while one can take traffic and 
     status: "ok",
     draining: false,
     backends: [{
+      pool: "default",
       url: a.url,
       health: "healthy",
       available: true,
@@ -139,7 +140,10 @@ Deno.test("GET /metrics serves Prometheus text with the seed's metric names", as
       "proxy_request_duration_seconds_bucket",
     ]
   ) assert.match(m.text, new RegExp(`^${name}[{ ]`, "m"), name);
-  assert.match(m.text, new RegExp(`^proxy_backend_requests_total\\{backend="${a.url}"\\} 1$`, "m"));
+  assert.match(
+    m.text,
+    new RegExp(`^proxy_backend_requests_total\\{pool="default",backend="${a.url}"\\} 1$`, "m"),
+  );
 });
 
 Deno.test("the admin API answers unknown paths 404 and wrong methods 405, and is not on the public port", async () => {
