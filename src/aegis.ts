@@ -50,14 +50,26 @@ export interface AegisOptions {
   readonly drainIdleGraceMs?: number;
 }
 
+/** A configured listener's socket, as a running Aegis shows it. */
+export interface ListenerView {
+  /** The bound address (the real port when 0 was asked for). */
+  readonly addr: Deno.NetAddr;
+  /** `http://host:port` of the bound address. */
+  readonly url: string;
+  /** Its counters, limits and draining state. */
+  readonly server: Server;
+}
+
 /** A running Aegis. */
 export interface Aegis extends AsyncDisposable {
-  /** The public listener's address. */
+  /** The first listener's address. */
   readonly addr: Deno.NetAddr;
   /** The admin listener's address, when it runs. */
   readonly adminAddr: Deno.NetAddr | undefined;
-  /** The public listener. */
+  /** The first listener's server. */
   readonly server: Server;
+  /** Every listener in service, by name, in configuration order. */
+  readonly listeners: ReadonlyMap<string, ListenerView>;
   /** Every pool, by name: the backends and their live state (the current runtime's). */
   readonly pools: ReadonlyMap<string, Pool>;
   /** The pool `default` (the flat form's), or else the first pool. */
@@ -78,13 +90,13 @@ export interface Aegis extends AsyncDisposable {
   readonly signal: AbortSignal;
   /** Re-reads the configuration file and swaps it in if valid (SIGHUP, `POST /reload`). */
   reload(): Promise<ReloadResult>;
-  /** Stops accepting client connections and lets those open finish (`POST /drain`). */
+  /** Stops every listener accepting and lets the connections open finish (`POST /drain`). */
   drain(): void;
   /** Drain progress. */
   drainStatus(): DrainStatus;
   /**
-   * Graceful shutdown: stop accepting, let requests in progress finish for up
-   * to `server.shutdown_timeout`, abort background work, log
+   * Graceful shutdown: every listener stops accepting, requests in progress
+   * get up to `server.shutdown_timeout`, abort background work, log
    * `Aegis shutdown complete`. Safe to call more than once.
    */
   shutdown(): Promise<void>;

@@ -1,11 +1,12 @@
 /**
  * The composition root: builds the parts of a running Aegis and hands them
  * to the lifecycle in order. What each part is lives elsewhere:
- * `lifecycle/` (ordered start, one disposal stack, listeners, the runtime
- * a reload swaps, drain), `reload/` (the plan between two configurations
- * and the reloader that applies it), `runtime.ts` (what one configuration
- * derives). This file only decides what is built from what, and in which
- * order; the order of start is the order of stop reversed.
+ * `lifecycle/` (ordered start, one disposal stack, the listeners, the
+ * runtime a reload swaps, drain), `reload/` (the plan between two
+ * configurations and the reloader that applies it), `runtime/` (what one
+ * configuration derives, per pool and per listener). This file only decides
+ * what is built from what, and in which order; the order of start is the
+ * order of stop reversed.
  *
  * @module
  */
@@ -17,13 +18,18 @@ import { type Config, DEFAULT_NAME, parseHostPort } from "./config/mod.ts";
 import { ADMIN_LIMITS, listenerLimits } from "./connection_limits.ts";
 import { EventLog } from "./events/mod.ts";
 import {
+  ADMIN_LISTENER,
+  applyPlan,
   CurrentRuntime,
   drainControl,
   Lifecycle,
   type Listener,
   type ListenerOptions,
+  ListenerSet,
   loggerFor,
+  type OpenListener,
   openListener,
+  snapshotSources,
   tickFor,
 } from "./lifecycle/mod.ts";
 import { clientKey } from "./limit/mod.ts";
@@ -38,82 +44,32 @@ import {
   transportFor,
 } from "./runtime/mod.ts";
 import { readDescriptorLimit } from "./server/mod.ts";
-import { type SnapshotSources, Snapshotter } from "./snapshot/mod.ts";
+import { Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
 
 // The contract is in aegis.ts; main.ts and the tests import it from here, with startAegis.
-export type { Aegis, AegisOptions } from "./aegis.ts";
+export type { Aegis, AegisOptions, ListenerView } from "./aegis.ts";
 
 /** How long the admin listener's requests in progress get at stop, after the public drain. */
 const ADMIN_CLOSE_GRACE_MS = 1000;
 
 /**
- * Why this build cannot serve `config` yet, or `undefined` when it can: one
- * listener (with any routes and pools) until the lifecycle opens several.
- */
-export function unservable(config: Config): string | undefined {
-  return config.listeners.length === 1
-    ? undefined
-    : "this build serves one listener; several arrive with the lifecycle that opens them";
-}
-
-/** What snapshots read: the runtime in force, the public listener, the counters. */
-function snapshotSources(
-  shared: Shared,
-  current: CurrentRuntime,
-  publicListener: Listener,
-): SnapshotSources {
-  const { server } = publicListener;
-  return {
-    version: VERSION,
-    startedAt: Date.now(),
-    pools: () => [...current.runtime.pools].map(([name, p]) => [name, p.pool] as const),
-    listeners: () =>
-      [...current.runtime.listeners.values()].map((l) => ({
-        name: l.name,
-        url: publicListener.url,
-        pools: l.pools,
-        limiter: () => l.limiterView(),
-        lastRateChange: () => shared.rateChanges.get(l.name),
-      })),
-    stats: shared.stats,
-    durations: shared.durations,
-    connections: () => ({
-      active: server.connections,
-      total: server.accepted,
-      maxConnections: server.limits.maxConnections,
-      maxConnectionsPerClient: server.limits.maxPerClient,
-      rejected: server.rejected,
-      acceptErrors: server.acceptErrors,
-    }),
-    events: shared.events,
-    clock: shared.clock,
-  };
-}
-
-/**
- * Starts Aegis: transport, watchdog, public listener, snapshots, runtime
+ * Starts Aegis: transports, watchdog, every listener, snapshots, runtime
  * loops, admin listener, in that order. Stop undoes it in reverse, after
- * draining the public listener first: the admin API answers and the loops
- * run until the last client request is done. A part that fails to start
- * undoes the parts started before it.
+ * draining the listeners first: the admin API answers and the loops run
+ * until the last client request is done. A part that fails to start undoes
+ * the parts started before it.
  *
  * @throws {Deno.errors.AddrInUse} and other errors binding a listener,
- * tagged with `listener: "public"` or `listener: "admin"`
+ * tagged with the listener's name (`listenerOf`), or `ADMIN_LISTENER`
  */
 export function startAegis(initialConfig: Config, options: AegisOptions = {}): Aegis {
-  const refusal = unservable(initialConfig);
-  if (refusal) throw new Error(refusal);
-  const front = initialConfig.listeners[0]!;
-  const limitsOf = (config: Config) =>
-    listenerLimits(config, descriptorLimit, logger).get(config.listeners[0]!.name)!;
   const logger = switchableLogger(options.logger ?? loggerFor(initialConfig));
   const clock = options.clock ?? systemClock;
   const events = options.events ?? new EventLog();
   const stats = new GlobalStats();
-  const durations = new DurationHistograms();
-  const rateChanges = new Map<string, LastRateChange>();
   const descriptorLimit = options.descriptorLimit ?? readDescriptorLimit().limit;
+  const limitsOf = (config: Config) => listenerLimits(config, descriptorLimit, logger);
   // Aborted at stop, once the drain and the admin listener are done.
   const root = new AbortController();
   const life = new Lifecycle({
@@ -131,47 +87,57 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     watchdog,
     events,
     stats,
-    durations,
-    rateChanges,
+    durations: new DurationHistograms(),
+    rateChanges: new Map<string, LastRateChange>(),
     probe: options.probe,
     transportFor: (pool) =>
       given ? { transport: given, owned: false } : { transport: transportFor(pool), owned: true },
     retired,
   };
-  // Built now for its handler; its loops start below, once snapshots exist.
+  // Built now for its handlers; its loops start below, once snapshots exist.
   const current = new CurrentRuntime(initialConfig, (c, prev) => buildRuntime(c, shared, prev));
 
-  /** Both listeners keep the public listener's connection timeouts. */
-  const listenerOptions = {
-    firstRequestTimeoutMs: front.read_timeout,
-    idleTimeoutMs: front.idle_timeout,
+  const first = initialConfig.listeners[0]!;
+  /** What every listener shares; the admin listener keeps the first one's timeouts. */
+  const common = {
+    firstRequestTimeoutMs: first.read_timeout,
+    idleTimeoutMs: first.idle_timeout,
     watchdog,
     logger,
-    // One client per address, IPv6 per network: as the rate limiter counts them.
-    clientKey: (ip: string) => clientKey(ip, current.config.listeners[0]!.rate_limit.ipv6_prefix),
     drainIdleGraceMs: options.drainIdleGraceMs,
   } satisfies Partial<ListenerOptions>;
-
-  const where = parseHostPort(front.address)!;
-  const publicListener = life.start(() =>
-    openListener({
-      ...listenerOptions,
-      name: front.name,
+  /** One client per address, IPv6 per network: as the listener's rate limiter counts them. */
+  const prefixOf = (name: string) =>
+    current.config.listeners.find((l) => l.name === name)?.rate_limit.ipv6_prefix ?? 64;
+  const open: OpenListener = (config, limits) => {
+    const where = parseHostPort(config.address)!;
+    return openListener({
+      ...common,
+      name: config.name,
       hostname: where.host,
       port: where.port,
-      handler: current.handlerFor(front.name),
-      limits: limitsOf(initialConfig),
+      firstRequestTimeoutMs: config.read_timeout,
+      idleTimeoutMs: config.idle_timeout,
+      clientKey: (ip: string) => clientKey(ip, prefixOf(config.name)),
+      handler: current.handlerFor(config.name),
+      limits,
       rejects: stats,
       // Drained with the shutdown grace before anything is disposed.
       closeGraceMs: 0,
-    })
+    });
+  };
+  const listeners = life.start(() =>
+    new ListenerSet(initialConfig, limitsOf(initialConfig), { open, logger })
   );
-  const server = publicListener.server;
 
   const snapshots = life.start(() => {
     const s = new Snapshotter(
-      snapshotSources(shared, current, publicListener),
-      Math.min(1000, front.adaptive.evaluation_interval, initialConfig.tui.refresh_interval),
+      snapshotSources({ version: VERSION, shared, current, listeners }),
+      Math.min(
+        1000,
+        initialConfig.tui.refresh_interval,
+        ...initialConfig.listeners.map((l) => l.adaptive.evaluation_interval),
+      ),
     );
     s.start(root.signal);
     return s;
@@ -187,24 +153,19 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     logger,
     events,
     running: () => current.config,
-    apply(plan) {
-      const { opened, closed, moved } = plan.listeners;
-      const stay = unservable(plan.next) ??
-        (opened.length + closed.length + moved.length > 0
-          ? "listeners cannot be opened, closed or moved while running yet; restart Aegis"
-          : undefined);
-      if (stay) return [stay];
-      if (plan.newLogger && !options.logger) logger.use(loggerFor(plan.next));
-      current.replace(plan.next);
-      server.setLimits(limitsOf(plan.next));
-      return [];
-    },
+    apply: (plan) =>
+      applyPlan(plan, {
+        listeners,
+        current,
+        limits: limitsOf(plan.next),
+        useLogger: options.logger ? undefined : (next) => logger.use(loggerFor(next)),
+      }),
   });
-  const drain = drainControl(publicListener, logger, events);
+  const drain = drainControl(listeners, logger, events);
 
   let admin: Listener | undefined;
   if (options.admin ?? true) {
-    const adminWhere = parseHostPort(initialConfig.admin.address)!;
+    const where = parseHostPort(initialConfig.admin.address)!;
     const adminHandler = createAdminHandler({
       snapshot: () => snapshots.tick(),
       config: () => current.config,
@@ -217,10 +178,10 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     }, logger);
     admin = life.start(() =>
       openListener({
-        ...listenerOptions,
-        name: "admin",
-        hostname: adminWhere.host,
-        port: adminWhere.port,
+        ...common,
+        name: ADMIN_LISTENER,
+        hostname: where.host,
+        port: where.port,
         handler: (request) => adminHandler(request),
         limits: ADMIN_LIMITS,
         closeGraceMs: ADMIN_CLOSE_GRACE_MS,
@@ -229,16 +190,19 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   }
   // Registered last, so it is the first thing stop does: client requests
   // finish while everything they use still runs.
-  life.defer(() => publicListener.drain(current.config.server.shutdown_timeout));
+  life.defer(() => listeners.drain(current.config.server.shutdown_timeout));
 
+  const firstServer = listeners.live[0]!.server;
+  const pools = [...current.runtime.pools.values()];
   logger.info("Aegis listening", {
     version: VERSION,
-    address: publicListener.url,
+    address: listeners.live[0]!.url,
+    listeners: Object.fromEntries(listeners.live.map((l) => [l.name, l.url])),
     ...(admin ? { admin: admin.url } : {}),
-    pools: current.runtime.pools.size,
-    backends: [...current.runtime.pools.values()].reduce((n, p) => n + p.pool.states.length, 0),
-    max_connections: server.limits.maxConnections,
-    max_connections_per_client: server.limits.maxPerClient,
+    pools: pools.length,
+    backends: pools.reduce((n, p) => n + p.pool.states.length, 0),
+    max_connections: firstServer.limits.maxConnections,
+    max_connections_per_client: firstServer.limits.maxPerClient,
     descriptor_limit: descriptorLimit,
   });
 
@@ -246,7 +210,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   const shutdown = () => {
     stopping ??= (async () => {
       logger.info("shutting down", {
-        connections: server.connections,
+        connections: listeners.connections,
         grace_ms: current.config.server.shutdown_timeout,
       });
       await life.stop();
@@ -256,11 +220,20 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   };
 
   return {
-    addr: publicListener.addr,
+    get addr() {
+      return listeners.live[0]!.addr;
+    },
     get adminAddr() {
       return admin?.addr;
     },
-    server,
+    get server() {
+      return listeners.live[0]!.server;
+    },
+    get listeners() {
+      return new Map(
+        listeners.live.map((l) => [l.name, { addr: l.addr, url: l.url, server: l.server }]),
+      );
+    },
     get pools() {
       return new Map([...current.runtime.pools].map(([name, p]) => [name, p.pool]));
     },

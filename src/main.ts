@@ -26,7 +26,7 @@ import {
 } from "./config/mod.ts";
 import { Dashboard, dashboardWanted } from "./dashboard/mod.ts";
 import { EventLog } from "./events/mod.ts";
-import { listenerOf } from "./lifecycle/mod.ts";
+import { ADMIN_LISTENER, describeBindError, listenerOf } from "./lifecycle/mod.ts";
 import { eventLogger, type Level, LEVELS } from "./log/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -68,19 +68,10 @@ async function check(path: string): Promise<number> {
 function describeStartError(e: unknown, config: Config): string {
   const name = listenerOf(e);
   if (name === undefined) return e instanceof Error ? e.message : String(e);
-  const where = name === "admin"
+  const where = name === ADMIN_LISTENER
     ? config.admin.address
-    : `${config.listeners.find((l) => l.name === name)?.address ?? name}`;
-  if (e instanceof Deno.errors.AddrInUse) {
-    return `cannot listen on ${where}: address already in use`;
-  }
-  if (e instanceof Deno.errors.PermissionDenied) {
-    return `cannot listen on ${where}: permission denied`;
-  }
-  if (e instanceof Deno.errors.AddrNotAvailable) {
-    return `cannot listen on ${where}: address not available on this machine`;
-  }
-  return `cannot listen on ${where}: ${e instanceof Error ? e.message : String(e)}`;
+    : config.listeners.find((l) => l.name === name)?.address ?? name;
+  return describeBindError(e, where);
 }
 
 /** `aegis`: run the proxy until SIGINT or SIGTERM, then shut down gracefully. */

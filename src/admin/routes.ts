@@ -33,6 +33,12 @@ export type ReloadResult =
     readonly added: readonly string[];
     readonly removed: readonly string[];
     readonly kept: readonly string[];
+    /** Listeners by name the reload opened, closed and moved to a new address. */
+    readonly listeners: {
+      readonly opened: readonly string[];
+      readonly closed: readonly string[];
+      readonly moved: readonly string[];
+    };
   }
   | { readonly ok: false; readonly problems: readonly string[] };
 
@@ -165,6 +171,7 @@ async function reload(control: AdminControl): Promise<Response> {
     added: result.added,
     removed: result.removed,
     kept: result.kept,
+    listeners: result.listeners,
   });
 }
 

@@ -90,17 +90,25 @@ async function reloadOnce(options: ReloaderOptions): Promise<ReloadResult> {
   const stopped = options.apply(plan);
   if (stopped.length > 0) return refuse(options, [...stopped], stopped.length);
   const { added, removed, kept } = plan;
+  const { opened, closed, moved } = plan.listeners;
   logger.info("configuration reloaded", {
     added: added.length,
     removed: removed.length,
     kept: kept.length,
+    ...(opened.length + closed.length + moved.length > 0 ? { opened, closed, moved } : {}),
   });
+  const listenerNote = [
+    ...(opened.length ? [`opened ${opened.join(", ")}`] : []),
+    ...(closed.length ? [`closed ${closed.join(", ")}`] : []),
+    ...(moved.length ? [`moved ${moved.join(", ")}`] : []),
+  ];
   options.events.record(
     "reload",
-    `configuration reloaded: ${added.length} added, ${removed.length} removed, ${kept.length} kept`,
+    `configuration reloaded: ${added.length} added, ${removed.length} removed, ${kept.length} kept` +
+      (listenerNote.length ? `; listeners ${listenerNote.join("; ")}` : ""),
     { ok: true, added: added.length, removed: removed.length },
   );
-  return { ok: true, added, removed, kept };
+  return { ok: true, added, removed, kept, listeners: { opened, closed, moved } };
 }
 
 /**

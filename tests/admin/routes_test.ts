@@ -60,7 +60,13 @@ async function admin(token = TOKEN) {
     adminListen: "http://127.0.0.1:9090",
     reload: () => {
       calls.push("reload");
-      return Promise.resolve({ ok: true, added: [], removed: [], kept: ["x"] });
+      return Promise.resolve({
+        ok: true,
+        added: [],
+        removed: [],
+        kept: ["x"],
+        listeners: { opened: ["new"], closed: [], moved: [] },
+      });
     },
     drain: () => {
       calls.push("drain");
@@ -101,7 +107,13 @@ Deno.test("the admin API reaches each endpoint by its path and method", env, asy
   await t.step("POST /reload", async () => {
     const res = await call("/reload", "POST", bearer);
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { reloaded: true, added: [], removed: [], kept: ["x"] });
+    assert.deepEqual(await res.json(), {
+      reloaded: true,
+      added: [],
+      removed: [],
+      kept: ["x"],
+      listeners: { opened: ["new"], closed: [], moved: [] },
+    });
   });
   await t.step("POST /drain", async () => {
     const res = await call("/drain", "POST", bearer);

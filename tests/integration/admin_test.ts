@@ -203,10 +203,16 @@ Deno.test("POST /reload with an invalid file answers 400 with every problem and 
   assert.match(body.problems[0], new RegExp(`^${file.path}:2:9 server\\.port:`));
   assert.equal(await (await fetch(proxy.url)).text(), "a", "the old configuration keeps serving");
 
-  await file.write(configData([a.url], { server: { host: "127.0.0.1", port: 1 } }));
+  // A listener moved onto a port that is taken: refused, and the old socket keeps serving.
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  await file.write(configData([a.url], { server: { host: "127.0.0.1", port } }));
   const moved = await call(`${proxy.adminUrl}/reload`, { method: "POST", headers: auth });
   assert.equal(moved.status, 400);
-  assert.match(moved.json().problems[0], /moved while running/);
+  assert.deepEqual(moved.json().problems, [
+    `listeners[default]: cannot listen on 127.0.0.1:${port}: address already in use; nothing changed`,
+  ]);
+  assert.equal(await (await fetch(proxy.url)).text(), "a", "still serving where it was");
 });
 
 Deno.test("a reload keeps the state of backends that stay, adds new ones unhealthy until checked, and retires removed ones", async () => {
@@ -231,6 +237,7 @@ Deno.test("a reload keeps the state of backends that stay, adds new ones unhealt
     added: [`default ${c.url}`],
     removed: [],
     kept: [`default ${a.url}`, `default ${b.url}`],
+    listeners: { opened: [], closed: [], moved: [] },
   });
   assert.equal(stateOf(a.url), aBefore, "a is the same live object");
   assert.equal(stateOf(b.url)!.breaker.state, "open", "b's open breaker survived the reload");
