@@ -12,7 +12,7 @@ import type { ClosableTransport } from "./core/mod.ts";
 import type { EventLog } from "./events/mod.ts";
 import type { Probe } from "./health/mod.ts";
 import type { Logger } from "./log/mod.ts";
-import type { GlobalStats } from "./metrics/mod.ts";
+import type { StatsByName } from "./metrics/mod.ts";
 import type { Pool } from "./pool/mod.ts";
 import type { RateLimiter } from "./limit/mod.ts";
 import type { Server } from "./server/mod.ts";
@@ -76,8 +76,8 @@ export interface Aegis extends AsyncDisposable {
   readonly pool: Pool;
   /** Recent events (health changes, breaker transitions, rate changes, reloads). */
   readonly events: EventLog;
-  /** Global counters. */
-  readonly stats: GlobalStats;
+  /** Traffic counters, by listener. */
+  readonly stats: StatsByName;
   /** The running configuration. */
   readonly config: Config;
   /** The first listener's per-client rate limiter (the current runtime's). */

@@ -34,7 +34,7 @@ import {
 } from "./lifecycle/mod.ts";
 import { clientKey } from "./limit/mod.ts";
 import { switchableLogger } from "./log/mod.ts";
-import { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
+import { DurationHistograms, StatsByName } from "./metrics/mod.ts";
 import { createReloader } from "./reload/mod.ts";
 import {
   buildRuntime,
@@ -67,7 +67,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   const logger = switchableLogger(options.logger ?? loggerFor(initialConfig));
   const clock = options.clock ?? systemClock;
   const events = options.events ?? new EventLog();
-  const stats = new GlobalStats();
+  const stats = new StatsByName();
   const descriptorLimit = options.descriptorLimit ?? readDescriptorLimit().limit;
   const limitsOf = (config: Config) => listenerLimits(config, descriptorLimit, logger);
   // Aborted at stop, once the drain and the admin listener are done.
@@ -121,7 +121,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       clientKey: (ip: string) => clientKey(ip, prefixOf(config.name)),
       handler: current.handlerFor(config.name),
       limits,
-      rejects: stats,
+      rejects: stats.get(config.name),
       // Drained with the shutdown grace before anything is disposed.
       closeGraceMs: 0,
     });

@@ -94,6 +94,19 @@ export class ListenerSet implements AsyncDisposable {
     return [...this.#live.values()];
   }
 
+  /** Every socket: those in service, then those draining after a reload. */
+  get sockets(): readonly Listener[] {
+    return this.#all();
+  }
+
+  /**
+   * Every socket of the listener `name`: the one in service, and one still
+   * draining after a reload moved it.
+   */
+  socketsOf(name: string): Listener[] {
+    return this.#all().filter((l) => l.name === name);
+  }
+
   /** True once a drain or stop began: no listener opens any more. */
   get draining(): boolean {
     return this.#draining;

@@ -8,7 +8,7 @@
 
 import type { Shared } from "../runtime/mod.ts";
 import type { Server } from "../server/mod.ts";
-import type { SnapshotSources } from "../snapshot/mod.ts";
+import type { ConnectionsSource, SnapshotSources } from "../snapshot/mod.ts";
 import type { CurrentRuntime } from "./current.ts";
 import type { ListenerSet } from "./listener_set.ts";
 
@@ -31,8 +31,21 @@ export interface SourceParts {
  */
 export function snapshotSources(parts: SourceParts): SnapshotSources {
   const { shared, current, listeners } = parts;
-  const servers = () => listeners.live.map((l) => l.server);
-  const sum = (read: (s: Server) => number) => servers().reduce((n, s) => n + read(s), 0);
+  /** What a set of sockets reports: every socket of one listener, or all of them. */
+  const connections = (servers: readonly Server[]): ConnectionsSource => {
+    const sum = (read: (s: Server) => number) => servers.reduce((n, s) => n + read(s), 0);
+    return {
+      active: sum((s) => s.connections),
+      total: sum((s) => s.accepted),
+      maxConnections: sum((s) => s.limits.maxConnections),
+      maxConnectionsPerClient: Math.max(0, ...servers.map((s) => s.limits.maxPerClient)),
+      rejected: {
+        max_connections: sum((s) => s.rejected.max_connections),
+        per_client: sum((s) => s.rejected.per_client),
+      },
+      acceptErrors: sum((s) => s.acceptErrors),
+    };
+  };
   return {
     version: parts.version,
     startedAt: Date.now(),
@@ -44,20 +57,12 @@ export function snapshotSources(parts: SourceParts): SnapshotSources {
         pools: l.pools,
         limiter: () => l.limiterView(),
         lastRateChange: () => shared.rateChanges.get(l.name),
+        stats: shared.stats.get(l.name),
+        connections: () => connections(listeners.socketsOf(l.name).map((s) => s.server)),
       })),
     stats: shared.stats,
     durations: shared.durations,
-    connections: () => ({
-      active: sum((s) => s.connections),
-      total: sum((s) => s.accepted),
-      maxConnections: sum((s) => s.limits.maxConnections),
-      maxConnectionsPerClient: Math.max(0, ...servers().map((s) => s.limits.maxPerClient)),
-      rejected: {
-        max_connections: sum((s) => s.rejected.max_connections),
-        per_client: sum((s) => s.rejected.per_client),
-      },
-      acceptErrors: sum((s) => s.acceptErrors),
-    }),
+    connections: () => connections(listeners.sockets.map((l) => l.server)),
     events: shared.events,
     clock: shared.clock,
   };

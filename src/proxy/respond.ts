@@ -120,7 +120,11 @@ export function createResponder(options: ResponderOptions): Responder {
     stats.recordResponse(status);
     stats.bytesOut += bytes;
     const ms = clock.now() - ctx.started;
-    durations?.record(ctx.backend?.id ?? "-", status, ms / 1000);
+    durations?.record(
+      { listener, pool: ctx.upstream?.name ?? "-", backend: ctx.backend?.id ?? "-" },
+      status,
+      ms / 1000,
+    );
     if (!logger.enabled("info")) return;
     // [SECURITY] Secrets and privacy in logs: the path without its query (queries
     // carry tokens), cut at MAX_LOGGED_PATH so one request cannot flood the log,

@@ -68,8 +68,9 @@ export function buildListenerRuntime(
   shared: Shared,
   previous?: ListenerRuntime,
 ): ListenerRuntime {
-  const { logger, clock, events, stats } = shared;
+  const { logger, clock, events } = shared;
   const { name } = config;
+  const stats = shared.stats.get(name);
   const rl = config.rate_limit;
   const ad = config.adaptive;
   const sameLimits = previous !== undefined &&

@@ -13,7 +13,7 @@ import type { EventLog } from "../events/mod.ts";
 import type { Probe } from "../health/mod.ts";
 import type { AdaptiveChange } from "../limit/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { DurationHistograms, GlobalStats } from "../metrics/mod.ts";
+import type { DurationHistograms, StatsByName } from "../metrics/mod.ts";
 import type { Retirements } from "./retire.ts";
 
 /** The last adaptive rate change, with its wall-clock time. */
@@ -32,7 +32,8 @@ export interface Shared {
   readonly clock: Clock;
   readonly watchdog: Watchdog;
   readonly events: EventLog;
-  readonly stats: GlobalStats;
+  /** Traffic counters, by listener name. */
+  readonly stats: StatsByName;
   readonly durations: DurationHistograms;
   /** Each listener's last adaptive rate change, by listener name. */
   readonly rateChanges: Map<string, LastRateChange>;

@@ -24,6 +24,8 @@ import {
   type HistogramSeries,
   snapshotBackend,
   snapshotGlobal,
+  type StatsByName,
+  sumGlobal,
 } from "../metrics/mod.ts";
 import type { Pool } from "../pool/mod.ts";
 
@@ -103,6 +105,10 @@ export interface ListenerSnapshot {
   readonly healthyP95: number | null;
   /** Its rate limiter. */
   readonly limiter: LimiterSnapshot;
+  /** Its traffic: requests, responses, refusals, bytes (connections from its sockets). */
+  readonly traffic: GlobalMetricsSnapshot;
+  /** Its sockets' connections, limits and refusals (a moved listener's old socket included). */
+  readonly connections: ConnectionsSnapshot & { readonly active: number; readonly total: number };
 }
 
 /** Everything, at one moment. */
@@ -117,9 +123,9 @@ export interface Snapshot {
   readonly listen: string;
   /** Every listener, in configuration order. */
   readonly listeners: readonly ListenerSnapshot[];
-  /** Traffic counters (connections included). */
+  /** Traffic counters, every listener's added up (connections included). */
   readonly global: GlobalMetricsSnapshot;
-  /** Connection limits and refusals. */
+  /** Connection limits and refusals, every listener's added up. */
   readonly connections: ConnectionsSnapshot;
   /** Request durations by backend and status class (seconds). */
   readonly durations: readonly HistogramSeries[];
@@ -144,6 +150,10 @@ export interface ListenerSource {
   limiter(): Omit<LimiterSnapshot, "lastChange">;
   /** Its adaptive loop's last change, if any. */
   lastRateChange(): (AdaptiveChange & { readonly time: number }) | undefined;
+  /** Its traffic counters. */
+  readonly stats: GlobalStats;
+  /** What its sockets report. */
+  connections(): ConnectionsSource;
 }
 
 /** The live objects a snapshot is read from. */
@@ -155,7 +165,8 @@ export interface SnapshotSources {
   pools(): ReadonlyArray<readonly [string, Pool]>;
   /** Every listener, in configuration order. */
   listeners(): readonly ListenerSource[];
-  readonly stats: GlobalStats;
+  /** Traffic counters by listener, every listener there ever was included. */
+  readonly stats: StatsByName;
   readonly durations?: DurationHistograms;
   readonly connections: () => ConnectionsSource;
   readonly events: EventLog;
@@ -176,6 +187,18 @@ const NO_LIMITER: LimiterSnapshot = {
   evictions: 0,
   lastChange: null,
 };
+
+/** A copy of what sockets report, limits and refusals included. */
+function connectionsOf(c: ConnectionsSource): ListenerSnapshot["connections"] {
+  return {
+    active: c.active,
+    total: c.total,
+    maxConnections: c.maxConnections,
+    maxConnectionsPerClient: c.maxConnectionsPerClient,
+    rejected: { max_connections: c.rejected.max_connections, per_client: c.rejected.per_client },
+    acceptErrors: c.acceptErrors,
+  };
+}
 
 /** How many recent events a snapshot carries. */
 export const SNAPSHOT_EVENTS = 100;
@@ -203,15 +226,24 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
       .flatMap(([, { states }]) => states.filter((state) => state.health.health === "healthy"));
   const p95 = (names: readonly string[]) =>
     combinedP95(healthyOf(names).map((h) => h.stats), mono) ?? null;
-  const listeners = s.listeners().map((l): ListenerSnapshot => ({
-    name: l.name,
-    url: l.url,
-    pools: l.pools,
-    healthyP95: p95(l.pools),
-    limiter: { ...l.limiter(), lastChange: l.lastRateChange() ?? null },
-  }));
+  const listeners = s.listeners().map((l): ListenerSnapshot => {
+    const c = l.connections();
+    return {
+      name: l.name,
+      url: l.url,
+      pools: l.pools,
+      healthyP95: p95(l.pools),
+      limiter: { ...l.limiter(), lastChange: l.lastRateChange() ?? null },
+      traffic: {
+        ...snapshotGlobal(l.stats),
+        activeConnections: c.active,
+        totalConnections: c.total,
+      },
+      connections: connectionsOf(c),
+    };
+  });
   const connections = s.connections();
-  const global = snapshotGlobal(s.stats);
+  const global = sumGlobal([...s.stats.entries()].map(([, stats]) => snapshotGlobal(stats)));
   return deepFreeze({
     time,
     uptimeMs: time - s.startedAt,

@@ -9,7 +9,7 @@ import { type AdminControl, createAdminHandler } from "../../src/admin/mod.ts";
 import type { Config } from "../../src/config/mod.ts";
 import { EventLog } from "../../src/events/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { GlobalStats } from "../../src/metrics/mod.ts";
+import { StatsByName } from "../../src/metrics/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
 import { buildSnapshot } from "../../src/snapshot/mod.ts";
 import { oneListener } from "../_helpers/snapshot.ts";
@@ -34,23 +34,19 @@ async function admin(token = TOKEN) {
       buildSnapshot({
         version: "9.9.9",
         startedAt: 0,
-        ...oneListener("http://127.0.0.1:8080", [["default", pool]], {
-          rate: 1,
-          minRate: 1,
-          maxRate: 1,
-          burst: 1,
-          trackedClients: 0,
-          maxClients: 1,
-          evictions: 0,
-        }),
-        stats: new GlobalStats(),
-        connections: () => ({
-          active: 0,
-          total: 0,
-          maxConnections: 10,
-          maxConnectionsPerClient: 10,
-          rejected: { max_connections: 0, per_client: 0 },
-          acceptErrors: 0,
+        ...oneListener({
+          url: "http://127.0.0.1:8080",
+          pools: [["default", pool]],
+          limiter: {
+            rate: 1,
+            minRate: 1,
+            maxRate: 1,
+            burst: 1,
+            trackedClients: 0,
+            maxClients: 1,
+            evictions: 0,
+          },
+          stats: new StatsByName(),
         }),
         events: new EventLog({ now: () => 0 }),
         clock,

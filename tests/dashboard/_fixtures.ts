@@ -98,6 +98,28 @@ export function snapshot(n = 3, o: SnapshotOptions = {}): Snapshot {
       ? { from: 125, to: 100, p95: 612, reason: "reduce", time: NOW - 42_000 }
       : o.lastChange,
   };
+  const global: Snapshot["global"] = {
+    requests: o.requests ?? 6000,
+    responses: {
+      "1xx": 0,
+      "2xx": o.responses2xx ?? 5900,
+      "3xx": 0,
+      "4xx": 40,
+      "5xx": o.responses5xx ?? 60,
+    },
+    rateLimited: o.rateLimited ?? 40,
+    rejects: {},
+    activeConnections: 12,
+    totalConnections: 340,
+    bytesIn: 0,
+    bytesOut: 0,
+  };
+  const connections: Snapshot["connections"] = {
+    maxConnections: 18_000,
+    maxConnectionsPerClient: 256,
+    rejected: { max_connections: 0, per_client: 0 },
+    acceptErrors: 0,
+  };
   return {
     time: o.time ?? NOW,
     uptimeMs: 3_723_000,
@@ -109,29 +131,11 @@ export function snapshot(n = 3, o: SnapshotOptions = {}): Snapshot {
       pools: ["default"],
       healthyP95: 50,
       limiter,
+      traffic: global,
+      connections: { ...connections, active: 12, total: 340 },
     }],
-    global: {
-      requests: o.requests ?? 6000,
-      responses: {
-        "1xx": 0,
-        "2xx": o.responses2xx ?? 5900,
-        "3xx": 0,
-        "4xx": 40,
-        "5xx": o.responses5xx ?? 60,
-      },
-      rateLimited: o.rateLimited ?? 40,
-      rejects: {},
-      activeConnections: 12,
-      totalConnections: 340,
-      bytesIn: 0,
-      bytesOut: 0,
-    },
-    connections: {
-      maxConnections: 18_000,
-      maxConnectionsPerClient: 256,
-      rejected: { max_connections: 0, per_client: 0 },
-      acceptErrors: 0,
-    },
+    global,
+    connections,
     durations: [],
     backends,
     healthyP95: 50,

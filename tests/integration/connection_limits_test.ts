@@ -64,8 +64,11 @@ Deno.test("past server.max_connections a new connection is closed at once and co
         acceptErrors: 0,
       });
       const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
-      assert.match(metrics, /^proxy_connections_rejected_total\{reason="max_connections"\} 1$/m);
-      assert.match(metrics, /^proxy_max_connections 3$/m);
+      assert.match(
+        metrics,
+        /^proxy_connections_rejected_total\{listener="default",reason="max_connections"\} 1$/m,
+      );
+      assert.match(metrics, /^proxy_max_connections\{listener="default"\} 3$/m);
     });
     await t.step("a closed connection frees its slot", async () => {
       open.pop()![Symbol.dispose]();

@@ -58,6 +58,21 @@ Deno.test("two listeners, two sets of limits: body size and rate limit are each 
     await res.body?.cancel();
     assert.equal(res.status, 200, "the other listener's clients are not limited by it");
   }
+  // Each listener's traffic, counted apart, under the seed's names with a label.
+  const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
+  assert.match(metrics, /^proxy_requests_total\{listener="strict"\} 6$/m);
+  assert.match(metrics, /^proxy_requests_total\{listener="open"\} 6$/m);
+  assert.match(metrics, /^proxy_rate_limited_total\{listener="strict"\} 2$/m);
+  assert.match(metrics, /^proxy_rate_limited_total\{listener="open"\} 0$/m);
+  assert.match(
+    metrics,
+    /^proxy_requests_rejected_total\{listener="strict",reason="body_too_large"\} 1$/m,
+  );
+  const status = await (await fetch(`${proxy.adminUrl}/status`)).json();
+  assert.deepEqual(
+    status.listeners.map((l: { name: string; requests: number }) => [l.name, l.requests]),
+    [["strict", 6], ["open", 6]],
+  );
 });
 
 Deno.test("a reload opens a listener, closes one and moves one; the moved one finishes what it was serving", async () => {

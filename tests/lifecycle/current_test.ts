@@ -11,7 +11,7 @@ import type { ClosableTransport } from "../../src/core/mod.ts";
 import { EventLog } from "../../src/events/mod.ts";
 import { CurrentRuntime, RuntimeStoppedError } from "../../src/lifecycle/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { DurationHistograms, GlobalStats } from "../../src/metrics/mod.ts";
+import { DurationHistograms, StatsByName } from "../../src/metrics/mod.ts";
 import { buildRuntime, Retirements, type Shared } from "../../src/runtime/mod.ts";
 import type { Snapshot } from "../../src/snapshot/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
@@ -40,7 +40,7 @@ function shared() {
     // Its own clock: request deadlines are not loop timers.
     watchdog: new Watchdog({ clock: new ManualClock(), tickMs: 10 }),
     events: new EventLog(),
-    stats: new GlobalStats(),
+    stats: new StatsByName(),
     durations: new DurationHistograms(),
     rateChanges: new Map(),
     probe: () => Promise.resolve({ ok: true, detail: "200" }),

@@ -119,7 +119,7 @@ Deno.test(
     assert.equal(res.headers.get("x-content-type-options"), "nosniff");
     assert.equal(res.headers.get("server"), "aegis");
     assert.ok(res.headers.get("x-request-id"));
-    const stats = l.t.shared.stats;
+    const stats = l.t.shared.stats.get("front");
     assert.equal(stats.rejects.get("no_route"), 1);
     assert.equal(stats.responses["4xx"], 1);
     const line = l.t.logs.find((x) => x.msg === "request");

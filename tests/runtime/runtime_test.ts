@@ -135,3 +135,30 @@ Deno.test("a listener keeps its limiter while its rate_limit stays the same", ya
   first.stop(same);
   same.stop();
 });
+
+Deno.test("health and breaker events name the pool", yamlEnv, async () => {
+  using t = testShared();
+  const shared = { ...t.shared, probe: () => Promise.resolve({ ok: false, detail: "503" }) };
+  const cfg = await parseTestConfig({
+    health_check: { unhealthy_threshold: 1 },
+    circuit_breaker: { failure_threshold: 1 },
+    listeners: [{ name: "front", address: "127.0.0.1:0", routes: [{ pool: "api" }] }],
+    pools: { api: { backends: [{ url: A, weight: 1 }] } },
+  });
+  const runtime = buildRuntime(cfg, shared);
+  runtime.pools.get("api")!.pool.states[0]!.breaker.acquire()!.failure();
+  runtime.start(() => {
+    throw new Error("no snapshot in this test");
+  });
+  await new Promise((r) => setTimeout(r, 0));
+  runtime.stop();
+  await runtime.stopped;
+  const events = t.shared.events.recent().map((e) => [e.kind, e.message, e.fields.pool]);
+  assert.deepEqual(
+    events.toSorted(),
+    [
+      ["breaker", `circuit breaker open for ${A} (pool api): 1 consecutive failure`, "api"],
+      ["health", `${A} (pool api) is unhealthy: 1 consecutive failed checks`, "api"],
+    ].toSorted(),
+  );
+});

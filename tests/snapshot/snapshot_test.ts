@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { EventLog } from "../../src/events/mod.ts";
-import { GlobalStats } from "../../src/metrics/mod.ts";
+import { StatsByName } from "../../src/metrics/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
 import { buildSnapshot, type SnapshotSources, Snapshotter } from "../../src/snapshot/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { parseTestConfig, testConfig } from "../_helpers/config.ts";
-import { oneListener } from "../_helpers/snapshot.ts";
+import { NO_CONNECTIONS, oneListener } from "../_helpers/snapshot.ts";
 
 const env: Pick<Deno.TestDefinition, "permissions"> = {
   permissions: { env: ["LOG_TOKENS", "LOG_STREAM"] },
@@ -20,23 +20,27 @@ async function sources(clock: ManualClock): Promise<SnapshotSources> {
   return {
     version: "9.9.9",
     startedAt: 1_700_000_000_000 - 5000,
-    ...oneListener("http://127.0.0.1:8080", [["default", pool]], {
-      rate: 80,
-      minRate: 10,
-      maxRate: 500,
-      burst: 150,
-      trackedClients: 3,
-      maxClients: 100_000,
-      evictions: 0,
-    }),
-    stats: new GlobalStats(),
-    connections: () => ({
-      active: 2,
-      total: 7,
-      maxConnections: 1000,
-      maxConnectionsPerClient: 50,
-      rejected: { max_connections: 3, per_client: 4 },
-      acceptErrors: 5,
+    ...oneListener({
+      url: "http://127.0.0.1:8080",
+      pools: [["default", pool]],
+      limiter: {
+        rate: 80,
+        minRate: 10,
+        maxRate: 500,
+        burst: 150,
+        trackedClients: 3,
+        maxClients: 100_000,
+        evictions: 0,
+      },
+      stats: new StatsByName(),
+      connections: {
+        active: 2,
+        total: 7,
+        maxConnections: 1000,
+        maxConnectionsPerClient: 50,
+        rejected: { max_connections: 3, per_client: 4 },
+        acceptErrors: 5,
+      },
     }),
     events,
     clock,
@@ -129,6 +133,8 @@ Deno.test(
         pools: ["fast"],
         limiter: () => limiter,
         lastRateChange: () => undefined,
+        stats: new StatsByName().get("web"),
+        connections: () => NO_CONNECTIONS,
       }],
     });
     assert.deepEqual(snap.backends.map((b) => [b.pool, b.id]), [
