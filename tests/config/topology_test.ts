@@ -1,49 +1,10 @@
 /**
  * The topology of a configuration: listeners, routes and pools, and the two
- * forms. Every problem is positioned, every warning too; real YAML through
- * the real loader.
+ * forms. Every problem is positioned; real YAML through the real loader.
  */
 
 import assert from "node:assert/strict";
-import { formatDiagnostic, formatWarning, parseConfig } from "../../src/config/mod.ts";
-import { fakeResolver } from "../_helpers/config.ts";
-
-const PARSE: { permissions: Deno.PermissionOptionsObject } = {
-  permissions: { env: ["LOG_TOKENS", "LOG_STREAM"] },
-};
-const FILE = "aegis.yml";
-const resolver = fakeResolver({ h: ["93.184.216.34"] });
-
-function yml(...lines: string[]): string {
-  return lines.join("\n") + "\n";
-}
-
-/** Every problem of `text`, formatted. */
-async function problems(text: string): Promise<string[]> {
-  const r = await parseConfig(text, { file: FILE, resolver });
-  assert.equal(r.ok, false, "expected the configuration to be rejected");
-  return r.ok ? [] : r.diagnostics.map((d) => formatDiagnostic(FILE, d));
-}
-
-/** Every warning of `text`, which must be valid, formatted. */
-async function warnings(text: string): Promise<string[]> {
-  const r = await parseConfig(text, { file: FILE, resolver });
-  assert.ok(r.ok, r.ok ? "" : r.diagnostics.map((d) => formatDiagnostic(FILE, d)).join("\n"));
-  return r.warnings.map((d) => formatWarning(FILE, d));
-}
-
-/** One pool `web` with one backend: four lines. */
-const POOLS = ["pools:", "  web:", "    backends:", "      - { url: http://h, weight: 1 }"];
-
-/** A listener with one route to `pool`, starting at the list item. */
-function listener(name: string, address: string, pool = "web"): string[] {
-  return [
-    `  - name: ${name}`,
-    `    address: ${address}`,
-    "    routes:",
-    `      - pool: ${pool}`,
-  ];
-}
+import { listener, PARSE, POOLS, problems, yml } from "./_topology.ts";
 
 Deno.test("mixing the two forms is an error at the key that has to go", PARSE, async (t) => {
   await t.step("listeners with server.host and server.port", async () => {
@@ -262,116 +223,5 @@ Deno.test("routes name pools that exist, and strip a prefix they have", PARSE, a
         'aegis.yml:7:45 listeners[0].routes[1].match.path_prefix: "/a/../b" has a . or .. segment, which no request that passes validation has',
       ],
     );
-  });
-});
-
-Deno.test("settings a listener or pool inherits are checked with its own", PARSE, async (t) => {
-  await t.step("a pool's health check timeout against the inherited interval", async () => {
-    assert.deepEqual(
-      await problems(yml(
-        "health_check: { interval: 5s }",
-        "listeners:",
-        ...listener("web", "0.0.0.0:8080"),
-        "pools:",
-        "  web:",
-        "    backends: [{ url: http://h, weight: 1 }]",
-        "    health_check: { timeout: 6s }",
-      )),
-      ["aegis.yml:10:30 pools.web.health_check.timeout: must not exceed health_check.interval"],
-    );
-  });
-  await t.step("a listener's rate against the inherited adaptive range", async () => {
-    assert.deepEqual(
-      await problems(yml(
-        "adaptive: { min_rate: 50 }",
-        "listeners:",
-        "  - name: web",
-        "    address: 0.0.0.0:8080",
-        "    rate_limit: { requests_per_second: 20 }",
-        "    routes: [{ pool: web }]",
-        ...POOLS,
-      )),
-      [
-        "aegis.yml:5:40 listeners[0].rate_limit.requests_per_second: 20 is outside the adaptive range 50–500 (adaptive.min_rate, adaptive.max_rate)",
-      ],
-    );
-  });
-  await t.step("a pool that speaks h1 to an https backend", async () => {
-    assert.deepEqual(
-      await problems(yml(
-        "listeners:",
-        ...listener("web", "0.0.0.0:8080"),
-        "pools:",
-        "  web:",
-        "    backends: [{ url: https://h, weight: 1 }]",
-        "    upstream: { transport: h1 }",
-      )),
-      [
-        "aegis.yml:8:23 pools.web.backends[0].url: upstream.transport h1 speaks plain http only; use auto or fetch for https backends",
-      ],
-    );
-  });
-  await t.step("a URL twice in one pool, but not once in each of two", async () => {
-    assert.deepEqual(
-      await problems(yml(
-        "listeners:",
-        ...listener("web", "0.0.0.0:8080"),
-        "      - pool: api",
-        "pools:",
-        "  web:",
-        "    backends: [{ url: http://h, weight: 1 }, { url: 'http://h:80/', weight: 1 }]",
-        "  api:",
-        "    backends: [{ url: http://h, weight: 1 }]",
-      )),
-      [
-        "aegis.yml:9:53 pools.web.backends[1].url: duplicate of pools.web.backends[0].url (http://h:80/)",
-      ],
-    );
-  });
-});
-
-Deno.test("what is valid but probably a mistake is a positioned warning", PARSE, async (t) => {
-  await t.step("a pool no route uses", async () => {
-    assert.deepEqual(
-      await warnings(yml(
-        "listeners:",
-        ...listener("web", "0.0.0.0:8080"),
-        ...POOLS,
-        "  spare:",
-        "    backends: [{ url: http://h, weight: 1 }]",
-      )),
-      ["aegis.yml:10:3 pools.spare: warning: no route uses this pool"],
-    );
-  });
-  await t.step("a pool the flat server's one route does not use", async () => {
-    assert.deepEqual(
-      await warnings(yml(
-        "server: { port: 8080 }",
-        "pools:",
-        "  default: { backends: [{ url: http://h, weight: 1 }] }",
-        "  spare: { backends: [{ url: http://h, weight: 1 }] }",
-      )),
-      ["aegis.yml:4:3 pools.spare: warning: no route uses this pool"],
-    );
-  });
-  await t.step("a route with the same match as one before it", async () => {
-    assert.deepEqual(
-      await warnings(yml(
-        "listeners:",
-        "  - name: web",
-        "    address: 0.0.0.0:8080",
-        "    routes:",
-        "      - { match: { path_prefix: /api/, methods: [POST, GET] }, pool: web }",
-        "      - { pool: web }",
-        "      - { match: { path_prefix: /api, methods: [GET, POST] }, pool: web }",
-        ...POOLS,
-      )),
-      [
-        "aegis.yml:7:9 listeners[0].routes[2]: warning: never taken: routes[0] of this listener has the same match",
-      ],
-    );
-  });
-  await t.step("none for a flat file", async () => {
-    assert.deepEqual(await warnings(yml("backends: [{ url: http://h, weight: 1 }]")), []);
   });
 });
