@@ -12,9 +12,9 @@ import type { ClosableTransport } from "./core/mod.ts";
 import type { EventLog } from "./events/mod.ts";
 import type { Probe } from "./health/mod.ts";
 import type { Logger } from "./log/mod.ts";
-import type { GlobalStats } from "./metrics/mod.ts";
+import type { StatsByName } from "./metrics/mod.ts";
 import type { Pool } from "./pool/mod.ts";
-import type { Runtime } from "./runtime.ts";
+import type { RateLimiter } from "./limit/mod.ts";
 import type { Server } from "./server/mod.ts";
 import type { Snapshot } from "./snapshot/mod.ts";
 
@@ -22,7 +22,11 @@ import type { Snapshot } from "./snapshot/mod.ts";
 export interface AegisOptions {
   /** Where logs go; built from `config.logging` by default. */
   readonly logger?: Logger;
-  /** How backends are reached; by default the transport `upstream.transport` names (`auto`: h1 for http, fetch for https). */
+  /**
+   * How backends are reached, one transport for every pool (closed when
+   * Aegis stops); by default each pool builds the one its
+   * `upstream.transport` names (`auto`: h1 for http, fetch for https).
+   */
   readonly transport?: ClosableTransport;
   /** Time source for timeouts, breakers, health checks and durations. */
   readonly clock?: Clock;
@@ -46,24 +50,38 @@ export interface AegisOptions {
   readonly drainIdleGraceMs?: number;
 }
 
+/** A configured listener's socket, as a running Aegis shows it. */
+export interface ListenerView {
+  /** The bound address (the real port when 0 was asked for). */
+  readonly addr: Deno.NetAddr;
+  /** `http://host:port` of the bound address. */
+  readonly url: string;
+  /** Its counters, limits and draining state. */
+  readonly server: Server;
+}
+
 /** A running Aegis. */
 export interface Aegis extends AsyncDisposable {
-  /** The public listener's address. */
+  /** The first listener's address. */
   readonly addr: Deno.NetAddr;
   /** The admin listener's address, when it runs. */
   readonly adminAddr: Deno.NetAddr | undefined;
-  /** The public listener. */
+  /** The first listener's server. */
   readonly server: Server;
-  /** The backends and their live state (the current runtime's). */
+  /** Every listener in service, by name, in configuration order. */
+  readonly listeners: ReadonlyMap<string, ListenerView>;
+  /** Every pool, by name: the backends and their live state (the current runtime's). */
+  readonly pools: ReadonlyMap<string, Pool>;
+  /** The pool `default` (the flat form's), or else the first pool. */
   readonly pool: Pool;
   /** Recent events (health changes, breaker transitions, rate changes, reloads). */
   readonly events: EventLog;
-  /** Global counters. */
-  readonly stats: GlobalStats;
+  /** Traffic counters, by listener. */
+  readonly stats: StatsByName;
   /** The running configuration. */
   readonly config: Config;
-  /** The per-client rate limiter (the current runtime's). */
-  readonly limiter: Runtime["limiter"];
+  /** The first listener's per-client rate limiter (the current runtime's). */
+  readonly limiter: RateLimiter;
   /** The latest snapshot (rebuilt every tick); what every reader uses. */
   snapshot(): Snapshot;
   /** Builds a fresh snapshot now. */
@@ -72,13 +90,13 @@ export interface Aegis extends AsyncDisposable {
   readonly signal: AbortSignal;
   /** Re-reads the configuration file and swaps it in if valid (SIGHUP, `POST /reload`). */
   reload(): Promise<ReloadResult>;
-  /** Stops accepting client connections and lets those open finish (`POST /drain`). */
+  /** Stops every listener accepting and lets the connections open finish (`POST /drain`). */
   drain(): void;
   /** Drain progress. */
   drainStatus(): DrainStatus;
   /**
-   * Graceful shutdown: stop accepting, let requests in progress finish for up
-   * to `server.shutdown_timeout`, abort background work, log
+   * Graceful shutdown: every listener stops accepting, requests in progress
+   * get up to `server.shutdown_timeout`, abort background work, log
    * `Aegis shutdown complete`. Safe to call more than once.
    */
   shutdown(): Promise<void>;

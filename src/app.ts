@@ -1,11 +1,12 @@
 /**
  * The composition root: builds the parts of a running Aegis and hands them
  * to the lifecycle in order. What each part is lives elsewhere:
- * `lifecycle/` (ordered start, one disposal stack, listeners, the runtime
- * a reload swaps, drain), `reload/` (the plan between two configurations
- * and the reloader that applies it), `runtime.ts` (what one configuration
- * derives). This file only decides what is built from what, and in which
- * order; the order of start is the order of stop reversed.
+ * `lifecycle/` (ordered start, one disposal stack, the listeners, the
+ * runtime a reload swaps, drain), `reload/` (the plan between two
+ * configurations and the reloader that applies it), `runtime/` (what one
+ * configuration derives, per pool and per listener). This file only decides
+ * what is built from what, and in which order; the order of start is the
+ * order of stop reversed.
  *
  * @module
  */
@@ -13,139 +14,129 @@
 import type { Aegis, AegisOptions } from "./aegis.ts";
 import { createAdminHandler } from "./admin/mod.ts";
 import { systemClock, Watchdog } from "./clock/mod.ts";
-import { type Config, parseHostPort } from "./config/mod.ts";
-import { ADMIN_LIMITS, publicLimits } from "./connection_limits.ts";
+import { type Config, DEFAULT_NAME, parseHostPort } from "./config/mod.ts";
+import { ADMIN_LIMITS, listenerLimits } from "./connection_limits.ts";
 import { EventLog } from "./events/mod.ts";
 import {
+  ADMIN_LISTENER,
+  applyPlan,
   CurrentRuntime,
   drainControl,
   Lifecycle,
   type Listener,
   type ListenerOptions,
+  ListenerSet,
   loggerFor,
+  type OpenListener,
   openListener,
+  snapshotSources,
   tickFor,
-  transportFor,
 } from "./lifecycle/mod.ts";
 import { clientKey } from "./limit/mod.ts";
 import { switchableLogger } from "./log/mod.ts";
-import { DurationHistograms, GlobalStats } from "./metrics/mod.ts";
+import { DurationHistograms, StatsByName } from "./metrics/mod.ts";
 import { createReloader } from "./reload/mod.ts";
-import { buildRuntime, type LastRateChange, type Shared } from "./runtime.ts";
+import {
+  buildRuntime,
+  type LastRateChange,
+  Retirements,
+  type Shared,
+  transportFor,
+} from "./runtime/mod.ts";
 import { readDescriptorLimit } from "./server/mod.ts";
-import { type SnapshotSources, Snapshotter } from "./snapshot/mod.ts";
+import { Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
 
 // The contract is in aegis.ts; main.ts and the tests import it from here, with startAegis.
-export type { Aegis, AegisOptions } from "./aegis.ts";
+export type { Aegis, AegisOptions, ListenerView } from "./aegis.ts";
 
 /** How long the admin listener's requests in progress get at stop, after the public drain. */
 const ADMIN_CLOSE_GRACE_MS = 1000;
 
-/** What snapshots read: the runtime in force, the public listener, the counters. */
-function snapshotSources(
-  shared: Shared,
-  current: CurrentRuntime,
-  publicListener: Listener,
-): SnapshotSources {
-  const { server } = publicListener;
-  return {
-    version: VERSION,
-    listen: publicListener.url,
-    startedAt: Date.now(),
-    get pool() {
-      return current.runtime.pool;
-    },
-    stats: shared.stats,
-    durations: shared.durations,
-    connections: () => ({
-      active: server.connections,
-      total: server.accepted,
-      maxConnections: server.limits.maxConnections,
-      maxConnectionsPerClient: server.limits.maxPerClient,
-      rejected: server.rejected,
-      acceptErrors: server.acceptErrors,
-    }),
-    limiter: () => current.runtime.limiterView(),
-    lastRateChange: () => shared.rateChange.last,
-    events: shared.events,
-    clock: shared.clock,
-  };
-}
-
 /**
- * Starts Aegis: transport, watchdog, public listener, snapshots, runtime
+ * Starts Aegis: transports, watchdog, every listener, snapshots, runtime
  * loops, admin listener, in that order. Stop undoes it in reverse, after
- * draining the public listener first: the admin API answers and the loops
- * run until the last client request is done. A part that fails to start
- * undoes the parts started before it.
+ * draining the listeners first: the admin API answers and the loops run
+ * until the last client request is done. A part that fails to start undoes
+ * the parts started before it.
  *
  * @throws {Deno.errors.AddrInUse} and other errors binding a listener,
- * tagged with `listener: "public"` or `listener: "admin"`
+ * tagged with the listener's name (`listenerOf`), or `ADMIN_LISTENER`
  */
 export function startAegis(initialConfig: Config, options: AegisOptions = {}): Aegis {
   const logger = switchableLogger(options.logger ?? loggerFor(initialConfig));
   const clock = options.clock ?? systemClock;
   const events = options.events ?? new EventLog();
-  const stats = new GlobalStats();
-  const durations = new DurationHistograms();
-  const rateChange: { last?: LastRateChange } = {};
+  const stats = new StatsByName();
   const descriptorLimit = options.descriptorLimit ?? readDescriptorLimit().limit;
+  const limitsOf = (config: Config) => listenerLimits(config, descriptorLimit, logger);
   // Aborted at stop, once the drain and the admin listener are done.
   const root = new AbortController();
   const life = new Lifecycle({
     onUndoError: (e) => logger.error("cleanup after a failed start failed", { error: String(e) }),
   });
 
-  const transport = life.start(() => options.transport ?? transportFor(initialConfig));
+  // A transport given from outside serves every pool and is closed last;
+  // otherwise each pool builds its own, closed when the pool goes away.
+  const given = options.transport && life.start(() => options.transport!);
+  const retired = life.start(() => new Retirements(clock));
   const watchdog = life.start(() => new Watchdog({ clock, tickMs: tickFor(initialConfig) }));
   const shared: Shared = {
     logger,
     clock,
     watchdog,
-    transport,
     events,
     stats,
-    durations,
-    rateChange,
+    durations: new DurationHistograms(),
+    rateChanges: new Map<string, LastRateChange>(),
     probe: options.probe,
+    transportFor: (pool) =>
+      given ? { transport: given, owned: false } : { transport: transportFor(pool), owned: true },
+    retired,
   };
-  // Built now for its handler; its loops start below, once snapshots exist.
+  // Built now for its handlers; its loops start below, once snapshots exist.
   const current = new CurrentRuntime(initialConfig, (c, prev) => buildRuntime(c, shared, prev));
 
-  /** Both listeners keep the public listener's connection timeouts. */
-  const listenerOptions = {
-    firstRequestTimeoutMs: initialConfig.server.read_timeout,
-    idleTimeoutMs: initialConfig.server.idle_timeout,
+  const first = initialConfig.listeners[0]!;
+  /** What every listener shares; the admin listener keeps the first one's timeouts. */
+  const common = {
+    firstRequestTimeoutMs: first.read_timeout,
+    idleTimeoutMs: first.idle_timeout,
     watchdog,
     logger,
-    // One client per address, IPv6 per network: as the rate limiter counts them.
-    clientKey: (ip: string) => clientKey(ip, current.config.rate_limit.ipv6_prefix),
     drainIdleGraceMs: options.drainIdleGraceMs,
   } satisfies Partial<ListenerOptions>;
-
-  const publicListener = life.start(() =>
-    openListener({
-      ...listenerOptions,
-      name: "public",
-      hostname: initialConfig.server.host,
-      port: initialConfig.server.port,
-      handler: current.handler,
-      limits: publicLimits(initialConfig, descriptorLimit, logger),
-      rejects: stats,
+  /** One client per address, IPv6 per network: as the listener's rate limiter counts them. */
+  const prefixOf = (name: string) =>
+    current.config.listeners.find((l) => l.name === name)?.rate_limit.ipv6_prefix ?? 64;
+  const open: OpenListener = (config, limits) => {
+    const where = parseHostPort(config.address)!;
+    return openListener({
+      ...common,
+      name: config.name,
+      hostname: where.host,
+      port: where.port,
+      firstRequestTimeoutMs: config.read_timeout,
+      idleTimeoutMs: config.idle_timeout,
+      clientKey: (ip: string) => clientKey(ip, prefixOf(config.name)),
+      handler: current.handlerFor(config.name),
+      limits,
+      rejects: stats.get(config.name),
       // Drained with the shutdown grace before anything is disposed.
       closeGraceMs: 0,
-    })
+    });
+  };
+  const listeners = life.start(() =>
+    new ListenerSet(initialConfig, limitsOf(initialConfig), { open, logger })
   );
-  const server = publicListener.server;
 
   const snapshots = life.start(() => {
     const s = new Snapshotter(
-      snapshotSources(shared, current, publicListener),
+      snapshotSources({ version: VERSION, shared, current, listeners }),
       Math.min(
         1000,
-        initialConfig.adaptive.evaluation_interval,
         initialConfig.tui.refresh_interval,
+        ...initialConfig.listeners.map((l) => l.adaptive.evaluation_interval),
       ),
     );
     s.start(root.signal);
@@ -162,13 +153,15 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     logger,
     events,
     running: () => current.config,
-    apply(plan) {
-      if (plan.newLogger && !options.logger) logger.use(loggerFor(plan.next));
-      current.replace(plan.next);
-      server.setLimits(publicLimits(plan.next, descriptorLimit, logger));
-    },
+    apply: (plan) =>
+      applyPlan(plan, {
+        listeners,
+        current,
+        limits: limitsOf(plan.next),
+        useLogger: options.logger ? undefined : (next) => logger.use(loggerFor(next)),
+      }),
   });
-  const drain = drainControl(publicListener, logger, events);
+  const drain = drainControl(listeners, logger, events);
 
   let admin: Listener | undefined;
   if (options.admin ?? true) {
@@ -185,8 +178,8 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     }, logger);
     admin = life.start(() =>
       openListener({
-        ...listenerOptions,
-        name: "admin",
+        ...common,
+        name: ADMIN_LISTENER,
         hostname: where.host,
         port: where.port,
         handler: (request) => adminHandler(request),
@@ -197,16 +190,19 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   }
   // Registered last, so it is the first thing stop does: client requests
   // finish while everything they use still runs.
-  life.defer(() => publicListener.drain(current.config.server.shutdown_timeout));
+  life.defer(() => listeners.drain(current.config.server.shutdown_timeout));
 
+  const firstServer = listeners.live[0]!.server;
+  const pools = [...current.runtime.pools.values()];
   logger.info("Aegis listening", {
     version: VERSION,
-    address: publicListener.url,
+    address: listeners.live[0]!.url,
+    listeners: Object.fromEntries(listeners.live.map((l) => [l.name, l.url])),
     ...(admin ? { admin: admin.url } : {}),
-    backends: current.runtime.pool.states.length,
-    algorithm: current.config.load_balancing.algorithm,
-    max_connections: server.limits.maxConnections,
-    max_connections_per_client: server.limits.maxPerClient,
+    pools: pools.length,
+    backends: pools.reduce((n, p) => n + p.pool.states.length, 0),
+    max_connections: firstServer.limits.maxConnections,
+    max_connections_per_client: firstServer.limits.maxPerClient,
     descriptor_limit: descriptorLimit,
   });
 
@@ -214,7 +210,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   const shutdown = () => {
     stopping ??= (async () => {
       logger.info("shutting down", {
-        connections: server.connections,
+        connections: listeners.connections,
         grace_ms: current.config.server.shutdown_timeout,
       });
       await life.stop();
@@ -224,13 +220,26 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   };
 
   return {
-    addr: publicListener.addr,
+    get addr() {
+      return listeners.live[0]!.addr;
+    },
     get adminAddr() {
       return admin?.addr;
     },
-    server,
+    get server() {
+      return listeners.live[0]!.server;
+    },
+    get listeners() {
+      return new Map(
+        listeners.live.map((l) => [l.name, { addr: l.addr, url: l.url, server: l.server }]),
+      );
+    },
+    get pools() {
+      return new Map([...current.runtime.pools].map(([name, p]) => [name, p.pool]));
+    },
     get pool() {
-      return current.runtime.pool;
+      const { pools } = current.runtime;
+      return (pools.get(DEFAULT_NAME) ?? pools.values().next().value!).pool;
     },
     events,
     stats,
@@ -238,7 +247,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       return current.config;
     },
     get limiter() {
-      return current.runtime.limiter;
+      return current.runtime.listeners.values().next().value!.limiter;
     },
     snapshot: () => snapshots.current,
     refreshSnapshot: () => snapshots.tick(),

@@ -1,8 +1,8 @@
 /**
- * The listeners' connection limits from the configuration:
- * `server.max_connections` (`auto`: derived from the descriptor limit, see
- * `server/fd_limit.ts`) and `server.max_connections_per_client` for the
- * public listener, a fixed share for the admin listener.
+ * The listeners' connection limits from the configuration: each listener's
+ * `max_connections` (`auto`: a share of what the descriptor limit leaves,
+ * see `server/fd_limit.ts`) and `max_connections_per_client`, and a fixed
+ * share for the admin listener.
  *
  * @module
  */
@@ -22,29 +22,49 @@ export const ADMIN_LIMITS: ConnectionLimits = Object.freeze({
 });
 
 /**
- * The public listener's limits under `config`. An explicit
- * `server.max_connections` above what `auto` would allow is kept, with a
- * warning: past it a flood can exhaust descriptors again.
+ * Every listener's limits under `config`, by name. The descriptors left for
+ * clients (after the reserve for every pool's backend connections) go to
+ * the listeners with an explicit `max_connections` first; the rest is split
+ * evenly among the `auto` ones, at least 1 each. Explicit limits that add
+ * up to more than what is left are kept, with a warning: past them a flood
+ * can exhaust descriptors again.
+ *
+ * @example
+ * ```ts
+ * listenerLimits(config, 4096, logger).get("default"); // { maxConnections: 1940, maxPerClient: 256 }
+ * ```
  */
-export function publicLimits(
+export function listenerLimits(
   config: Config,
   descriptorLimit: number,
   logger: Logger,
-): ConnectionLimits {
+): Map<string, ConnectionLimits> {
+  const pools = Object.values(config.pools);
+  const backends = pools.reduce((n, p) => n + p.backends.length, 0);
   const derived = deriveMaxConnections({
     descriptorLimit,
-    backends: config.backends.length,
-    upstreamMaxConnections: config.upstream.max_connections,
+    backends,
+    upstreamMaxConnections: 0,
+    upstreamConnections: pools.reduce(
+      (n, p) => n + p.backends.length * p.upstream.max_connections,
+      0,
+    ),
   }).maxConnections;
-  const max = config.server.max_connections;
-  if (max !== "auto" && max > derived) {
+  let explicit = 0;
+  let autos = 0;
+  for (const l of config.listeners) {
+    if (l.max_connections === "auto") autos++;
+    else explicit += l.max_connections;
+  }
+  if (explicit > derived) {
     logger.warn(
-      "server.max_connections is above what the descriptor limit leaves for clients: a flood can exhaust descriptors",
-      { max_connections: max, safe: derived, descriptor_limit: descriptorLimit },
+      "max_connections is above what the descriptor limit leaves for clients: a flood can exhaust descriptors",
+      { max_connections: explicit, safe: derived, descriptor_limit: descriptorLimit },
     );
   }
-  return {
-    maxConnections: max === "auto" ? derived : max,
-    maxPerClient: config.server.max_connections_per_client,
-  };
+  const share = Math.max(1, Math.floor(Math.max(0, derived - explicit) / Math.max(1, autos)));
+  return new Map(config.listeners.map((l) => [l.name, {
+    maxConnections: l.max_connections === "auto" ? share : l.max_connections,
+    maxPerClient: l.max_connections_per_client,
+  }]));
 }

@@ -20,12 +20,13 @@ import {
   ConfigFileError,
   formatDiagnostic,
   formatOmitted,
+  formatWarning,
   loadConfigFile,
   printableConfig,
 } from "./config/mod.ts";
 import { Dashboard, dashboardWanted } from "./dashboard/mod.ts";
 import { EventLog } from "./events/mod.ts";
-import { listenerOf } from "./lifecycle/mod.ts";
+import { ADMIN_LISTENER, describeBindError, listenerOf } from "./lifecycle/mod.ts";
 import { eventLogger, type Level, LEVELS } from "./log/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -37,7 +38,11 @@ const err = (text: string) => Deno.stderr.writeSync(encoder.encode(text));
 async function load(path: string): Promise<Config | undefined> {
   try {
     const result = await loadConfigFile(path);
-    if (result.ok) return result.config;
+    if (result.ok) {
+      // Valid, but probably not what was meant: said once, where the file is read.
+      for (const w of result.warnings) err(formatWarning(path, w) + "\n");
+      return result.config;
+    }
     for (const d of result.diagnostics) err(formatDiagnostic(path, d) + "\n");
     const more = formatOmitted(path, result.omitted);
     if (more) err(more + "\n");
@@ -59,19 +64,14 @@ async function check(path: string): Promise<number> {
   return 0;
 }
 
-function describeListenError(e: unknown, config: Config): string {
-  const admin = listenerOf(e) === "admin";
-  const where = admin ? config.admin.address : `${config.server.host}:${config.server.port}`;
-  if (e instanceof Deno.errors.AddrInUse) {
-    return `cannot listen on ${where}: address already in use`;
-  }
-  if (e instanceof Deno.errors.PermissionDenied) {
-    return `cannot listen on ${where}: permission denied`;
-  }
-  if (e instanceof Deno.errors.AddrNotAvailable) {
-    return `cannot listen on ${where}: address not available on this machine`;
-  }
-  return `cannot listen on ${where}: ${e instanceof Error ? e.message : String(e)}`;
+/** What a failed start says: which address could not be bound and why, or what else failed. */
+function describeStartError(e: unknown, config: Config): string {
+  const name = listenerOf(e);
+  if (name === undefined) return e instanceof Error ? e.message : String(e);
+  const where = name === ADMIN_LISTENER
+    ? config.admin.address
+    : config.listeners.find((l) => l.name === name)?.address ?? name;
+  return describeBindError(e, where);
 }
 
 /** `aegis`: run the proxy until SIGINT or SIGTERM, then shut down gracefully. */
@@ -102,7 +102,7 @@ async function run(
         ...(withDashboard ? { logger: eventLogger(events) } : {}),
       });
     } catch (e) {
-      err(`aegis: ${describeListenError(e, config)}\n`);
+      err(`aegis: ${describeStartError(e, config)}\n`);
       return 1;
     }
     using dashboard = withDashboard

@@ -27,7 +27,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
     "snapshot",
     "admin",
     "dashboard",
-    "runtime.ts",
+    "runtime",
     "connection_limits.ts",
     "lifecycle",
     "reload",

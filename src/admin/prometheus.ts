@@ -11,6 +11,11 @@
  * timestamps: the scraper stamps samples itself, which is what the format
  * recommends for a live target.
  *
+ * Series carry the listener (`listener`) or the pool and backend (`pool`,
+ * `backend`) they are about, as labels on the same names: a configuration
+ * with one listener and one pool (the flat form's, both `default`) has one
+ * series per family where the seed had one.
+ *
  * The first nine family names come from the seed's "Prometheus Metrics"
  * list and are kept exactly, although three of them break Prometheus's
  * naming conventions (`promtool check metrics` says so): the `_ms`
@@ -22,8 +27,9 @@
  */
 
 import { DURATION_BUCKETS, STATUS_CLASSES } from "../metrics/mod.ts";
-import type { BackendSnapshot, Snapshot } from "../snapshot/mod.ts";
+import type { BackendSnapshot, ListenerSnapshot, Snapshot } from "../snapshot/mod.ts";
 import { family, formatBound, type MetricType, type Sample } from "./_exposition.ts";
+import { backendStateFamilies } from "./_backend_families.ts";
 
 /** The `Content-Type` of {@linkcode renderPrometheus}'s output (format 0.0.4). */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -35,9 +41,6 @@ export interface PrometheusExtra {
   /** Whether Aegis is draining for shutdown (`proxy_draining`); `false` by default. */
   readonly draining?: boolean;
 }
-
-const BREAKER_STATES = ["closed", "open", "half_open"] as const;
-const QUANTILES = [["0.5", "p50"], ["0.95", "p95"], ["0.99", "p99"]] as const;
 
 /**
  * Renders `snapshot` as Prometheus text exposition format 0.0.4, ending in
@@ -51,11 +54,13 @@ const QUANTILES = [["0.5", "p50"], ["0.95", "p95"], ["0.99", "p99"]] as const;
  */
 export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}): string {
   const out: string[] = [];
-  const g = snapshot.global;
   const backends = snapshot.backends;
+  const listeners = snapshot.listeners;
   const one = (value: number): Sample[] => [{ value }];
+  const perListener = (value: (l: ListenerSnapshot) => number): Sample[] =>
+    listeners.map((l) => ({ labels: { listener: l.name }, value: value(l) }));
   const perBackend = (value: (b: BackendSnapshot) => number): Sample[] =>
-    backends.map((b) => ({ labels: { backend: b.id }, value: value(b) }));
+    backends.map((b) => ({ labels: { pool: b.pool, backend: b.id }, value: value(b) }));
   const emit = (name: string, type: MetricType, help: string, samples: readonly Sample[]) =>
     family(out, name, type, help, samples);
 
@@ -64,25 +69,25 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
     "proxy_active_connections",
     "gauge",
     "Client connections open now.",
-    one(g.activeConnections),
+    perListener((l) => l.connections.active),
   );
   emit(
     "proxy_total_connections",
     "counter",
     "Client connections accepted since start.",
-    one(g.totalConnections),
+    perListener((l) => l.connections.total),
   );
   emit(
     "proxy_bytes_sent_total",
     "counter",
     "Bytes sent to clients (response bodies).",
-    one(g.bytesOut),
+    perListener((l) => l.traffic.bytesOut),
   );
   emit(
     "proxy_bytes_received_total",
     "counter",
     "Bytes received from clients (request bodies).",
-    one(g.bytesIn),
+    perListener((l) => l.traffic.bytesIn),
   );
   const latency = backends.map((b) => b.metrics.latency).filter((l) => l.count > 0);
   const samples = latency.reduce((n, l) => n + l.count, 0);
@@ -123,19 +128,34 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
   );
 
   // Traffic as clients see it.
-  emit("proxy_requests_total", "counter", "Requests received from clients.", one(g.requests));
+  emit(
+    "proxy_requests_total",
+    "counter",
+    "Requests received from clients.",
+    perListener((l) => l.traffic.requests),
+  );
   emit(
     "proxy_responses_total",
     "counter",
     "Responses sent to clients, by status class.",
-    STATUS_CLASSES.map((c) => ({ labels: { status_class: c }, value: g.responses[c] })),
+    listeners.flatMap((l) =>
+      STATUS_CLASSES.map((c) => ({
+        labels: { listener: l.name, status_class: c },
+        value: l.traffic.responses[c],
+      }))
+    ),
   );
   emit(
     "proxy_request_duration_seconds",
     "histogram",
-    "Time from request arrival to the end of the response, by backend (- when Aegis answered itself) and status class.",
+    "Time from request arrival to the end of the response, by listener, pool and backend (- when Aegis answered itself) and status class.",
     snapshot.durations.flatMap((s) => {
-      const labels = { backend: s.backend, status_class: s.statusClass };
+      const labels = {
+        listener: s.listener,
+        pool: s.pool,
+        backend: s.backend,
+        status_class: s.statusClass,
+      };
       return [
         ...DURATION_BUCKETS.map((bound, i) => ({
           suffix: "_bucket",
@@ -153,134 +173,71 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
     "proxy_rate_limited_total",
     "counter",
     "Requests refused with 429 by the rate limiter.",
-    one(g.rateLimited),
+    perListener((l) => l.traffic.rateLimited),
   );
   emit(
     "proxy_requests_rejected_total",
     "counter",
-    "Requests refused by request validation, by reason.",
-    Object.entries(g.rejects).map(([reason, value]) => ({ labels: { reason }, value })),
+    "Requests refused by request validation or routing, by reason.",
+    listeners.flatMap((l) =>
+      Object.entries(l.traffic.rejects).map(([reason, value]) => ({
+        labels: { listener: l.name, reason },
+        value,
+      }))
+    ),
   );
 
-  // The public listener's connection limits.
-  const c = snapshot.connections;
+  // Each listener's connection limits.
   emit(
     "proxy_connections_rejected_total",
     "counter",
     "Client connections closed at once because a limit was reached, by limit (max_connections, per_client).",
-    (["max_connections", "per_client"] as const).map((reason) => ({
-      labels: { reason },
-      value: c.rejected[reason],
-    })),
+    listeners.flatMap((l) =>
+      (["max_connections", "per_client"] as const).map((reason) => ({
+        labels: { listener: l.name, reason },
+        value: l.connections.rejected[reason],
+      }))
+    ),
   );
   emit(
     "proxy_accept_errors_total",
     "counter",
     "Failed accepts of client connections (out of file descriptors and the like).",
-    one(c.acceptErrors),
+    perListener((l) => l.connections.acceptErrors),
   );
   emit(
     "proxy_max_connections",
     "gauge",
-    "Most client connections open at once (server.max_connections, resolved when auto).",
-    one(c.maxConnections),
+    "Most client connections open at once (max_connections, resolved when auto).",
+    perListener((l) => l.connections.maxConnections),
   );
   emit(
     "proxy_max_connections_per_client",
     "gauge",
-    "Most connections open at once from one client (server.max_connections_per_client).",
-    one(c.maxConnectionsPerClient),
+    "Most connections open at once from one client (max_connections_per_client).",
+    perListener((l) => l.connections.maxConnectionsPerClient),
   );
 
-  // Backend state.
-  emit(
-    "proxy_backend_up",
-    "gauge",
-    "1 when active health checks find the backend healthy, else 0.",
-    perBackend((b) => (b.health === "healthy" ? 1 : 0)),
-  );
-  emit(
-    "proxy_backend_available",
-    "gauge",
-    "1 when the backend may take a request now (healthy and its breaker admits), else 0.",
-    perBackend((b) => (b.available ? 1 : 0)),
-  );
-  emit(
-    "proxy_backend_circuit_state",
-    "gauge",
-    "Circuit breaker state: 1 for the current state, 0 for the others.",
-    backends.flatMap((b) =>
-      BREAKER_STATES.map((state) => ({
-        labels: { backend: b.id, state },
-        value: b.breaker.state === state ? 1 : 0,
-      }))
-    ),
-  );
-  emit(
-    "proxy_backend_circuit_opens_total",
-    "counter",
-    "Times the backend's circuit breaker has opened.",
-    perBackend((b) => b.breaker.opens),
-  );
-  emit(
-    "proxy_backend_warmup_ratio",
-    "gauge",
-    "Share of its configured weight the backend has warmed up to, 0 to 1.",
-    perBackend((b) => b.warmupPercent / 100),
-  );
-  emit(
-    "proxy_backend_weight",
-    "gauge",
-    "Weight in force now (warm-up applied; 0 while unhealthy).",
-    perBackend((b) => b.effectiveWeight),
-  );
-  // A gauge with a `percentile` label, not a summary: a summary's _sum and
-  // _count must be cumulative, and the snapshot has only the sliding
-  // window's, which shrink as samples age out (and `quantile` is reserved
-  // for summaries).
-  emit(
-    "proxy_backend_latency_seconds",
-    "gauge",
-    "Time to response headers over the backend's live samples, by percentile (nearest rank), in seconds (0 without samples).",
-    backends.flatMap((b) =>
-      QUANTILES.map(([percentile, key]) => ({
-        labels: { backend: b.id, percentile },
-        value: b.metrics.latency[key] / 1000,
-      }))
-    ),
-  );
-  emit(
-    "proxy_backend_bytes_sent_total",
-    "counter",
-    "Bytes sent to the backend (request bodies).",
-    perBackend((b) => b.metrics.bytesOut),
-  );
-  emit(
-    "proxy_backend_bytes_received_total",
-    "counter",
-    "Bytes received from the backend (response bodies).",
-    perBackend((b) => b.metrics.bytesIn),
-  );
+  backendStateFamilies(backends, emit);
 
-  // The rate limiter.
-  const limiter = snapshot.limiter;
+  // Each listener's rate limiter.
   emit(
     "proxy_rate_limit_rate",
     "gauge",
     "Requests per second each client may make now (the adaptive rate).",
-    one(limiter.rate),
+    perListener((l) => l.limiter.rate),
   );
   emit(
     "proxy_rate_limit_tracked_clients",
     "gauge",
     "Clients with a token bucket now.",
-    one(limiter.trackedClients),
+    perListener((l) => l.limiter.trackedClients),
   );
   emit(
     "proxy_rate_limit_evictions_total",
     "counter",
     "Token buckets dropped because the tracked-client cap was reached.",
-    one(limiter.evictions),
+    perListener((l) => l.limiter.evictions),
   );
 
   // The process.

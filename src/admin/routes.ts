@@ -3,11 +3,13 @@
  * (`admin.address`, loopback by default), never on the public one.
  *
  * - `GET /health`: overall status and each backend's health, breaker and
- *   warm-up; 200 while at least one backend can take traffic, else 503.
+ *   warm-up, grouped by pool and listener too; 200 while at least one
+ *   backend can take traffic, else 503.
  * - `GET /status`: version, uptime, listen addresses, the running
  *   configuration (secrets redacted), connection limits and refusals,
- *   per-backend counters and percentiles, the limiter, drain progress and
- *   recent events.
+ *   per-backend counters and percentiles, the limiter, each listener's
+ *   traffic and limiter, each pool's backends, drain progress and recent
+ *   events.
  * - `GET /metrics`: Prometheus text format 0.0.4.
  * - `POST /reload`: re-read and validate the configuration file; swap only
  *   if it is valid (400 with every problem otherwise).

@@ -17,6 +17,7 @@ import type { BreakerSnapshot } from "../breaker/mod.ts";
 import type { AegisEvent } from "../events/mod.ts";
 import type { LatencySummary } from "../metrics/mod.ts";
 import type { BackendSnapshot, LimiterSnapshot, Snapshot } from "../snapshot/mod.ts";
+import { healthGroups, statusGroups } from "./groups.ts";
 
 /** The outcome of a reload. */
 export type ReloadResult =
@@ -25,8 +26,17 @@ export type ReloadResult =
     readonly added: readonly string[];
     readonly removed: readonly string[];
     readonly kept: readonly string[];
+    /** Listeners by name the reload opened, closed and moved to a new address. */
+    readonly listeners: ListenerChanges;
   }
   | { readonly ok: false; readonly problems: readonly string[] };
+
+/** Listeners by name a reload opened, closed and moved. */
+export interface ListenerChanges {
+  readonly opened: readonly string[];
+  readonly closed: readonly string[];
+  readonly moved: readonly string[];
+}
 
 /** Where drain stands. */
 export interface DrainStatus {
@@ -57,6 +67,7 @@ export type ReloadView =
     readonly added: readonly string[];
     readonly removed: readonly string[];
     readonly kept: readonly string[];
+    readonly listeners: ListenerChanges;
   }
   | { readonly error: string; readonly problems: readonly string[] };
 
@@ -65,11 +76,23 @@ export function reloadView(result: ReloadResult): ReloadView {
   if (!result.ok) {
     return { error: "invalid configuration, nothing changed", problems: result.problems };
   }
-  return { reloaded: true, added: result.added, removed: result.removed, kept: result.kept };
+  return {
+    reloaded: true,
+    added: result.added,
+    removed: result.removed,
+    kept: result.kept,
+    listeners: {
+      opened: result.listeners.opened,
+      closed: result.listeners.closed,
+      moved: result.listeners.moved,
+    },
+  };
 }
 
 /** One backend in `GET /health`. */
 export interface HealthBackendView {
+  /** The pool it belongs to. */
+  readonly pool: string;
   readonly url: string;
   readonly health: BackendSnapshot["health"];
   readonly available: boolean;
@@ -78,7 +101,7 @@ export interface HealthBackendView {
 }
 
 /** `GET /health`'s answer. */
-export interface HealthView {
+export interface HealthView extends ReturnType<typeof healthGroups> {
   readonly status: "ok" | "unavailable";
   readonly draining: boolean;
   readonly backends: readonly HealthBackendView[];
@@ -90,12 +113,14 @@ export function healthView(snap: Snapshot, drain: DrainStatus): HealthView {
     status: snap.backends.some((b) => b.available) ? "ok" : "unavailable",
     draining: drain.draining,
     backends: snap.backends.map((b) => ({
+      pool: b.pool,
       url: b.id,
       health: b.health,
       available: b.available,
       breaker: b.breaker.state,
       warmup_percent: b.warmupPercent,
     })),
+    ...healthGroups(snap),
   };
 }
 
@@ -121,6 +146,8 @@ export interface LatencyView {
 
 /** One backend in `GET /status`. */
 export interface StatusBackendView {
+  /** The pool it belongs to. */
+  readonly pool: string;
   readonly url: string;
   readonly weight: number;
   readonly effective_weight: number;
@@ -170,7 +197,7 @@ export interface EventView {
 }
 
 /** `GET /status`'s answer. */
-export interface StatusView {
+export interface StatusView extends ReturnType<typeof statusGroups> {
   readonly version: string;
   readonly uptime_seconds: number;
   readonly listen: { readonly public: string; readonly admin: string };
@@ -271,6 +298,7 @@ export function statusView(snap: Snapshot, inputs: StatusInputs): StatusView {
       accept_errors: c.acceptErrors,
     },
     backends: snap.backends.map((b) => ({
+      pool: b.pool,
       url: b.id,
       weight: b.weight,
       effective_weight: b.effectiveWeight,
@@ -286,6 +314,7 @@ export function statusView(snap: Snapshot, inputs: StatusInputs): StatusView {
       latency_ms: latencyView(b.metrics.latency),
     })),
     limiter: limiterView(snap.limiter),
+    ...statusGroups(snap),
     events: snap.events.map(eventView),
     config: inputs.config,
   };

@@ -115,6 +115,38 @@ export function checkHostPattern(text: string): string | undefined {
   return `${quote(text)} is not a host name, host:port or *.domain pattern`;
 }
 
+const ROUTE_HOST = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i;
+
+/**
+ * Checks a route's `match.host`: a host name (`api.example.com`), a wildcard
+ * for every name under a domain (`*.example.com`), an IPv4 address or a
+ * bracketed IPv6 address; no port, since routing ignores the request's.
+ */
+export function checkRouteHost(text: string): string | undefined {
+  if (ROUTE_HOST.test(text)) return undefined;
+  const bracketed = /^\[([^\]]+)\]$/.exec(text);
+  if (bracketed && parseIp(bracketed[1]!)) return undefined;
+  if (/:\d+$/.test(text)) return `${quote(text)} has a port: routes match the host alone`;
+  return `${quote(text)} is not a host name or a *.domain pattern`;
+}
+
+/**
+ * Checks a route's `match.path_prefix`: starts with `/`, holds only
+ * characters a path may hold (RFC 3986 §3.3), and no `.` or `..` segment
+ * (request paths with those are refused before routing, so such a prefix
+ * could never match).
+ */
+export function checkPathPrefix(text: string): string | undefined {
+  if (!text.startsWith("/")) return "must start with /";
+  if (!/^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/.test(text) || /%(?![0-9A-Fa-f]{2})/.test(text)) {
+    return `${quote(text)} is not a path: no query, fragment, spaces or broken %-escapes`;
+  }
+  if (text.split("/").some((s) => s === "." || s === "..")) {
+    return `${quote(text)} has a . or .. segment, which no request that passes validation has`;
+  }
+  return undefined;
+}
+
 /** Checks `load_balancing.hash_key`: `client_ip`, `header:NAME` or `cookie:NAME`. */
 export function checkHashKey(text: string): string | undefined {
   return parseHashKey(text)

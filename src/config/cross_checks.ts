@@ -2,7 +2,9 @@
  * Checks that involve more than one field, run on whatever decoded cleanly:
  * health check timeout against interval, the adaptive range against the
  * rate limit, the admin listener against its token, the transport against
- * backend schemes, and duplicate backends.
+ * backend schemes, and duplicate backends. A listener or pool is checked
+ * with the values it inherits, when it overrides one of the fields a rule
+ * reads; the top-level sections are checked as they are, once.
  *
  * @module
  */
@@ -12,39 +14,83 @@ import { backendKey, parseHostPort } from "./checks.ts";
 import type { Decoder } from "./decoder.ts";
 import { clip } from "./echo.ts";
 
-/** Reports every cross-field problem into `d`. */
-export function crossChecks(d: Decoder): void {
+/** A backend URL that decoded cleanly, and where. */
+export interface WrittenBackend {
+  /** `""` for the top-level `backends`, `pools.NAME` for a pool's. */
+  readonly scope: string;
+  /** Its path, such as `pools.api.backends[1].url`. */
+  readonly path: string;
+  readonly url: string;
+}
+
+const BACKEND_URL = /^((?:pools\.[^.]+)?)\.?backends\[\d+\]\.url$/;
+
+/** Every backend URL that decoded cleanly, in the order decoded. */
+export function backendUrls(d: Decoder): WrittenBackend[] {
+  const out: WrittenBackend[] = [];
+  for (const [path, value] of d.values) {
+    const m = BACKEND_URL.exec(path);
+    if (m) out.push({ scope: m[1]!, path, url: value as string });
+  }
+  return out;
+}
+
+/** Reads a field as a scope (`""`, `listeners[0]`, `pools.api`) has it, inherited or its own. */
+function reader(d: Decoder) {
   // A field of a section left out (or empty) is only recorded as part of its section's defaults.
-  const num = (path: string): number | undefined => {
-    if (d.values.has(path)) return d.values.get(path) as number;
+  const top = (path: string): unknown => {
+    if (d.values.has(path)) return d.values.get(path);
     const dot = path.lastIndexOf(".");
     const section = d.values.get(path.slice(0, dot)) as Record<string, unknown> | undefined;
-    return section?.[path.slice(dot + 1)] as number | undefined;
+    return section?.[path.slice(dot + 1)];
   };
-  const interval = num("health_check.interval");
-  const timeout = num("health_check.timeout");
-  if (interval !== undefined && timeout !== undefined && timeout > interval) {
-    d.report("health_check.timeout", "must not exceed health_check.interval");
+  return {
+    value: (scope: string, path: string): unknown =>
+      (scope ? d.values.get(`${scope}.${path}`) : undefined) ?? top(path),
+    /** True when `scope` writes one of `paths` itself (the top level always does). */
+    owns: (scope: string, ...paths: string[]): boolean =>
+      scope === "" || paths.some((p) => d.present.has(`${scope}.${p}`)),
+  };
+}
+
+/** Reports every cross-field problem into `d`. */
+export function crossChecks(d: Decoder): void {
+  const { value, owns } = reader(d);
+  const at = (scope: string, path: string) => (scope ? `${scope}.${path}` : path);
+  const pools = (d.names.get("pools") ?? []).map((name) => `pools.${name}`);
+  const listeners = [...d.values.keys()]
+    .map((path) => /^(listeners\[\d+\])\.name$/.exec(path)?.[1])
+    .filter((scope): scope is string => scope !== undefined);
+
+  for (const scope of ["", ...pools]) {
+    if (!owns(scope, "health_check.interval", "health_check.timeout")) continue;
+    const interval = value(scope, "health_check.interval") as number | undefined;
+    const timeout = value(scope, "health_check.timeout") as number | undefined;
+    if (interval !== undefined && timeout !== undefined && timeout > interval) {
+      d.report(at(scope, "health_check.timeout"), "must not exceed health_check.interval");
+    }
   }
-  const min = num("adaptive.min_rate");
-  const max = num("adaptive.max_rate");
-  if (min !== undefined && max !== undefined && min > max) {
-    d.report("adaptive.min_rate", `${min} is above adaptive.max_rate (${max})`);
+
+  const rateKeys = ["adaptive.min_rate", "adaptive.max_rate", "rate_limit.requests_per_second"];
+  for (const scope of ["", ...listeners]) {
+    if (!owns(scope, ...rateKeys)) continue;
+    const min = value(scope, "adaptive.min_rate") as number | undefined;
+    const max = value(scope, "adaptive.max_rate") as number | undefined;
+    const rps = value(scope, "rate_limit.requests_per_second") as number | undefined;
+    if (min !== undefined && max !== undefined && min > max) {
+      d.report(at(scope, "adaptive.min_rate"), `${min} is above adaptive.max_rate (${max})`);
+    } else if (
+      rps !== undefined && min !== undefined && max !== undefined && (rps < min || rps > max)
+    ) {
+      d.report(
+        at(scope, "rate_limit.requests_per_second"),
+        `${rps} is outside the adaptive range ${min}–${max} (adaptive.min_rate, adaptive.max_rate)`,
+      );
+    }
   }
-  const rps = num("rate_limit.requests_per_second");
-  if (
-    rps !== undefined && min !== undefined && max !== undefined && min <= max &&
-    (rps < min || rps > max)
-  ) {
-    d.report(
-      "rate_limit.requests_per_second",
-      `${rps} is outside the adaptive range ${min}–${max} (adaptive.min_rate, adaptive.max_rate)`,
-    );
-  }
-  const admin = d.values.get("admin.address") as string | undefined ??
-    (d.values.get("admin") as { address?: string } | undefined)?.address;
-  const token = d.values.get("admin.token") as string | undefined ??
-    (d.values.get("admin") as { token?: string } | undefined)?.token;
+
+  const admin = value("", "admin.address") as string | undefined;
+  const token = value("", "admin.token") as string | undefined;
   const adminHost = admin === undefined ? undefined : parseHostPort(admin)?.host;
   // [SECURITY] Unauthorised control: an admin API reachable from other
   // machines must require a token for /reload and /drain.
@@ -56,36 +102,21 @@ export function crossChecks(d: Decoder): void {
       } is reachable from other machines: set admin.token so that /reload and /drain need it`,
     );
   }
-  const transport = d.values.get("upstream.transport") ??
-    (d.values.get("upstream") as { transport?: string } | undefined)?.transport;
-  const urls = backendUrls(d);
-  if (transport === "h1") {
-    for (const [i, url] of urls) {
-      if (url.startsWith("https:")) {
-        d.report(
-          `backends[${i}].url`,
-          "upstream.transport h1 speaks plain http only; use auto or fetch for https backends",
-        );
-      }
-    }
-  }
-  const seen = new Map<string, number>();
-  for (const [i, url] of urls) {
-    const key = backendKey(url);
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, i);
-    else d.report(`backends[${i}].url`, `duplicate of backends[${first}].url (${clip(url)})`);
-  }
-}
 
-/** Every backend URL that decoded cleanly, with its index. */
-export function backendUrls(d: Decoder): Array<[number, string]> {
-  const out: Array<[number, string]> = [];
-  for (const [path, value] of d.values) {
-    const m = /^backends\[(\d+)\]\.url$/.exec(path);
-    if (m) out.push([Number(m[1]), value as string]);
+  // Backends, pool by pool: the same URL may serve two pools, never twice in one.
+  const seen = new Map<string, string>();
+  for (const b of backendUrls(d)) {
+    if (value(b.scope, "upstream.transport") === "h1" && b.url.startsWith("https:")) {
+      d.report(
+        b.path,
+        "upstream.transport h1 speaks plain http only; use auto or fetch for https backends",
+      );
+    }
+    const key = `${b.scope} ${backendKey(b.url)}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, b.path);
+    else d.report(b.path, `duplicate of ${first} (${clip(b.url)})`);
   }
-  return out;
 }
 
 /** True for `localhost` and loopback addresses: hosts only this machine can reach. */

@@ -13,14 +13,17 @@ import { LineCounter, parseDocument, Scalar } from "yaml";
 import { backendUrls, crossChecks } from "./cross_checks.ts";
 import { Decoder, type Diagnostic, type Position } from "./decoder.ts";
 import { clip } from "./echo.ts";
-import { type Config, configSchema } from "./fields.ts";
+import { expandConfig } from "./expand.ts";
+import { configSchema } from "./fields.ts";
+import type { Config } from "./resolved.ts";
 import { scanDocument } from "./scan.ts";
+import { topologyChecks } from "./topology.ts";
 
 /** What the SSRF check needs to run after decoding, on another thread if need be. */
 export interface SsrfWork {
-  /** Every backend URL that decoded cleanly, where it was written. */
+  /** Every backend URL that decoded cleanly, where it was written (`pools.api.backends[0].url`). */
   readonly backends: ReadonlyArray<
-    { readonly index: number; readonly url: string; readonly position?: Position }
+    { readonly path: string; readonly url: string; readonly position?: Position }
   >;
   /** `development.allow_loopback_backends`. */
   readonly allowLoopback: boolean;
@@ -30,10 +33,12 @@ export interface SsrfWork {
 
 /** The outcome of {@linkcode decodeConfig}: plain data. */
 export interface DecodedConfig {
-  /** The configuration, if every field decoded (cross checks may still have failed). */
+  /** The resolved configuration, if the file has no problem so far (the SSRF check is still to come). */
   readonly config: Config | undefined;
   /** Problems found so far, at most `MAX_DIAGNOSTICS`, in order of discovery. */
   readonly diagnostics: readonly Diagnostic[];
+  /** What is valid but probably not meant (a pool no route uses), at most `MAX_DIAGNOSTICS`. */
+  readonly warnings: readonly Diagnostic[];
   /** Problems found beyond those kept. */
   readonly omitted: number;
   /** The SSRF check still to do; absent when the file is not even valid YAML. */
@@ -46,7 +51,7 @@ export interface DecodedConfig {
  * @example
  * ```ts
  * const d = decodeConfig("backends:\n  - url: http://example.com\n    weight: 1\n");
- * d.config?.server.port; // 8080
+ * d.config?.listeners[0]?.address; // "0.0.0.0:8080"
  * ```
  */
 export function decodeConfig(text: string): DecodedConfig {
@@ -70,22 +75,26 @@ export function decodeConfig(text: string): DecodedConfig {
   }
   const scan = scanDocument(doc.contents, syntax);
   if (scanned.count > 0) {
-    return { config: undefined, diagnostics: scanned.diagnostics, omitted: scanned.omitted };
+    return {
+      config: undefined,
+      diagnostics: scanned.diagnostics,
+      warnings: [],
+      omitted: scanned.omitted,
+    };
   }
 
   const d = new Decoder(lines, scan.targets);
   const root = doc.contents ?? new Scalar(null);
-  const config = configSchema.decode(root, "", d);
+  const file = configSchema.decode(root, "", d);
+  topologyChecks(d, root);
   crossChecks(d);
+  // Expanded only once nothing is wrong: it may assume what the checks ensure.
+  const config = file !== undefined && d.count === 0 ? expandConfig(file) : undefined;
   const ssrf: SsrfWork = {
-    backends: backendUrls(d).map(([index, url]) => ({
-      index,
-      url,
-      position: d.nearest(`backends[${index}].url`),
-    })),
+    backends: backendUrls(d).map(({ path, url }) => ({ path, url, position: d.nearest(path) })),
     allowLoopback: d.values.get("development.allow_loopback_backends") === true,
     allowedNetworks: (d.values.get("security.allowed_backend_networks") as string[] | undefined) ??
       [],
   };
-  return { config, diagnostics: d.diagnostics, omitted: d.omitted, ssrf };
+  return { config, diagnostics: d.diagnostics, warnings: d.warnings, omitted: d.omitted, ssrf };
 }

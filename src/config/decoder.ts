@@ -43,6 +43,19 @@ export class Decoder {
   readonly values: Map<string, unknown> = new Map();
   /** Problems found beyond {@linkcode MAX_DIAGNOSTICS}, counted but not kept. */
   omitted = 0;
+  /**
+   * Things that work but are probably not what was meant (a pool no route
+   * uses), at most {@linkcode MAX_DIAGNOSTICS}; they never make a file invalid.
+   */
+  readonly warnings: Diagnostic[] = [];
+  /**
+   * Every key the file wrote, as a path (`server.port`): a field left out is
+   * not here even though its default is in {@linkcode values}, which is how
+   * "written" is told from "defaulted" (mixing the two configuration forms).
+   */
+  readonly present: Set<string> = new Set();
+  /** The names written in each mapping of names (`pools`), by its path, in file order. */
+  readonly names: Map<string, string[]> = new Map();
   readonly #lines: LineCounter | undefined;
   readonly #targets: ReadonlyMap<Alias, Node>;
 
@@ -105,6 +118,13 @@ export class Decoder {
     }
     const pos = this.positionOf(node) ?? this.nearest(path) ?? { line: 1, col: 1 };
     this.diagnostics.push({ path, message, ...pos });
+  }
+
+  /** Adds a warning, positioned like {@linkcode report}. */
+  warn(path: string, message: string, node?: Node): void {
+    if (this.warnings.length >= MAX_DIAGNOSTICS) return;
+    const pos = this.positionOf(node) ?? this.nearest(path) ?? { line: 1, col: 1 };
+    this.warnings.push({ path, message, ...pos });
   }
 
   /** The position of `path` or of its closest remembered parent. */

@@ -6,6 +6,9 @@
  * @module
  */
 
+/** A day in milliseconds: the longest most timeouts may be. */
+export const DAY_MS = 86_400_000;
+
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
 

@@ -10,7 +10,7 @@ import { parseCidr } from "../net/mod.ts";
 import { decodeConfig, type DecodedConfig } from "./decode.ts";
 import { DecodeError, decodeOffThread } from "./decode_off_thread.ts";
 import { type Diagnostic, MAX_DIAGNOSTICS, sortDiagnostics } from "./decoder.ts";
-import { type Config, configSchema } from "./fields.ts";
+import { type Config, resolvedSchema } from "./resolved.ts";
 import { ConfigFileError, readConfigText } from "./read.ts";
 import { checkBackendAddress, type Resolver, systemResolver } from "./ssrf.ts";
 
@@ -36,7 +36,12 @@ export interface LoadOptions extends Omit<ParseOptions, "file"> {
 
 /** A configuration, or everything that is wrong with it. */
 export type ConfigResult =
-  | { readonly ok: true; readonly config: Config }
+  | {
+    readonly ok: true;
+    readonly config: Config;
+    /** What is valid but probably not meant, in file order: print or log them. */
+    readonly warnings: readonly Diagnostic[];
+  }
   | {
     readonly ok: false;
     /** The first `MAX_DIAGNOSTICS` problems, in file order. */
@@ -76,7 +81,7 @@ export async function loadConfigFile(
  * @example
  * ```ts
  * const r = await parseConfig("backends:\n  - url: http://example.com\n    weight: 1\n");
- * if (r.ok) console.log(r.config.server.port); // 8080
+ * if (r.ok) console.log(r.config.listeners[0]?.address); // "0.0.0.0:8080"
  * ```
  */
 export async function parseConfig(text: string, options: ParseOptions = {}): Promise<ConfigResult> {
@@ -96,17 +101,11 @@ async function finish(decoded: DecodedConfig, resolver: Resolver): Promise<Confi
     const problems = await Promise.all(backends.map((b) => checkBackendAddress(b.url, policy)));
     backends.forEach((b, i) => {
       const message = problems[i];
-      if (message) {
-        found.push({
-          path: `backends[${b.index}].url`,
-          message,
-          ...b.position ?? { line: 1, col: 1 },
-        });
-      }
+      if (message) found.push({ path: b.path, message, ...b.position ?? { line: 1, col: 1 } });
     });
   }
   if (decoded.config !== undefined && found.length === 0 && decoded.omitted === 0) {
-    return { ok: true, config: decoded.config };
+    return { ok: true, config: decoded.config, warnings: sortDiagnostics(decoded.warnings) };
   }
   const sorted = sortDiagnostics(found);
   return {
@@ -126,6 +125,14 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
 }
 
 /**
+ * Formats a warning like a diagnostic, marked as one:
+ * `aegis.yml:30:3 pools.legacy: warning: no route uses this pool`.
+ */
+export function formatWarning(file: string, d: Diagnostic): string {
+  return formatDiagnostic(file, { ...d, message: `warning: ${d.message}` });
+}
+
+/**
  * The line that follows the listed problems when some were left out:
  * `aegis.yml: 899900 more problems not shown`, or `undefined` when none were.
  */
@@ -136,9 +143,10 @@ export function formatOmitted(file: string, omitted: number): string | undefined
 }
 
 /**
- * The configuration as plain YAML-ready data: durations as strings, secrets
- * redacted. This is what `aegis check` prints.
+ * The configuration as plain YAML-ready data, in its expanded form:
+ * durations as strings, secrets redacted. This is what `aegis check`
+ * prints, and read back it resolves to the same configuration.
  */
 export function printableConfig(config: Config): unknown {
-  return configSchema.print(config);
+  return resolvedSchema.print(config);
 }

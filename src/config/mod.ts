@@ -1,18 +1,30 @@
 /**
- * Configuration: the schema of `aegis.yml`, loading with positioned errors
- * (off the event loop, with size and time limits), and the startup SSRF
- * check.
+ * Configuration: the schema of `aegis.yml` in its two forms (flat, and
+ * listeners with pools), the resolved form the code reads, loading with
+ * positioned errors and warnings (off the event loop, with size and time
+ * limits), and the startup SSRF check.
  *
  * @module
  */
 
-export { type BackendConfig, type Config, configSchema, DEFAULT_METHODS } from "./fields.ts";
+export { configSchema, DEFAULT_METHODS, type FileConfig } from "./fields.ts";
+export {
+  type BackendConfig,
+  type Config,
+  type ListenerConfig,
+  type PoolConfig,
+  resolvedSchema,
+  type RouteConfig,
+} from "./resolved.ts";
+export { DEFAULT_NAME, joinHostPort } from "./expand.ts";
+export { PROTOCOLS } from "./fields_topology.ts";
 export { type Algorithm, ALGORITHMS, isAlgorithm } from "./algorithms.ts";
 export { type HashKeySource, parseHashKey } from "./hash_key.ts";
 export {
   type ConfigResult,
   formatDiagnostic,
   formatOmitted,
+  formatWarning,
   loadConfigFile,
   type LoadOptions,
   parseConfig,

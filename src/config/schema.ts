@@ -26,6 +26,13 @@ export interface Field<T> {
   readonly default: T | undefined;
   /** Values never printed in full (tokens). */
   readonly secret?: boolean;
+  /** Absent means absent: no default and not required (see {@linkcode optional}). */
+  readonly optional?: boolean;
+  /**
+   * The top-level section whose fields this one overrides (`rate_limit` in a
+   * listener): documented once there, so the docs walk stops here.
+   */
+  readonly inherits?: string;
   /** Decodes `node`, or reports and returns `undefined`. */
   decode(node: Node, path: string, d: Decoder): T | undefined;
   /** Turns a decoded value back into plain YAML data. */
@@ -35,11 +42,35 @@ export interface Field<T> {
 /** The value type a field decodes to. */
 export type Infer<F> = F extends Field<infer T> ? T : never;
 
+/**
+ * `field`, made optional: absent from the file, it stays absent from the
+ * decoded value (a listener that does not set `read_timeout` inherits it).
+ */
+export function optional<T>(field: Field<T>): OptionalField<T> {
+  return {
+    ...field,
+    default: undefined,
+    optional: true,
+    decode: (node, path, d) => field.decode(node, path, d),
+    print: (v) => (v === undefined ? undefined : field.print(v)),
+  };
+}
+
 /** A map of field names to fields. */
 export type FieldMap = Record<string, Field<unknown>>;
 
-/** The decoded object of a section. */
-export type SectionValue<M extends FieldMap> = { readonly [K in keyof M]: Infer<M[K]> };
+/** A field made optional by {@linkcode optional}. */
+export type OptionalField<T> = Field<T | undefined> & { readonly optional: true };
+
+/** The keys of `M` whose fields are optional. */
+type OptionalKeys<M> = { [K in keyof M]: M[K] extends { readonly optional: true } ? K : never }[
+  keyof M
+];
+
+/** The decoded object of a section: an optional field may be absent. */
+export type SectionValue<M extends FieldMap> =
+  & { readonly [K in Exclude<keyof M, OptionalKeys<M>>]: Infer<M[K]> }
+  & { readonly [K in OptionalKeys<M>]?: Infer<M[K]> };
 
 /** Follows YAML aliases (`*anchor`) to the node they name. */
 export function deref(node: Node, d: Decoder): Node {
@@ -126,9 +157,11 @@ export interface ListField<T> extends Field<T[]> {
 /** A mapping with known keys; unknown keys are errors. */
 export function section<M extends FieldMap>(doc: string, fields: M): SectionField<M> {
   const names = Object.keys(fields);
-  const required = names.filter((k) => fields[k]!.default === undefined);
+  const required = names.filter((k) => fields[k]!.default === undefined && !fields[k]!.optional);
   const defaults = required.length === 0
-    ? Object.fromEntries(names.map((k) => [k, fields[k]!.default])) as SectionValue<M>
+    ? Object.fromEntries(
+      names.filter((k) => !fields[k]!.optional).map((k) => [k, fields[k]!.default]),
+    ) as SectionValue<M>
     : undefined;
   return {
     type: "mapping",
@@ -169,6 +202,7 @@ export function section<M extends FieldMap>(doc: string, fields: M): SectionFiel
           continue;
         }
         seen.add(key);
+        d.present.add(at(key));
         const valueNode = pair.value as Node | null;
         d.remember(
           at(key),
@@ -191,6 +225,7 @@ export function section<M extends FieldMap>(doc: string, fields: M): SectionFiel
       for (const k of names) {
         if (seen.has(k)) continue;
         const field = fields[k]!;
+        if (field.optional) continue;
         if (field.default === undefined) {
           d.report(at(k), "is required", node);
           ok = false;
@@ -202,11 +237,11 @@ export function section<M extends FieldMap>(doc: string, fields: M): SectionFiel
       return ok ? out as SectionValue<M> : undefined;
     },
     print(value) {
+      const v = value as Record<string, unknown>;
       return Object.fromEntries(
-        names.map((k) => {
+        names.filter((k) => v[k] !== undefined).map((k) => {
           const field = fields[k]!;
-          const v = (value as Record<string, unknown>)[k];
-          return [k, field.secret ? (v ? "<redacted>" : v) : field.print(v)];
+          return [k, field.secret ? (v[k] ? "<redacted>" : v[k]) : field.print(v[k])];
         }),
       );
     },
@@ -220,6 +255,8 @@ export function walkFields(
   out: Map<string, Field<unknown>> = new Map(),
 ): Map<string, Field<unknown>> {
   if (path) out.set(path, field);
+  if (field.inherits !== undefined) return out;
+  if ("entry" in field) walkFields(field.entry as Field<unknown>, `${path}.<name>`, out);
   if ("fields" in field) {
     for (const [k, f] of Object.entries(field.fields as FieldMap)) {
       walkFields(f, path ? `${path}.${k}` : k, out);

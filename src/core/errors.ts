@@ -28,6 +28,8 @@ export type ErrorKind =
    * cannot be forwarded (RFC 9112 §7.1).
    */
   | "malformed_body"
+  /** No route of the listener takes the request (its host, path and method). */
+  | "no_route"
   /** The request needs something the chosen transport cannot send (`OPTIONS *` through fetch). */
   | "not_implemented"
   /** No backend may receive traffic right now. */
@@ -51,6 +53,7 @@ const SOURCE: Readonly<Record<ErrorKind, ErrorSource>> = {
   client_timeout: "downstream",
   client_closed: "downstream",
   malformed_body: "downstream",
+  no_route: "downstream",
   not_implemented: "internal",
   no_backend: "internal",
   local_resource: "internal",
@@ -88,6 +91,9 @@ const ANSWER: Readonly<Record<ErrorKind, readonly [number, string]>> = {
   // passed on in part; a backend that resynchronises differently could read the
   // rest as a second request (RFC 9112 §11.2).
   malformed_body: [400, "bad request"],
+  // RFC 9110 §15.5.5: nothing here answers to that target. The body names
+  // no host, path or pool, so it tells a scanner nothing about the routes.
+  no_route: [404, "no route"],
   // RFC 9110 §15.6.2: the server lacks the functionality the request needs.
   not_implemented: [501, "not implemented"],
   no_backend: [503, "no healthy backend"],

@@ -43,7 +43,8 @@ function errorStyle(share: number | undefined): Style | undefined {
 }
 
 /**
- * The header: name, markers, uptime and address on the first line,
+ * The header: name, markers, uptime and address (each listener's, by name,
+ * when there are several) on the first line,
  * traffic on the second; fields that do not fit are left out whole. The markers come right after the name so that a narrow
  * terminal, which cuts lines at their end, still shows them. `lines: 1`
  * gives the compact form, which keeps uptime and traffic and drops the
@@ -59,8 +60,12 @@ export function header(input: HeaderInput, width: number, lines: 1 | 2): Line[] 
   const errors = field("errors", formatPercent(f.errorShare), errorStyle(f.errorShare));
   const rate = field("rate", `${formatRate(s.limiter.rate)}/s`);
   if (lines === 1) return [joinFitting([title, uptime, rps, errors, rate], SEP, width)];
+  // One listener: its address, as ever; several: each by name.
+  const addresses = s.listeners.length > 1
+    ? s.listeners.map((l) => field(printable(l.name), printable(l.url)))
+    : [[span(printable(s.listen))]];
   return [
-    joinFitting([title, uptime, [span(printable(s.listen))]], SEP, width),
+    joinFitting([title, uptime, ...addresses], SEP, width),
     joinFitting(
       [
         rps,
@@ -107,8 +112,10 @@ export function limiter(s: Snapshot, f: GlobalFigures, width: number, lines: 1 |
     rejected,
   ];
   if (l.evictions > 0) first.push(field("evicted", formatCount(l.evictions), "yellow"));
+  // With several listeners the panel shows the first one's limiter; it says so.
+  const whose = s.listeners.length > 1 ? `Rate limiter · ${printable(s.listeners[0]!.name)}` : "";
   return [
-    rule("Rate limiter", width),
+    rule(whose || "Rate limiter", width),
     joinFitting(first, SEP, width),
     [span("last change ", "dim"), ...lastChange(s)],
   ];

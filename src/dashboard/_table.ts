@@ -1,7 +1,8 @@
 /**
  * The backends table: one row per backend, columns that drop in a fixed
  * order when the terminal is narrow, and a last row that counts the
- * backends that did not fit.
+ * backends that did not fit. With more than one pool, a first column names
+ * each pool once, on its first backend's row, so the rows read as groups.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import { displayWidth, padEnd, padStart, printable, truncateUrl } from "./_text.
 
 /** A column of the backends table, by key. */
 export type ColumnKey =
+  | "pool"
   | "url"
   | "health"
   | "breaker"
@@ -49,8 +51,9 @@ interface Column {
   readonly align: "left" | "right";
 }
 
-/** Every column, in the order shown. */
+/** Every column, in the order shown (`pool` only with more than one pool). */
 const COLUMNS: readonly Column[] = [
+  { key: "pool", title: "POOL", align: "left" },
   { key: "url", title: "URL", align: "left" },
   { key: "health", title: "HEALTH", align: "left" },
   { key: "breaker", title: "BREAKER", align: "left" },
@@ -82,12 +85,18 @@ function number(text: string): Span {
   return text === NONE ? span(text, "dim") : span(text);
 }
 
-function cellsOf(b: BackendSnapshot, now: Snapshot, previous: Snapshot | undefined): Cells {
+function cellsOf(
+  b: BackendSnapshot,
+  now: Snapshot,
+  previous: Snapshot | undefined,
+  firstOfPool: boolean,
+): Cells {
   const l = b.metrics.latency;
   // No samples in the window: the zeros in the summary mean "unknown", not "instant".
   const ms = (v: number) => number(l.count > 0 ? formatMs(v) : NONE);
   const breaker = b.breaker.state;
   return {
+    pool: span(firstOfPool ? printable(b.pool) : "", "bold"),
     url: span(printable(b.id), MOOD_STYLE[backendMood(b)]),
     health: span(b.health, b.health === "healthy" ? "green" : "red"),
     breaker: span(
@@ -139,18 +148,22 @@ export function backendTable(input: TableInput): Table {
   const all = snapshot.backends;
   const rows = Math.max(1, input.rows);
   const shownCount = all.length <= rows ? all.length : rows >= 2 ? rows - 1 : 0;
-  const shown = all.slice(0, shownCount).map((b) => cellsOf(b, snapshot, previous));
+  const shown = all.slice(0, shownCount).map((b, i) =>
+    cellsOf(b, snapshot, previous, i === 0 || all[i - 1]!.pool !== b.pool)
+  );
+  const pooled = new Set(all.map((b) => b.pool)).size > 1;
+  const columnsShown = pooled ? COLUMNS : COLUMNS.filter((c) => c.key !== "pool");
 
   // Each column as wide as its widest cell or title.
   const naturalWidths = new Map<ColumnKey, number>();
-  for (const col of COLUMNS) {
+  for (const col of columnsShown) {
     let w = displayWidth(col.title);
     for (const cells of shown) w = Math.max(w, displayWidth(cells[col.key].text));
     naturalWidths.set(col.key, w);
   }
   const natural = (key: ColumnKey) => naturalWidths.get(key)!;
   const urlNatural = natural("url");
-  let kept = COLUMNS.filter((c) => c.key !== "url");
+  let kept = columnsShown.filter((c) => c.key !== "url");
   const othersWidth = () => kept.reduce((sum, c) => sum + natural(c.key) + GAP.length, 0);
   for (const key of COLUMN_DROP_ORDER) {
     if (Math.min(urlNatural, URL_MIN) + othersWidth() <= width) break;
@@ -159,7 +172,8 @@ export function backendTable(input: TableInput): Table {
   const urlWidth = Math.max(width - othersWidth(), Math.min(urlNatural, URL_FLOOR));
   const widths = new Map<ColumnKey, number>(kept.map((c) => [c.key, natural(c.key)]));
   widths.set("url", Math.min(urlNatural, urlWidth));
-  const columns = [COLUMNS[0]!, ...kept];
+  const url = columnsShown.find((c) => c.key === "url")!;
+  const columns = pooled ? [kept[0]!, url, ...kept.slice(1)] : [url, ...kept];
 
   const line = (cell: (c: Column) => Span): Line => {
     const out: Span[] = [];

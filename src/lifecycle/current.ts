@@ -1,17 +1,18 @@
 /**
- * The runtime in force: what one configuration derives (pool, limiter,
- * proxy handler, loops), held in one place so that a reload swaps it whole
- * and the lifecycle stops whichever one runs at stop. Requests reach it
- * through {@linkcode CurrentRuntime.handler}, one indirection, so a swap
- * changes what answers without touching any socket; requests in flight
- * finish on the runtime they started on.
+ * The runtime in force: what one configuration derives (pools, listeners'
+ * routes, limiters and handlers, loops), held in one place so that a reload
+ * swaps it whole and the lifecycle stops whichever one runs at stop.
+ * Requests reach it through {@linkcode CurrentRuntime.handlerFor}, one
+ * indirection per listener, so a swap changes what answers without
+ * touching any socket; requests in flight finish on the runtime they
+ * started on.
  *
  * @module
  */
 
 import type { Config } from "../config/mod.ts";
-import type { ProxyHandler } from "../core/mod.ts";
-import type { Runtime } from "../runtime.ts";
+import { errorResponse, ProxyError, type ProxyHandler } from "../core/mod.ts";
+import type { Runtime } from "../runtime/mod.ts";
 import type { Snapshot } from "../snapshot/mod.ts";
 
 /** Builds a runtime from a configuration; with `previous`, carries its live state over. */
@@ -31,7 +32,7 @@ export class RuntimeStoppedError extends Error {
  * @example
  * ```ts
  * const current = new CurrentRuntime(config, (c, prev) => buildRuntime(c, shared, prev));
- * startServer({ handler: current.handler, ... });
+ * startServer({ handler: current.handlerFor("web"), ... });
  * current.start(() => snapshots.tick()); // loops run
  * current.replace(nextConfig);           // build new → start → swap → stop old
  * await current[Symbol.asyncDispose]();  // loops stopped
@@ -59,8 +60,23 @@ export class CurrentRuntime implements AsyncDisposable {
     return this.#runtime.config;
   }
 
-  /** Answers with whichever runtime is in force when a request arrives. */
-  readonly handler: ProxyHandler = (request, client) => this.#runtime.handler(request, client);
+  /**
+   * The handler of the listener `name`: answers with whichever runtime is in
+   * force when a request arrives. A listener a reload removed keeps
+   * answering, while its socket drains, with the last runtime that had it.
+   */
+  handlerFor(name: string): ProxyHandler {
+    let last = this.#runtime.listeners.get(name);
+    return (request, client) => {
+      const listener = this.#runtime.listeners.get(name) ?? last;
+      // Unreachable: a socket is opened only for a listener the runtime has.
+      if (!listener) {
+        return Promise.resolve(errorResponse(new ProxyError("internal", `no listener ${name}`)));
+      }
+      last = listener;
+      return listener.handler(request, client);
+    };
+  }
 
   /**
    * Starts the loops (health checks, adaptive rate, bucket purging);
@@ -87,7 +103,7 @@ export class CurrentRuntime implements AsyncDisposable {
     const fresh = this.#build(next, old);
     if (this.#snapshot) fresh.start(this.#snapshot);
     this.#runtime = fresh;
-    old.stop();
+    old.stop(fresh);
   }
 
   /** Stops the loops of the runtime in force and waits for them; no replace after this. */

@@ -1,6 +1,6 @@
 /**
- * `POST /drain`: the public listener stops accepting while everything else
- * runs on, so requests in progress finish and the admin API reports
+ * `POST /drain`: every configured listener stops accepting while everything
+ * else runs on, so requests in progress finish and the admin API reports
  * progress. Unlike stop, nothing is disposed and no grace runs out.
  *
  * @module
@@ -9,7 +9,14 @@
 import type { DrainStatus } from "../admin/mod.ts";
 import type { EventLog } from "../events/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { Listener } from "./listener.ts";
+
+/** What can be drained: the configured listeners together ({@linkcode ListenerSet}). */
+export interface Drainable {
+  readonly draining: boolean;
+  readonly connections: number;
+  readonly requestsInFlight: number;
+  drain(graceMs: number): Promise<void>;
+}
 
 /** Starting a drain, and how far it got. */
 export interface DrainControl {
@@ -20,33 +27,36 @@ export interface DrainControl {
 }
 
 /**
- * Drain control over `listener`, logged and recorded as `drain` events.
+ * Drain control over `listeners`, logged and recorded as `drain` events.
  *
  * @example
  * ```ts
- * const control = drainControl(publicListener, logger, events);
+ * const control = drainControl(listeners, logger, events);
  * control.drain();
  * control.status(); // { draining: true, connections: 3, inFlight: 1 }
  * ```
  */
-export function drainControl(listener: Listener, logger: Logger, events: EventLog): DrainControl {
-  const { server } = listener;
+export function drainControl(
+  listeners: Drainable,
+  logger: Logger,
+  events: EventLog,
+): DrainControl {
   return {
     drain() {
-      if (server.draining) return;
+      if (listeners.draining) return;
       logger.info("draining: no new client connections; requests in progress finish", {
-        connections: server.connections,
+        connections: listeners.connections,
       });
-      events.record("drain", "draining started", { connections: server.connections });
-      listener.drain(Infinity).then(() => {
+      events.record("drain", "draining started", { connections: listeners.connections });
+      listeners.drain(Infinity).then(() => {
         logger.info("drained: every client connection is closed");
         events.record("drain", "drained", {});
       });
     },
     status: () => ({
-      draining: server.draining,
-      connections: server.connections,
-      inFlight: server.requestsInFlight,
+      draining: listeners.draining,
+      connections: listeners.connections,
+      inFlight: listeners.requestsInFlight,
     }),
   };
 }

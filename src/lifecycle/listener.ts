@@ -1,8 +1,9 @@
 /**
  * A listener as the lifecycle owns it: a bound server with a name, drained
- * on purpose (stop, `POST /drain`) and disposed when the lifecycle stops.
- * Today there are two, the public listener and the admin listener; more
- * (several http, tcp, udp) will be more of these.
+ * on purpose (stop, `POST /drain`, a reload that removes or moves it) and
+ * disposed when the lifecycle stops. Every configured listener is one of
+ * these (`listener_set.ts` keeps them), and so is the admin listener;
+ * tcp and udp listeners will be more of these.
  *
  * @module
  */
@@ -52,6 +53,34 @@ export interface Listener extends AsyncDisposable {
 export function urlOf(addr: Deno.NetAddr): string {
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return `http://${host}:${addr.port}`;
+}
+
+/**
+ * The name the admin listener's bind errors are tagged with: not a valid
+ * listener name, so it never stands for a configured one.
+ */
+export const ADMIN_LISTENER = "(admin)";
+
+/**
+ * What a failed bind says: the address, and why in a few words.
+ *
+ * @example
+ * ```ts
+ * describeBindError(new Deno.errors.AddrInUse("..."), "0.0.0.0:8080");
+ * // "cannot listen on 0.0.0.0:8080: address already in use"
+ * ```
+ */
+export function describeBindError(error: unknown, address: string): string {
+  const why = error instanceof Deno.errors.AddrInUse
+    ? "address already in use"
+    : error instanceof Deno.errors.PermissionDenied
+    ? "permission denied"
+    : error instanceof Deno.errors.AddrNotAvailable
+    ? "address not available on this machine"
+    : error instanceof Error
+    ? error.message
+    : String(error);
+  return `cannot listen on ${address}: ${why}`;
 }
 
 /**

@@ -9,6 +9,8 @@
 
 export { Lifecycle, type LifecycleOptions, LifecycleStoppedError } from "./lifecycle.ts";
 export {
+  ADMIN_LISTENER,
+  describeBindError,
   type Listener,
   listenerOf,
   type ListenerOptions,
@@ -16,5 +18,14 @@ export {
   urlOf,
 } from "./listener.ts";
 export { type BuildRuntime, CurrentRuntime, RuntimeStoppedError } from "./current.ts";
-export { type DrainControl, drainControl } from "./drain.ts";
-export { loggerFor, tickFor, transportFor } from "./parts.ts";
+export { type Drainable, type DrainControl, drainControl } from "./drain.ts";
+export {
+  type ListenerMoves,
+  ListenerSet,
+  type ListenerSetOptions,
+  type OpenListener,
+  type StagedListeners,
+} from "./listener_set.ts";
+export { loggerFor, tickFor } from "./parts.ts";
+export { type ApplyParts, applyPlan } from "./apply.ts";
+export { snapshotSources, type SourceParts } from "./sources.ts";

@@ -27,7 +27,13 @@ export {
   type StatusClass,
   statusClass,
 } from "./counters.ts";
-export { DURATION_BUCKETS, DurationHistograms, type HistogramSeries } from "./histogram.ts";
+export {
+  DURATION_BUCKETS,
+  DurationHistograms,
+  type DurationLabels,
+  type HistogramSeries,
+} from "./histogram.ts";
+export { StatsByName } from "./by_name.ts";
 export { nearestRank } from "./percentile.ts";
 export {
   type BackendMetricsSnapshot,
@@ -37,6 +43,7 @@ export {
   type LatencySummary,
   snapshotBackend,
   snapshotGlobal,
+  sumGlobal,
 } from "./snapshot.ts";
 export {
   DEFAULT_CAPACITY,

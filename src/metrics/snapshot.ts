@@ -111,6 +111,40 @@ export function snapshotGlobal(stats: GlobalStats): GlobalMetricsSnapshot {
 }
 
 /**
+ * The sum of several counter snapshots (one per listener): the whole
+ * proxy's traffic. Reject reasons are merged, keys sorted.
+ *
+ * @example
+ * ```ts
+ * const total = sumGlobal(listeners.map((l) => snapshotGlobal(l.stats)));
+ * ```
+ */
+export function sumGlobal(parts: readonly GlobalMetricsSnapshot[]): GlobalMetricsSnapshot {
+  const responses = {} as Record<StatusClass, number>;
+  for (const c of STATUS_CLASSES) responses[c] = parts.reduce((n, p) => n + p.responses[c], 0);
+  const rejects = new Map<string, number>();
+  for (const p of parts) {
+    for (const [reason, n] of Object.entries(p.rejects)) {
+      rejects.set(reason, (rejects.get(reason) ?? 0) + n);
+    }
+  }
+  const sum = (read: (p: GlobalMetricsSnapshot) => number) =>
+    parts.reduce((n, p) => n + read(p), 0);
+  return deepFreeze({
+    requests: sum((p) => p.requests),
+    responses,
+    rateLimited: sum((p) => p.rateLimited),
+    rejects: Object.fromEntries(
+      [...rejects].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    ),
+    activeConnections: sum((p) => p.activeConnections),
+    totalConnections: sum((p) => p.totalConnections),
+    bytesIn: sum((p) => p.bytesIn),
+    bytesOut: sum((p) => p.bytesOut),
+  });
+}
+
+/**
  * The P95 (nearest rank, see `percentile.ts`) over the union of the live
  * samples of several windows, or `undefined` when none has any.
  *

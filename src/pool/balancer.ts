@@ -9,10 +9,10 @@
 
 import {
   type Algorithm,
-  type Config,
   type HashKeySource,
   isAlgorithm,
   parseHashKey,
+  type PoolConfig,
 } from "../config/mod.ts";
 import { HashRing } from "./hash_ring.ts";
 
@@ -159,7 +159,7 @@ export function consistentHash(source: HashKeySource = { kind: "client_ip" }): B
 }
 
 /** The `load_balancing` section: what a policy may read from the configuration. */
-export type BalancingSettings = Config["load_balancing"];
+export type BalancingSettings = PoolConfig["load_balancing"];
 
 /** Builds a fresh policy (with its own rotation or ring state) from its settings. */
 export type BalancerFactory = (settings: BalancingSettings) => Balancer;

@@ -6,7 +6,7 @@
  */
 
 import { type Clock, systemClock } from "../clock/mod.ts";
-import type { Config } from "../config/mod.ts";
+import type { PoolConfig } from "../config/mod.ts";
 import { type Backend, createBackend } from "./backend.ts";
 import { type Balancer, BALANCERS, type PickContext } from "./balancer.ts";
 import { BackendState, type StateListener } from "./state.ts";
@@ -35,19 +35,20 @@ export interface PoolOptions {
   /** Receives health and breaker changes. */
   readonly listener?: StateListener;
   /**
-   * The pool this one replaces (a reload): backends it shares keep their
-   * state; backends new to it start unhealthy until their health checks pass.
+   * The pool of the same name this one replaces (a reload): backends it
+   * shares keep their state, so state is keyed by pool and URL; backends new
+   * to it start unhealthy until their health checks pass.
    */
   readonly previous?: Pool;
 }
 
 /**
- * Builds the pool from the configuration. At startup every backend starts
+ * Builds a pool from its configuration. At startup every backend starts
  * healthy at full weight, so traffic flows at once; on a reload, backends
  * carried over keep their state and new ones start unhealthy until
  * `health_check.healthy_threshold` checks have passed.
  */
-export function createPool(config: Config, options: PoolOptions = {}): Pool {
+export function createPool(config: PoolConfig, options: PoolOptions = {}): Pool {
   const clock = options.clock ?? systemClock;
   const previous = new Map(options.previous?.states.map((s) => [s.id, s]));
   const states = config.backends.map((b) => {

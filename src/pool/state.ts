@@ -9,7 +9,7 @@
 
 import { type BreakerOptions, type BreakerTransition, CircuitBreaker } from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
-import type { Config } from "../config/mod.ts";
+import type { PoolConfig } from "../config/mod.ts";
 import {
   type Health,
   type HealthChange,
@@ -28,14 +28,14 @@ export interface StateListener {
   onBreaker?(state: BackendState, transition: BreakerTransition): void;
 }
 
-function thresholdsOf(config: Config): HealthThresholds {
+function thresholdsOf(config: PoolConfig): HealthThresholds {
   return {
     unhealthyThreshold: config.health_check.unhealthy_threshold,
     healthyThreshold: config.health_check.healthy_threshold,
   };
 }
 
-function breakerOptionsOf(config: Config): BreakerOptions {
+function breakerOptionsOf(config: PoolConfig): BreakerOptions {
   const cb = config.circuit_breaker;
   return {
     failureThreshold: cb.failure_threshold,
@@ -58,24 +58,15 @@ export class BackendState implements Candidate {
 
   constructor(
     backend: Backend,
-    config: Config,
+    config: PoolConfig,
     clock: Clock,
     listener: StateListener = {},
     initialHealth: Health = "healthy",
   ) {
     this.backend = backend;
-    this.health = new HealthTracker({
-      unhealthyThreshold: config.health_check.unhealthy_threshold,
-      healthyThreshold: config.health_check.healthy_threshold,
-    }, initialHealth);
-    const cb = config.circuit_breaker;
+    this.health = new HealthTracker(thresholdsOf(config), initialHealth);
     this.breaker = new CircuitBreaker(
-      {
-        failureThreshold: cb.failure_threshold,
-        successThreshold: cb.success_threshold,
-        openTimeoutMs: cb.open_timeout,
-        halfOpenMaxRequests: cb.half_open_max_requests,
-      },
+      breakerOptionsOf(config),
       clock,
       (t) => listener.onBreaker?.(this, t),
     );
@@ -85,7 +76,7 @@ export class BackendState implements Candidate {
 
   readonly #listener: StateListener;
 
-  /** The backend's identity: its configured URL. */
+  /** The backend's identity within its pool: its configured URL. */
   get id(): string {
     return this.backend.id;
   }
@@ -113,7 +104,7 @@ export class BackendState implements Candidate {
    * Takes a reloaded configuration: the new weight and thresholds apply,
    * while health, warm-up, breaker state and counters carry over.
    */
-  reconfigure(backend: Backend, config: Config): void {
+  reconfigure(backend: Backend, config: PoolConfig): void {
     if (backend.id !== this.backend.id) throw new Error("a backend keeps its id across reloads");
     this.backend = backend;
     this.health.reconfigure(thresholdsOf(config));

@@ -7,6 +7,7 @@
 import type { Backend } from "../pool/mod.ts";
 import type { ClientInfo, HeaderList } from "../core/mod.ts";
 import type { RequestTarget } from "./target.ts";
+import type { Upstream } from "./upstream.ts";
 
 /** Per-request state shared by the phases. */
 export interface RequestContext {
@@ -16,12 +17,14 @@ export interface RequestContext {
   readonly fields: HeaderList;
   /** The client connection. */
   readonly client: ClientInfo;
-  /** The raw request target. */
+  /** The raw request target, as the client sent it. */
   readonly target: RequestTarget;
   /** Propagated or generated `X-Request-ID`. */
   readonly requestId: string;
   /** When handling began, on the proxy clock. */
   readonly started: number;
+  /** The pool routing chose, once it did. */
+  upstream?: Upstream;
   /** The backend chosen last, once one is. */
   backend?: Backend;
   /** Why the request was refused or failed, for the access log. */

@@ -1,10 +1,11 @@
 /**
- * The proxy as one fetch-shaped function: `(Request, ClientInfo) →
- * Promise<Response>`. A request runs through an ordered list of phases
- * (validate, then whatever a deployment adds); any phase may answer it.
- * What passes is sent to a backend picked by the pool, and retried on
- * another one when the first could not be reached and it is safe to send
- * the request again. The response is shaped and logged by the responder.
+ * One listener's proxy as one fetch-shaped function: `(Request, ClientInfo)
+ * → Promise<Response>`. A request runs through an ordered list of phases
+ * (validate, then whatever a deployment adds: the rate limiter), then the
+ * router picks its pool (no route: `404`). It is sent to a backend that
+ * pool picks, and retried on another one when the first could not be
+ * reached and it is safe to send the request again. The response is
+ * shaped and logged by the responder.
  *
  * Nothing here touches a socket, so tests can call it with `new Request()`.
  *
@@ -12,29 +13,28 @@
  */
 
 import { type Clock, systemClock, type Watchdog } from "../clock/mod.ts";
-import type { Config } from "../config/mod.ts";
-import type { RateLimiter } from "../limit/mod.ts";
+import type { ListenerConfig } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { type DurationHistograms, GlobalStats } from "../metrics/mod.ts";
-import type { BackendState, Pool } from "../pool/mod.ts";
+import type { BackendState } from "../pool/mod.ts";
 import { type Attempt, beginAttempt } from "./attempt.ts";
 import { prepareBody, type PreparedBody } from "./body.ts";
 import type { Phase, RequestContext } from "./context.ts";
 import { forward, type ForwardOptions } from "./forward.ts";
 import { requestIdFrom } from "./headers.ts";
 import { createResponder, discardBody } from "./respond.ts";
-import { splitTarget } from "./target.ts";
-import { compileHostAllowList, validateRequest, type ValidationRules } from "./validate.ts";
+import { validationPhase } from "./phases.ts";
+import { type RequestTarget, splitTarget } from "./target.ts";
+import type { Router } from "./upstream.ts";
+import { compileHostAllowList, type ValidationRules } from "./validate.ts";
 import {
   asProxyError,
   type ErrorKind,
   errorResponse,
   fieldList,
   isIdempotent,
-  jsonResponse,
   ProxyError,
   type ProxyHandler,
-  type Send,
   type UpstreamResponse,
 } from "../core/mod.ts";
 
@@ -42,12 +42,10 @@ export type { Phase, RequestContext } from "./context.ts";
 
 /** What the proxy is built from. */
 export interface ProxyOptions {
-  /** The running configuration. */
-  readonly config: Config;
-  /** The backends and the balancing policy. */
-  readonly pool: Pool;
-  /** Sends upstream requests (a transport's `send`, or `sendVia(fetchShaped)`). */
-  readonly send: Send;
+  /** The listener's settings: size limits, body timeouts, request filters, its name. */
+  readonly listener: ListenerConfig;
+  /** Picks each request's pool (and the path to send it); see `createUpstream`. */
+  readonly route: Router;
   /** Access and error logs. */
   readonly logger: Logger;
   /** Expires timeouts. */
@@ -70,75 +68,37 @@ export interface ProxyOptions {
  */
 const REJECTED_KINDS: ReadonlySet<ErrorKind> = new Set(["malformed_body", "body_too_large"]);
 
-/** Rejects requests that break a validation rule. */
-export function validationPhase(rules: ValidationRules, stats?: GlobalStats): Phase {
-  return (ctx) => {
-    const rejection = validateRequest(ctx.request, ctx.target, rules, {
-      fields: ctx.fields,
-      listenerPort: ctx.client.listenerPort,
-    });
-    if (!rejection) return undefined;
-    ctx.reason = rejection.reason;
-    stats?.recordReject(rejection.reason);
-    return jsonResponse(rejection.status, { error: rejection.error }, rejection.headers);
-  };
-}
-
 /**
- * Per-client rate limiting (seed layer 5): the key is the socket peer,
- * never a header, so `X-Forwarded-For` cannot buy anyone a fresh bucket.
- * Over the limit: `429` with the seconds until a token is available.
- */
-export function rateLimitPhase(limiter: RateLimiter, stats?: GlobalStats): Phase {
-  return (ctx) => {
-    const decision = limiter.check(ctx.client.ip);
-    if (decision.allowed) return undefined;
-    ctx.reason = "rate_limited";
-    if (stats) stats.rateLimited++;
-    return jsonResponse(429, { error: "too many requests" }, {
-      "retry-after": String(decision.retryAfterSeconds),
-    });
-  };
-}
-
-/**
- * Builds the proxy handler from the configuration.
+ * Builds a listener's proxy handler.
  *
  * @example
  * ```ts
- * const proxy = createProxy({ config, pool, send: transport.send, logger, watchdog });
+ * const api = createUpstream("api", config.pools.api, pool, transport.send);
+ * const route: Router = (_method, _authority, path) => ({ upstream: api, path });
+ * const proxy = createProxy({ listener: config.listeners[0], route, logger, watchdog });
  * const client = { ip: "203.0.113.9", port: 5000, proto: "http", listenerPort: 8080 } as const;
  * const res = await proxy(new Request("http://example.com/"), client);
  * ```
  */
 export function createProxy(options: ProxyOptions): ProxyHandler {
-  const { config, pool, logger, watchdog } = options;
+  const { listener, route, logger, watchdog } = options;
   const clock = options.clock ?? systemClock;
   const stats = options.stats ?? new GlobalStats();
   const rules: ValidationRules = {
-    maxBodyBytes: config.server.max_body_bytes,
-    maxHeaderBytes: config.server.max_header_bytes,
-    allowedMethods: new Set(config.security.allowed_methods),
-    hostAllowed: compileHostAllowList(config.security.allowed_hosts),
+    maxBodyBytes: listener.max_body_bytes,
+    maxHeaderBytes: listener.max_header_bytes,
+    allowedMethods: new Set(listener.security.allowed_methods),
+    hostAllowed: compileHostAllowList(listener.security.allowed_hosts),
   };
   const phases: readonly Phase[] = [validationPhase(rules, stats), ...(options.phases ?? [])];
-  const forwardOptions: ForwardOptions = {
-    send: options.send,
-    watchdog,
-    responseHeaderTimeoutMs: config.upstream.response_header_timeout,
-    bodyIdleMs: config.server.read_timeout,
-    maxBodyBytes: config.server.max_body_bytes,
-    preserveHost: config.upstream.preserve_host,
-  };
   const bodyLimits = {
-    maxBytes: config.server.max_body_bytes,
-    idleMs: config.server.read_timeout,
+    maxBytes: listener.max_body_bytes,
+    idleMs: listener.read_timeout,
     watchdog,
   };
-  const retries = config.retries.attempts;
-  const retryAfterSeconds = Math.max(1, Math.ceil(config.health_check.interval / 1000));
   const { local, relay } = createResponder({
-    config,
+    listener: listener.name,
+    writeTimeoutMs: listener.write_timeout,
     logger,
     watchdog,
     clock,
@@ -163,6 +123,8 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     ctx: RequestContext,
     state: BackendState,
     body: PreparedBody,
+    forwardOptions: ForwardOptions,
+    target: RequestTarget,
   ): Promise<{ upstream: UpstreamResponse; attempt: Attempt } | ProxyError | undefined> => {
     using attempt = beginAttempt(state);
     if (!attempt) return undefined;
@@ -174,7 +136,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         {
           request: ctx.request,
           fields: ctx.fields,
-          target: ctx.target,
+          target,
           clientIp: ctx.client.ip,
           requestId: ctx.requestId,
           proto: ctx.client.proto,
@@ -203,6 +165,26 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
       const answer = await phase(ctx);
       if (answer) return local(ctx, answer);
     }
+    const decision = route(ctx.request.method, ctx.target.authority, ctx.target.path);
+    if (!decision) {
+      stats.recordReject("no_route");
+      return fail(ctx, new ProxyError("no_route", "no route takes the request"));
+    }
+    const { upstream: chosen } = decision;
+    ctx.upstream = chosen;
+    // The route may have stripped its prefix: the backend gets the rest.
+    const target = decision.path === ctx.target.path
+      ? ctx.target
+      : { ...ctx.target, path: decision.path };
+    const forwardOptions: ForwardOptions = {
+      send: chosen.send,
+      watchdog,
+      responseHeaderTimeoutMs: chosen.responseHeaderTimeoutMs,
+      bodyIdleMs: listener.read_timeout,
+      maxBodyBytes: listener.max_body_bytes,
+      preserveHost: chosen.preserveHost,
+    };
+    const { pool, retries } = chosen;
     // A small body is read once, so that a second backend can be sent it too.
     let body: PreparedBody;
     try {
@@ -222,11 +204,14 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         ctx.reason = "no_backend";
         return local(
           ctx,
-          errorResponse(new ProxyError("no_backend", "no eligible backend"), retryAfterSeconds),
+          errorResponse(
+            new ProxyError("no_backend", "no eligible backend"),
+            chosen.retryAfterSeconds,
+          ),
         );
       }
       tried.add(state.id);
-      const outcome = await sendTo(ctx, state, body);
+      const outcome = await sendTo(ctx, state, body, forwardOptions, target);
       if (!outcome) continue; // its last half-open probe slot went to another request just now
       if (outcome instanceof ProxyError) {
         const error = outcome;

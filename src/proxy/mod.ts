@@ -1,18 +1,14 @@
 /**
- * The request path: validation, forwarding, response shaping, access log.
+ * The HTTP request path: validation, routing to a pool, forwarding,
+ * response shaping, access log.
  *
  * @module
  */
 
-export {
-  createProxy,
-  type Phase,
-  type ProxyOptions,
-  rateLimitPhase,
-  type RequestContext,
-  validationPhase,
-} from "./handler.ts";
+export { createProxy, type Phase, type ProxyOptions, type RequestContext } from "./handler.ts";
+export { rateLimitPhase, validationPhase } from "./phases.ts";
 export { byScheme, fetchTransport, sendVia } from "./transport.ts";
+export { createUpstream, type RouteDecision, type Router, type Upstream } from "./upstream.ts";
 export {
   applySecurityHeaders,
   HOP_BY_HOP_REQUEST,

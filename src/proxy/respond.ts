@@ -7,7 +7,6 @@
  */
 
 import type { Clock, Watchdog } from "../clock/mod.ts";
-import type { Config } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { DurationHistograms, GlobalStats } from "../metrics/mod.ts";
 import { maskClientIp } from "../net/mod.ts";
@@ -70,7 +69,10 @@ const MAX_LOGGED_PATH = 1024;
 
 /** What the responder needs. */
 export interface ResponderOptions {
-  readonly config: Config;
+  /** The listener's name, on every access-log line. */
+  readonly listener: string;
+  /** The listener's `write_timeout`: longest wait for a client to take response data. */
+  readonly writeTimeoutMs: number;
   readonly logger: Logger;
   readonly watchdog: Watchdog;
   readonly clock: Clock;
@@ -99,9 +101,15 @@ export function discardBody(upstream: UpstreamResponse): void {
   if (upstream.body instanceof ReadableStream) upstream.body.cancel().catch(() => {});
 }
 
+/** The chosen pool's `upstream.read_timeout`; a response is relayed only once a pool was chosen. */
+function readTimeoutOf(ctx: RequestContext): number {
+  if (!ctx.upstream) throw new Error("a backend response without a pool");
+  return ctx.upstream.readTimeoutMs;
+}
+
 /** Builds the responder. */
 export function createResponder(options: ResponderOptions): Responder {
-  const { config, logger, watchdog, clock, stats, durations } = options;
+  const { listener, writeTimeoutMs, logger, watchdog, clock, stats, durations } = options;
 
   const accessLog = (
     ctx: RequestContext,
@@ -112,7 +120,11 @@ export function createResponder(options: ResponderOptions): Responder {
     stats.recordResponse(status);
     stats.bytesOut += bytes;
     const ms = clock.now() - ctx.started;
-    durations?.record(ctx.backend?.id ?? "-", status, ms / 1000);
+    durations?.record(
+      { listener, pool: ctx.upstream?.name ?? "-", backend: ctx.backend?.id ?? "-" },
+      status,
+      ms / 1000,
+    );
     if (!logger.enabled("info")) return;
     // [SECURITY] Secrets and privacy in logs: the path without its query (queries
     // carry tokens), cut at MAX_LOGGED_PATH so one request cannot flood the log,
@@ -127,6 +139,8 @@ export function createResponder(options: ResponderOptions): Responder {
       bytes,
       duration_ms: Math.round(ms * 100) / 100,
       backend: ctx.backend?.id ?? "-",
+      listener,
+      pool: ctx.upstream?.name ?? "-",
       client: maskClientIp(ctx.client.ip),
       ...(ctx.reason ? { reason: ctx.reason } : {}),
       ...(outcome && outcome !== "complete" ? { outcome } : {}),
@@ -183,7 +197,7 @@ export function createResponder(options: ResponderOptions): Responder {
         // socket buffer absorbs it, so a slow reader holds nothing. A body
         // cut short throws (the attempt ends as a failure) and is answered
         // 502 by the caller, before the client saw anything.
-        bytes = await readWithin(stream, config.upstream.read_timeout, watchdog);
+        bytes = await readWithin(stream, readTimeoutOf(ctx), watchdog);
       }
       if (bytes) {
         // Built before the attempt ends: a status the platform refuses throws here.
@@ -194,8 +208,8 @@ export function createResponder(options: ResponderOptions): Responder {
         return res;
       }
       const body = guardResponseBody(stream!, {
-        writeIdleMs: config.server.write_timeout,
-        readIdleMs: config.upstream.read_timeout,
+        writeIdleMs: writeTimeoutMs,
+        readIdleMs: readTimeoutOf(ctx),
         watchdog,
         onEnd: (outcome, bytes, error) => {
           streamed.state.stats.bytesIn += bytes;

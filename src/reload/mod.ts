@@ -8,6 +8,7 @@
 
 export {
   type BackendChanges,
+  type ListenerChanges,
   planReload,
   type ReloadChanges,
   type ReloadPlan,

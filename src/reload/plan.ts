@@ -5,24 +5,27 @@
  *
  * A setting falls in one of three groups:
  * - **refused**: parts built once at start cannot take a new value live
- *   (the listeners' addresses, the upstream connection pools); a reload
- *   that changes one is refused whole, and the running configuration stays;
- * - **replaced**: everything derived from the configuration (pool, limiter,
- *   proxy, health and adaptive loops) is rebuilt from the new one on every
- *   reload, keeping the state of backends that stay; the logger is rebuilt
- *   when `logging` changed;
- * - **kept**: the rest (listeners, transport, snapshots, counters, events)
- *   goes on as it runs; the listeners take the new connection limits.
- *
- * When listeners become reloadable, their rows move from {@linkcode FIXED}
- * into the plan as listeners to open, close or keep.
+ *   (the admin listener's address, a pool's backend connection pools); a
+ *   reload that changes one is refused whole, and the running
+ *   configuration stays;
+ * - **planned**: listeners by name are opened, closed, moved (the new
+ *   socket bound before the old one closes) or kept; backends by pool and
+ *   URL are added, removed or kept (keeping their state);
+ * - **replaced**: everything derived from the configuration (pools,
+ *   limiters, proxies, health and adaptive loops) is rebuilt from the new
+ *   one on every reload, keeping the state of what stays; the logger is
+ *   rebuilt when `logging` changed.
  *
  * @module
  */
 
-import type { Config } from "../config/mod.ts";
+import type { Config, PoolConfig } from "../config/mod.ts";
 
-/** Backends by id (their URL) as a reload changes them, each in configuration order. */
+/**
+ * Backends as a reload changes them, each in configuration order, named
+ * `<pool> <url>`: state is keyed by both, so the same URL in two pools is
+ * two backends.
+ */
 export interface BackendChanges {
   /** In the new configuration only: they start unhealthy until checked. */
   readonly added: readonly string[];
@@ -32,11 +35,25 @@ export interface BackendChanges {
   readonly kept: readonly string[];
 }
 
+/** Listeners by name as a reload changes them, each in configuration order. */
+export interface ListenerChanges {
+  /** In the new configuration only: bound before anything else changes. */
+  readonly opened: readonly string[];
+  /** In the running configuration only: drained and closed after the swap. */
+  readonly closed: readonly string[];
+  /** In both, at another address: the new socket is bound before the old one closes. */
+  readonly moved: readonly string[];
+  /** In both, at the same address: the socket stays, with the new limits and timeouts. */
+  readonly kept: readonly string[];
+}
+
 /** A reload that can go ahead, and what it changes. */
 export interface ReloadChanges extends BackendChanges {
   readonly ok: true;
   /** The configuration to swap in. */
   readonly next: Config;
+  /** What happens to each listener. */
+  readonly listeners: ListenerChanges;
   /** True when `logging.level` or `logging.format` changed: the logger is rebuilt. */
   readonly newLogger: boolean;
 }
@@ -51,17 +68,7 @@ export interface ReloadRefusal {
 /** The outcome of {@linkcode planReload}. */
 export type ReloadPlan = ReloadChanges | ReloadRefusal;
 
-/** A setting fixed at start: a change to it refuses the reload. */
-interface FixedSetting {
-  /** How the problem line names it. */
-  readonly label: string;
-  /** Its value, as a list so that several fields can move together. */
-  readonly read: (config: Config) => readonly unknown[];
-  /** Why it cannot change live. */
-  readonly why: string;
-}
-
-/** The upstream fields the transport's connection pools are built from. */
+/** The upstream fields a pool's transport (its connection pools) is built from. */
 const TRANSPORT_KEYS = [
   "transport",
   "connect_timeout",
@@ -70,44 +77,54 @@ const TRANSPORT_KEYS = [
   "idle_connection_timeout",
 ] as const;
 
-/** Settings a running Aegis cannot take without a restart, in the order problems are listed. */
-const FIXED: readonly FixedSetting[] = [
-  ...TRANSPORT_KEYS.map((k): FixedSetting => ({
-    label: `upstream.${k}`,
-    read: (c) => [c.upstream[k]],
-    why: "the backend connection pools are built at start",
-  })),
-  {
-    label: "server.host/server.port",
-    read: (c) => [c.server.host, c.server.port],
-    why: "the public listener cannot move while running",
-  },
-  {
-    label: "admin.address",
-    read: (c) => [c.admin.address],
-    why: "the admin listener cannot move while running",
-  },
-];
-
-function same(a: readonly unknown[], b: readonly unknown[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+/** The pools both configurations have, by name, in the next one's order. */
+function keptPools(running: Config, next: Config): Array<[string, PoolConfig, PoolConfig]> {
+  return Object.entries(next.pools)
+    .filter(([name]) => Object.hasOwn(running.pools, name))
+    .map(([name, pool]) => [name, running.pools[name]!, pool]);
 }
 
 /** The lines of a refusal: one per fixed setting `next` changes. */
 function fixedChanges(running: Config, next: Config): string[] {
-  return FIXED
-    .filter((s) => !same(s.read(running), s.read(next)))
-    .map((s) => `${s.label}: ${s.why}; restart Aegis`);
+  const problems: string[] = [];
+  for (const [name, before, after] of keptPools(running, next)) {
+    for (const k of TRANSPORT_KEYS) {
+      if (before.upstream[k] !== after.upstream[k]) {
+        problems.push(
+          `pools.${name}.upstream.${k}: the pool's backend connections are built when it starts; restart Aegis, or give the pool a new name`,
+        );
+      }
+    }
+  }
+  if (running.admin.address !== next.admin.address) {
+    problems.push("admin.address: the admin listener cannot move while running; restart Aegis");
+  }
+  return problems;
 }
 
-/** Which backends `next` adds, removes and keeps, by URL. */
+/** Which backends `next` adds, removes and keeps, by pool and URL. */
 function backendChanges(running: Config, next: Config): BackendChanges {
-  const before = new Set(running.backends.map((b) => b.url));
-  const after = new Set(next.backends.map((b) => b.url));
+  const ids = (c: Config) =>
+    Object.entries(c.pools).flatMap(([name, p]) => p.backends.map((b) => `${name} ${b.url}`));
+  const before = new Set(ids(running));
+  const after = new Set(ids(next));
   return {
     added: [...after].filter((id) => !before.has(id)),
     removed: [...before].filter((id) => !after.has(id)),
     kept: [...after].filter((id) => before.has(id)),
+  };
+}
+
+/** Which listeners `next` opens, closes, moves and keeps, by name. */
+function listenerChanges(running: Config, next: Config): ListenerChanges {
+  const before = new Map(running.listeners.map((l) => [l.name, l.address]));
+  const after = next.listeners.map((l) => [l.name, l.address] as const);
+  const names = new Set(after.map(([name]) => name));
+  return {
+    opened: after.filter(([name]) => !before.has(name)).map(([name]) => name),
+    closed: [...before.keys()].filter((name) => !names.has(name)),
+    moved: after.filter(([n, a]) => before.has(n) && before.get(n) !== a).map(([n]) => n),
+    kept: after.filter(([n, a]) => before.get(n) === a).map(([n]) => n),
   };
 }
 
@@ -119,7 +136,7 @@ function backendChanges(running: Config, next: Config): BackendChanges {
  * ```ts
  * const plan = planReload(running, next);
  * if (!plan.ok) console.log(plan.problems); // ["admin.address: ... restart Aegis"]
- * else console.log(plan.added, plan.removed, plan.kept);
+ * else console.log(plan.listeners.opened, plan.added, plan.removed, plan.kept);
  * ```
  */
 export function planReload(running: Config, next: Config): ReloadPlan {
@@ -128,6 +145,7 @@ export function planReload(running: Config, next: Config): ReloadPlan {
   return {
     ok: true,
     next,
+    listeners: listenerChanges(running, next),
     ...backendChanges(running, next),
     newLogger: next.logging.level !== running.logging.level ||
       next.logging.format !== running.logging.format,

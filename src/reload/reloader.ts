@@ -15,6 +15,7 @@ import {
   type ConfigResult,
   formatDiagnostic,
   formatOmitted,
+  formatWarning,
   loadConfigFile,
   type LoadOptions,
 } from "../config/mod.ts";
@@ -39,8 +40,12 @@ export interface ReloaderOptions {
   readonly events: EventLog;
   /** The configuration running now. */
   running(): Config;
-  /** Builds what the plan replaces from `changes.next`, swaps it in, disposes the old. */
-  apply(changes: ReloadChanges): void;
+  /**
+   * Builds what the plan replaces from `changes.next`, swaps it in, disposes
+   * the old. Returns the problems that kept it from doing so (a listener
+   * that cannot bind), having changed nothing; empty when applied.
+   */
+  apply(changes: ReloadChanges): readonly string[];
   /** Reads and validates the file; {@linkcode loadConfigFile} by default. */
   readonly load?: (path: string, options: LoadOptions) => Promise<ConfigResult>;
 }
@@ -77,21 +82,33 @@ async function reloadOnce(options: ReloaderOptions): Promise<ReloadResult> {
     if (more) problems.push(more);
     return refuse(options, problems, count);
   }
+  for (const w of result.warnings) {
+    logger.warn("configuration warning", { warning: formatWarning(path, w) });
+  }
   const plan = planReload(options.running(), result.config);
   if (!plan.ok) return refuse(options, [...plan.problems], plan.problems.length);
-  options.apply(plan);
+  const stopped = options.apply(plan);
+  if (stopped.length > 0) return refuse(options, [...stopped], stopped.length);
   const { added, removed, kept } = plan;
+  const { opened, closed, moved } = plan.listeners;
   logger.info("configuration reloaded", {
     added: added.length,
     removed: removed.length,
     kept: kept.length,
+    ...(opened.length + closed.length + moved.length > 0 ? { opened, closed, moved } : {}),
   });
+  const listenerNote = [
+    ...(opened.length ? [`opened ${opened.join(", ")}`] : []),
+    ...(closed.length ? [`closed ${closed.join(", ")}`] : []),
+    ...(moved.length ? [`moved ${moved.join(", ")}`] : []),
+  ];
   options.events.record(
     "reload",
-    `configuration reloaded: ${added.length} added, ${removed.length} removed, ${kept.length} kept`,
+    `configuration reloaded: ${added.length} added, ${removed.length} removed, ${kept.length} kept` +
+      (listenerNote.length ? `; listeners ${listenerNote.join("; ")}` : ""),
     { ok: true, added: added.length, removed: removed.length },
   );
-  return { ok: true, added, removed, kept };
+  return { ok: true, added, removed, kept, listeners: { opened, closed, moved } };
 }
 
 /**

@@ -54,6 +54,7 @@ export function startFallback(
     rejected: { max_connections: 0, per_client: 0 },
     acceptErrors: 0,
     setLimits() {},
+    setTimeouts() {},
     connectionTimeouts: false,
     shutdown(graceMs) {
       shuttingDown ??= (async () => {

@@ -79,6 +79,12 @@ export interface ReserveInputs {
   readonly backends: number;
   /** `upstream.max_connections`: the most connections open to one backend. */
   readonly upstreamMaxConnections: number;
+  /**
+   * The most backend connections open at once, all pools together, when
+   * pools differ in `upstream.max_connections`; `backends ×
+   * upstreamMaxConnections` by default.
+   */
+  readonly upstreamConnections?: number;
 }
 
 /** The `auto` value of `server.max_connections`, and how it was reached. */
@@ -114,7 +120,7 @@ export function deriveMaxConnections(inputs: ReserveInputs): DerivedMaxConnectio
   const fixedReserve = PROCESS_RESERVE + ADMIN_MAX_CONNECTIONS + inputs.backends;
   const available = Math.max(0, inputs.descriptorLimit - fixedReserve);
   const upstreamReserve = Math.min(
-    inputs.backends * inputs.upstreamMaxConnections,
+    inputs.upstreamConnections ?? inputs.backends * inputs.upstreamMaxConnections,
     Math.floor(available / 2),
   );
   return {

@@ -84,6 +84,11 @@ export interface Server {
   /** New limits for connections accepted from now on (a reload); open ones stay. */
   setLimits(limits: ConnectionLimits): void;
   /**
+   * New `read_timeout` (first request) and `idle_timeout` for connections
+   * accepted from now on (a reload); open ones keep theirs.
+   */
+  setTimeouts(timeouts: { firstRequestTimeoutMs: number; idleTimeoutMs: number }): void;
+  /**
    * Stops accepting, lets requests in progress finish for up to `graceMs`
    * (`Infinity`: as long as they take), then closes whatever is left.
    * Resolves when every connection is closed. Calling it again can only
@@ -149,6 +154,7 @@ export function startServer(options: ServerOptions): Server {
   let accepted = 0;
   let accepting = true;
   let drainIdleGraceMs = options.drainIdleGraceMs ?? DRAIN_IDLE_GRACE_MS;
+  let timeouts = { firstRequestMs: options.firstRequestTimeoutMs, idleMs: options.idleTimeoutMs };
   let allClosed: (() => void) | undefined;
   // The engine calls this for a handler that threw, and for a response body
   // that failed midway. The request path logs its own failures (as a
@@ -200,7 +206,7 @@ export function startServer(options: ServerOptions): Server {
     let linger: Watch | undefined;
     const state = new ConnectionState(
       (onExpire) => watchdog.watch(onExpire),
-      { firstRequestMs: options.firstRequestTimeoutMs, idleMs: options.idleTimeoutMs },
+      timeouts,
       (reason: CloseReason) => {
         if (reason !== "drained" && logger.enabled("debug")) {
           logger.debug("connection closed", { reason, port: client.port });
@@ -306,6 +312,9 @@ export function startServer(options: ServerOptions): Server {
     },
     setLimits(limits) {
       admission.setLimits(limits);
+    },
+    setTimeouts(t) {
+      timeouts = { firstRequestMs: t.firstRequestTimeoutMs, idleMs: t.idleTimeoutMs };
     },
     connectionTimeouts: true,
     shutdown(graceMs) {

@@ -10,6 +10,8 @@ export {
   type ConnectionsSnapshot,
   type ConnectionsSource,
   type LimiterSnapshot,
+  type ListenerSnapshot,
+  type ListenerSource,
   type Snapshot,
   SNAPSHOT_EVENTS,
   type SnapshotSources,

@@ -24,12 +24,16 @@ import {
   type HistogramSeries,
   snapshotBackend,
   snapshotGlobal,
+  type StatsByName,
+  sumGlobal,
 } from "../metrics/mod.ts";
 import type { Pool } from "../pool/mod.ts";
 
 /** One backend as the snapshot shows it. */
 export interface BackendSnapshot {
-  /** Configured URL, the backend's identity. */
+  /** The pool it belongs to: with its URL, the backend's identity. */
+  readonly pool: string;
+  /** Configured URL. */
   readonly id: string;
   /** Configured weight. */
   readonly weight: number;
@@ -86,6 +90,27 @@ export interface ConnectionsSource extends ConnectionsSnapshot {
   readonly total: number;
 }
 
+/** One listener as the snapshot shows it. */
+export interface ListenerSnapshot {
+  /** Its name. */
+  readonly name: string;
+  /** Its bound address, e.g. `http://0.0.0.0:8080`. */
+  readonly url: string;
+  /** The pools its routes reach. */
+  readonly pools: readonly string[];
+  /**
+   * P95 latency (ms) over the live samples of the healthy backends of those
+   * pools: what its adaptive loop sees.
+   */
+  readonly healthyP95: number | null;
+  /** Its rate limiter. */
+  readonly limiter: LimiterSnapshot;
+  /** Its traffic: requests, responses, refusals, bytes (connections from its sockets). */
+  readonly traffic: GlobalMetricsSnapshot;
+  /** Its sockets' connections, limits and refusals (a moved listener's old socket included). */
+  readonly connections: ConnectionsSnapshot & { readonly active: number; readonly total: number };
+}
+
 /** Everything, at one moment. */
 export interface Snapshot {
   /** Wall-clock time it was built (epoch ms). */
@@ -94,41 +119,85 @@ export interface Snapshot {
   readonly uptimeMs: number;
   /** Aegis version. */
   readonly version: string;
-  /** The public listen address, e.g. `http://0.0.0.0:8080`. */
+  /** The first listener's address, e.g. `http://0.0.0.0:8080`. */
   readonly listen: string;
-  /** Traffic counters (connections included). */
+  /** Every listener, in configuration order. */
+  readonly listeners: readonly ListenerSnapshot[];
+  /** Traffic counters, every listener's added up (connections included). */
   readonly global: GlobalMetricsSnapshot;
-  /** Connection limits and refusals. */
+  /** Connection limits and refusals, every listener's added up. */
   readonly connections: ConnectionsSnapshot;
   /** Request durations by backend and status class (seconds). */
   readonly durations: readonly HistogramSeries[];
-  /** Every configured backend, in configuration order. */
+  /** Every configured backend, pool by pool, in configuration order. */
   readonly backends: readonly BackendSnapshot[];
-  /** P95 latency over the healthy backends' live samples (ms); what the adaptive loop sees. */
+  /** P95 latency over every healthy backend's live samples (ms). */
   readonly healthyP95: number | null;
-  /** The rate limiter. */
+  /** The first listener's rate limiter. */
   readonly limiter: LimiterSnapshot;
   /** Recent events, newest first. */
   readonly events: readonly AegisEvent[];
 }
 
+/** What a listener reports to a snapshot. */
+export interface ListenerSource {
+  readonly name: string;
+  /** Its bound address. */
+  readonly url: string;
+  /** The pools its routes reach. */
+  readonly pools: readonly string[];
+  /** Its limiter now. */
+  limiter(): Omit<LimiterSnapshot, "lastChange">;
+  /** Its adaptive loop's last change, if any. */
+  lastRateChange(): (AdaptiveChange & { readonly time: number }) | undefined;
+  /** Its traffic counters. */
+  readonly stats: GlobalStats;
+  /** What its sockets report. */
+  connections(): ConnectionsSource;
+}
+
 /** The live objects a snapshot is read from. */
 export interface SnapshotSources {
   readonly version: string;
-  readonly listen: string;
   /** Wall-clock start time (epoch ms). */
   readonly startedAt: number;
-  readonly pool: Pool;
-  readonly stats: GlobalStats;
+  /** Every pool by name, in configuration order. */
+  pools(): ReadonlyArray<readonly [string, Pool]>;
+  /** Every listener, in configuration order. */
+  listeners(): readonly ListenerSource[];
+  /** Traffic counters by listener, every listener there ever was included. */
+  readonly stats: StatsByName;
   readonly durations?: DurationHistograms;
   readonly connections: () => ConnectionsSource;
-  readonly limiter: () => Omit<LimiterSnapshot, "lastChange">;
-  readonly lastRateChange: () => (AdaptiveChange & { readonly time: number }) | undefined;
   readonly events: EventLog;
   /** Monotonic clock for latency windows. */
   readonly clock: Clock;
   /** Wall clock. */
   readonly now?: () => number;
+}
+
+/** What `limiter` shows when there is no listener (never, in a running Aegis). */
+const NO_LIMITER: LimiterSnapshot = {
+  rate: 0,
+  minRate: 0,
+  maxRate: 0,
+  burst: 0,
+  trackedClients: 0,
+  maxClients: 0,
+  evictions: 0,
+  lastChange: null,
+};
+
+/** A copy of what sockets report, limits and refusals included. */
+function connectionsOf(c: ConnectionsSource): ListenerSnapshot["connections"] {
+  return {
+    active: c.active,
+    total: c.total,
+    maxConnections: c.maxConnections,
+    maxConnectionsPerClient: c.maxConnectionsPerClient,
+    rejected: { max_connections: c.rejected.max_connections, per_client: c.rejected.per_client },
+    acceptErrors: c.acceptErrors,
+  };
 }
 
 /** How many recent events a snapshot carries. */
@@ -138,24 +207,49 @@ export const SNAPSHOT_EVENTS = 100;
 export function buildSnapshot(s: SnapshotSources): Snapshot {
   const time = (s.now ?? Date.now)();
   const mono = s.clock.now();
-  const backends = s.pool.states.map((state): BackendSnapshot => ({
-    id: state.id,
-    weight: state.backend.weight,
-    effectiveWeight: state.weight,
-    health: state.health.health,
-    warmupPercent: (state.health.warmupStep / WARMUP_STEPS) * 100,
-    available: state.available(),
-    breaker: state.breaker.snapshot(),
-    metrics: snapshotBackend(state.stats, mono),
-  }));
-  const healthy = s.pool.states.filter((state) => state.health.health === "healthy");
+  const pools = s.pools();
+  const backends = pools.flatMap(([pool, { states }]) =>
+    states.map((state): BackendSnapshot => ({
+      pool,
+      id: state.id,
+      weight: state.backend.weight,
+      effectiveWeight: state.weight,
+      health: state.health.health,
+      warmupPercent: (state.health.warmupStep / WARMUP_STEPS) * 100,
+      available: state.available(),
+      breaker: state.breaker.snapshot(),
+      metrics: snapshotBackend(state.stats, mono),
+    }))
+  );
+  const healthyOf = (names: readonly string[]) =>
+    pools.filter(([name]) => names.includes(name))
+      .flatMap(([, { states }]) => states.filter((state) => state.health.health === "healthy"));
+  const p95 = (names: readonly string[]) =>
+    combinedP95(healthyOf(names).map((h) => h.stats), mono) ?? null;
+  const listeners = s.listeners().map((l): ListenerSnapshot => {
+    const c = l.connections();
+    return {
+      name: l.name,
+      url: l.url,
+      pools: l.pools,
+      healthyP95: p95(l.pools),
+      limiter: { ...l.limiter(), lastChange: l.lastRateChange() ?? null },
+      traffic: {
+        ...snapshotGlobal(l.stats),
+        activeConnections: c.active,
+        totalConnections: c.total,
+      },
+      connections: connectionsOf(c),
+    };
+  });
   const connections = s.connections();
-  const global = snapshotGlobal(s.stats);
+  const global = sumGlobal([...s.stats.entries()].map(([, stats]) => snapshotGlobal(stats)));
   return deepFreeze({
     time,
     uptimeMs: time - s.startedAt,
     version: s.version,
-    listen: s.listen,
+    listen: listeners[0]?.url ?? "",
+    listeners,
     global: {
       ...global,
       activeConnections: connections.active,
@@ -172,8 +266,8 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
     },
     durations: s.durations?.snapshot() ?? [],
     backends,
-    healthyP95: combinedP95(healthy.map((h) => h.stats), mono) ?? null,
-    limiter: { ...s.limiter(), lastChange: s.lastRateChange() ?? null },
+    healthyP95: p95(pools.map(([name]) => name)),
+    limiter: listeners[0]?.limiter ?? NO_LIMITER,
     events: s.events.recent(SNAPSHOT_EVENTS),
   });
 }

@@ -5,7 +5,7 @@
  */
 
 import { stringify } from "yaml";
-import { type Config, parseConfig, type Resolver } from "../../src/config/mod.ts";
+import { type Config, loadConfigFile, parseConfig, type Resolver } from "../../src/config/mod.ts";
 
 /**
  * The upstream transport integration tests run with: `AEGIS_TEST_TRANSPORT`
@@ -51,17 +51,26 @@ function merge(
  * A valid configuration for loopback tests: port 0, the given backends,
  * loopback allowed, quiet logs; `overrides` are merged in as YAML data.
  */
-export async function testConfig(
+export function testConfig(
   backends: string[],
   overrides: Record<string, unknown> = {},
 ): Promise<Config> {
-  const data = withTestTransport(merge({
+  return parseTestConfig(merge({
     server: { host: "127.0.0.1", port: 0 },
     backends: backends.map((url) => ({ url, weight: 1 })),
+  }, overrides));
+}
+
+/**
+ * A valid configuration from YAML data (the expanded form: `listeners` and
+ * `pools`), with loopback backends allowed and the admin API on port 0.
+ */
+export async function parseTestConfig(data: Record<string, unknown>): Promise<Config> {
+  const full = withTestTransport(merge({
     development: { allow_loopback_backends: true },
     admin: { address: "127.0.0.1:0" },
-  }, overrides));
-  const result = await parseConfig(stringify(data), { file: "test.yml" });
+  }, data));
+  const result = await parseConfig(stringify(full), { file: "test.yml" });
   if (!result.ok) {
     throw new Error(
       `test config is invalid:\n${
@@ -81,4 +90,37 @@ export async function writeConfigFile(content: string | Record<string, unknown>)
     typeof content === "string" ? content : stringify(withTestTransport(content)),
   );
   return path;
+}
+
+/** A configuration file a test rewrites, and the configuration first read from it. */
+export interface LiveConfigFile extends AsyncDisposable {
+  readonly path: string;
+  /** The configuration as first written, loaded by the real loader. */
+  readonly config: Config;
+  /** Rewrites the file with YAML data (merged like {@linkcode parseTestConfig}'s). */
+  write(data: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * Writes YAML data (merged like {@linkcode parseTestConfig}'s) to a fresh
+ * temporary file, loads it with the real loader, and removes the directory
+ * on dispose: for tests that reload.
+ */
+export async function liveConfigFile(data: Record<string, unknown>): Promise<LiveConfigFile> {
+  const dir = await Deno.makeTempDir({ prefix: "aegis-live-" });
+  const path = `${dir}/aegis.yml`;
+  const full = (d: Record<string, unknown>) =>
+    stringify(withTestTransport(merge({
+      development: { allow_loopback_backends: true },
+      admin: { address: "127.0.0.1:0" },
+    }, d)));
+  await Deno.writeTextFile(path, full(data));
+  const loaded = await loadConfigFile(path);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+  return {
+    path,
+    config: loaded.config,
+    write: (next) => Deno.writeTextFile(path, full(next)),
+    [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
+  };
 }

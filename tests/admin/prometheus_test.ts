@@ -50,7 +50,15 @@ function histogram(
   assert.equal(perBucket.length, DURATION_BUCKETS.length + 1);
   let running = 0;
   const cumulative = perBucket.map((c) => (running += c));
-  return { backend, statusClass, cumulative, sum, count: running };
+  return {
+    listener: "default",
+    pool: backend === "-" ? "-" : "default",
+    backend,
+    statusClass,
+    cumulative,
+    sum,
+    count: running,
+  };
 }
 
 function backend(
@@ -58,6 +66,7 @@ function backend(
   over: Partial<Omit<BackendSnapshot, "id">> = {},
 ): BackendSnapshot {
   return {
+    pool: "default",
     id,
     weight: 2,
     effectiveWeight: 2,
@@ -84,27 +93,52 @@ function backend(
   };
 }
 
+const LIMITER: Snapshot["limiter"] = {
+  rate: 87.5,
+  minRate: 10,
+  maxRate: 500,
+  burst: 150,
+  trackedClients: 12,
+  maxClients: 100_000,
+  evictions: 6,
+  lastChange: null,
+};
+
+const TRAFFIC: Snapshot["global"] = {
+  requests: 1500,
+  responses: { "1xx": 1, "2xx": 1400, "3xx": 20, "4xx": 60, "5xx": 19 },
+  rateLimited: 40,
+  rejects: { body_too_large: 2, method_not_allowed: 3 },
+  activeConnections: 7,
+  totalConnections: 321,
+  bytesIn: 4096,
+  bytesOut: 1_048_576,
+};
+
+const CONNECTIONS: Snapshot["connections"] = {
+  maxConnections: 18_000,
+  maxConnectionsPerClient: 256,
+  rejected: { max_connections: 12, per_client: 34 },
+  acceptErrors: 5,
+};
+
+/** One listener, `default`, whose figures are the whole proxy's. */
 const SNAPSHOT: Snapshot = {
   time: 1_700_000_000_000,
   uptimeMs: 5500,
   version: "0.1.0",
   listen: "http://0.0.0.0:8080",
-  global: {
-    requests: 1500,
-    responses: { "1xx": 1, "2xx": 1400, "3xx": 20, "4xx": 60, "5xx": 19 },
-    rateLimited: 40,
-    rejects: { body_too_large: 2, method_not_allowed: 3 },
-    activeConnections: 7,
-    totalConnections: 321,
-    bytesIn: 4096,
-    bytesOut: 1_048_576,
-  },
-  connections: {
-    maxConnections: 18_000,
-    maxConnectionsPerClient: 256,
-    rejected: { max_connections: 12, per_client: 34 },
-    acceptErrors: 5,
-  },
+  listeners: [{
+    name: "default",
+    url: "http://0.0.0.0:8080",
+    pools: ["default"],
+    healthyP95: 40,
+    limiter: LIMITER,
+    traffic: TRAFFIC,
+    connections: { ...CONNECTIONS, active: 7, total: 321 },
+  }],
+  global: TRAFFIC,
+  connections: CONNECTIONS,
   durations: [
     histogram("http://10.0.0.1:9001", "1xx", [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0], 0.07),
     histogram("http://10.0.0.1:9001", "2xx", [300, 500, 400, 150, 40, 10, 0, 0, 0, 0, 0, 0], 19.25),
@@ -140,16 +174,7 @@ const SNAPSHOT: Snapshot = {
     }),
   ],
   healthyP95: 40,
-  limiter: {
-    rate: 87.5,
-    minRate: 10,
-    maxRate: 500,
-    burst: 150,
-    trackedClients: 12,
-    maxClients: 100_000,
-    evictions: 6,
-    lastChange: null,
-  },
+  limiter: LIMITER,
   events: [],
 };
 
@@ -476,7 +501,9 @@ Deno.test(
 
     await t.step("label values escape backslash, double quote and newline", () => {
       assert.ok(
-        text.includes('proxy_backend_up{backend="http://b\\"ad\\\\host:9002/x\\ny"} 0\n'),
+        text.includes(
+          'proxy_backend_up{pool="default",backend="http://b\\"ad\\\\host:9002/x\\ny"} 0\n',
+        ),
         "escaped in the text",
       );
       assert.ok(!text.includes(NASTY_ID), "never raw");
@@ -522,7 +549,11 @@ Deno.test("renderPrometheus() spells non-finite values +Inf, -Inf and NaN", {
   permissions: "none",
 }, () => {
   const rate = (r: number) => {
-    const text = renderPrometheus({ ...SNAPSHOT, limiter: { ...SNAPSHOT.limiter, rate: r } });
+    const [listener] = SNAPSHOT.listeners;
+    const text = renderPrometheus({
+      ...SNAPSHOT,
+      listeners: [{ ...listener!, limiter: { ...listener!.limiter, rate: r } }],
+    });
     return parse(text).get("proxy_rate_limit_rate")!.samples[0]!.raw;
   };
   assert.deepEqual([rate(Infinity), rate(-Infinity), rate(NaN)], ["+Inf", "-Inf", "NaN"]);
@@ -531,8 +562,10 @@ Deno.test("renderPrometheus() spells non-finite values +Inf, -Inf and NaN", {
 Deno.test("renderPrometheus() leaves out families with nothing to report", {
   permissions: "none",
 }, () => {
+  const [listener] = SNAPSHOT.listeners;
   const empty: Snapshot = {
     ...SNAPSHOT,
+    listeners: [{ ...listener!, traffic: { ...listener!.traffic, rejects: {} } }],
     global: { ...SNAPSHOT.global, rejects: {} },
     durations: [],
     backends: [],

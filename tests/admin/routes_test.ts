@@ -9,9 +9,10 @@ import { type AdminControl, createAdminHandler } from "../../src/admin/mod.ts";
 import type { Config } from "../../src/config/mod.ts";
 import { EventLog } from "../../src/events/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { GlobalStats } from "../../src/metrics/mod.ts";
+import { StatsByName } from "../../src/metrics/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
 import { buildSnapshot } from "../../src/snapshot/mod.ts";
+import { oneListener } from "../_helpers/snapshot.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { testConfig } from "../_helpers/config.ts";
 
@@ -24,7 +25,7 @@ const env: Pick<Deno.TestDefinition, "permissions"> = {
 async function admin(token = TOKEN) {
   const clock = new ManualClock();
   const config: Config = await testConfig(["http://127.0.0.1:9001"], { admin: { token } });
-  const pool = createPool(config, { clock });
+  const pool = createPool(config.pools.default!, { clock });
   const calls: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
   let draining = false;
@@ -32,28 +33,21 @@ async function admin(token = TOKEN) {
     snapshot: () =>
       buildSnapshot({
         version: "9.9.9",
-        listen: "http://127.0.0.1:8080",
         startedAt: 0,
-        pool,
-        stats: new GlobalStats(),
-        connections: () => ({
-          active: 0,
-          total: 0,
-          maxConnections: 10,
-          maxConnectionsPerClient: 10,
-          rejected: { max_connections: 0, per_client: 0 },
-          acceptErrors: 0,
+        ...oneListener({
+          url: "http://127.0.0.1:8080",
+          pools: [["default", pool]],
+          limiter: {
+            rate: 1,
+            minRate: 1,
+            maxRate: 1,
+            burst: 1,
+            trackedClients: 0,
+            maxClients: 1,
+            evictions: 0,
+          },
+          stats: new StatsByName(),
         }),
-        limiter: () => ({
-          rate: 1,
-          minRate: 1,
-          maxRate: 1,
-          burst: 1,
-          trackedClients: 0,
-          maxClients: 1,
-          evictions: 0,
-        }),
-        lastRateChange: () => undefined,
         events: new EventLog({ now: () => 0 }),
         clock,
         now: () => 1000,
@@ -62,7 +56,13 @@ async function admin(token = TOKEN) {
     adminListen: "http://127.0.0.1:9090",
     reload: () => {
       calls.push("reload");
-      return Promise.resolve({ ok: true, added: [], removed: [], kept: ["x"] });
+      return Promise.resolve({
+        ok: true,
+        added: [],
+        removed: [],
+        kept: ["x"],
+        listeners: { opened: ["new"], closed: [], moved: [] },
+      });
     },
     drain: () => {
       calls.push("drain");
@@ -103,7 +103,13 @@ Deno.test("the admin API reaches each endpoint by its path and method", env, asy
   await t.step("POST /reload", async () => {
     const res = await call("/reload", "POST", bearer);
     assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), { reloaded: true, added: [], removed: [], kept: ["x"] });
+    assert.deepEqual(await res.json(), {
+      reloaded: true,
+      added: [],
+      removed: [],
+      kept: ["x"],
+      listeners: { opened: ["new"], closed: [], moved: [] },
+    });
   });
   await t.step("POST /drain", async () => {
     const res = await call("/drain", "POST", bearer);

@@ -43,7 +43,7 @@ Deno.test(
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(settled, false, "the decode finished before a 10 ms timer could fire");
     const decoded = await decoding;
-    assert.equal(decoded.config?.backends.length, 20_000);
+    assert.equal(decoded.config?.pools.default?.backends.length, 20_000);
   },
 );
 
@@ -82,7 +82,7 @@ Deno.test(
       await t.step("within the default limit", async () => {
         const r = await loadConfigFile(path, { resolver });
         assert.ok(r.ok);
-        assert.equal(r.config.backends.length, 20_000);
+        assert.equal(r.config.pools.default!.backends.length, 20_000);
       });
       await t.step("past a 1 ms limit", async () => {
         await assert.rejects(loadConfigFile(path, { resolver, timeoutMs: 1 }), (e: unknown) => {

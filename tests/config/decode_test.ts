@@ -53,8 +53,8 @@ Deno.test(
     });
     try {
       const config = await accept(backendAliasesYaml(20_000));
-      assert.equal(config.backends.length, 20_000);
-      assert.ok(config.backends.every((b) => b.weight === 3));
+      assert.equal(config.pools.default!.backends.length, 20_000);
+      assert.ok(config.pools.default!.backends.every((b) => b.weight === 3));
     } finally {
       Object.defineProperty(Alias.prototype, "resolve", original);
     }

@@ -69,28 +69,18 @@ async function tempConfig(
   return { path, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
 }
 
-const DEFAULTS: Omit<Config, "backends"> = {
-  server: {
-    host: "0.0.0.0",
-    port: 8080,
-    read_timeout: 5000,
-    write_timeout: 10_000,
-    idle_timeout: 120_000,
-    max_header_bytes: 8192,
-    max_body_bytes: 10_485_760,
-    shutdown_timeout: 30_000,
-    max_connections: "auto",
-    max_connections_per_client: 256,
-  },
-  load_balancing: { algorithm: "weighted_round_robin", hash_key: "client_ip" },
-  retries: { attempts: 1 },
-  health_check: {
-    interval: 10_000,
-    timeout: 3000,
-    path: "/health",
-    unhealthy_threshold: 3,
-    healthy_threshold: 2,
-  },
+/** The listener of the flat form, every field at its default. */
+const FRONT: Config["listeners"][number] = {
+  name: "default",
+  protocol: "http",
+  address: "0.0.0.0:8080",
+  read_timeout: 5000,
+  write_timeout: 10_000,
+  idle_timeout: 120_000,
+  max_header_bytes: 8192,
+  max_body_bytes: 10_485_760,
+  max_connections: "auto",
+  max_connections_per_client: 256,
   rate_limit: {
     requests_per_second: 100,
     burst: 150,
@@ -107,20 +97,29 @@ const DEFAULTS: Omit<Config, "backends"> = {
     min_rate: 10,
     max_rate: 500,
   },
+  security: {
+    allowed_methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    allowed_hosts: [],
+  },
+  routes: [{ pool: "default", strip_prefix: false }],
+};
+
+/** The pool of the flat form without its backends, every field at its default. */
+const POOL: Omit<Config["pools"][string], "backends"> = {
+  load_balancing: { algorithm: "weighted_round_robin", hash_key: "client_ip" },
+  retries: { attempts: 1 },
+  health_check: {
+    interval: 10_000,
+    timeout: 3000,
+    path: "/health",
+    unhealthy_threshold: 3,
+    healthy_threshold: 2,
+  },
   circuit_breaker: {
     failure_threshold: 5,
     success_threshold: 3,
     open_timeout: 30_000,
     half_open_max_requests: 3,
-  },
-  logging: { level: "info", format: "json" },
-  tui: { refresh_interval: 1000, enabled: true },
-  development: { allow_loopback_backends: false },
-  admin: { address: "127.0.0.1:9090", token: "" },
-  security: {
-    allowed_methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-    allowed_hosts: [],
-    allowed_backend_networks: [],
   },
   upstream: {
     transport: "auto",
@@ -134,6 +133,21 @@ const DEFAULTS: Omit<Config, "backends"> = {
   },
 };
 
+/** The process-wide sections, at their defaults. */
+const DEFAULTS: Omit<Config, "listeners" | "pools"> = {
+  server: { shutdown_timeout: 30_000 },
+  security: { allowed_backend_networks: [] },
+  logging: { level: "info", format: "json" },
+  tui: { refresh_interval: 1000, enabled: true },
+  development: { allow_loopback_backends: false },
+  admin: { address: "127.0.0.1:9090", token: "" },
+};
+
+/** The flat form's one listener. */
+const front = (config: Config) => config.listeners[0]!;
+/** The flat form's one pool. */
+const pool = (config: Config) => config.pools.default!;
+
 // ---------------------------------------------------------------------------
 // Valid configurations and defaults
 // ---------------------------------------------------------------------------
@@ -145,7 +159,8 @@ Deno.test(
     const config = await accept(yml(...BACKEND));
     assert.deepEqual(config, {
       ...DEFAULTS,
-      backends: [{ url: "http://93.184.216.34", weight: 1 }],
+      listeners: [FRONT],
+      pools: { default: { ...POOL, backends: [{ url: "http://93.184.216.34", weight: 1 }] } },
     });
   },
 );
@@ -155,8 +170,8 @@ Deno.test(
   PARSE,
   async () => {
     const config = await accept(yml("server:", "adaptive:", "development:", ...BACKEND));
+    assert.deepEqual(front(config), FRONT);
     assert.deepEqual(config.server, DEFAULTS.server);
-    assert.deepEqual(config.adaptive, DEFAULTS.adaptive);
     assert.deepEqual(config.development, DEFAULTS.development);
   },
 );
@@ -168,7 +183,7 @@ Deno.test(
     const config = await accept(
       yml("server:", "  port: 9000", "  read_timeout: 1m30s", ...BACKEND),
     );
-    assert.deepEqual(config.server, { ...DEFAULTS.server, port: 9000, read_timeout: 90_000 });
+    assert.deepEqual(front(config), { ...FRONT, address: "0.0.0.0:9000", read_timeout: 90_000 });
   },
 );
 
@@ -176,7 +191,11 @@ Deno.test(
   "parseConfig() accepts every field written out with the seed's own values",
   PARSE,
   async () => {
-    const full: Config = { ...DEFAULTS, backends: [{ url: "http://h:8081", weight: 2 }] };
+    const full: Config = {
+      ...DEFAULTS,
+      listeners: [FRONT],
+      pools: { default: { ...POOL, backends: [{ url: "http://h:8081", weight: 2 }] } },
+    };
     const text = stringify(printableConfig(full));
     assert.match(text, /read_timeout: 5s/);
     assert.deepEqual(await accept(text), full);
@@ -185,7 +204,7 @@ Deno.test(
 
 Deno.test("parseConfig() accepts a file that starts with a byte order mark", PARSE, async () => {
   const config = await accept("\uFEFF" + yml(...BACKEND));
-  assert.equal(config.backends.length, 1);
+  assert.equal(pool(config).backends.length, 1);
 });
 
 Deno.test("parseConfig() follows a YAML alias to the value its anchor names", PARSE, async () => {
@@ -196,8 +215,8 @@ Deno.test("parseConfig() follows a YAML alias to the value its anchor names", PA
     "  open_timeout: *every",
     ...BACKEND,
   ));
-  assert.equal(config.health_check.interval, 20_000);
-  assert.equal(config.circuit_breaker.open_timeout, 20_000);
+  assert.equal(pool(config).health_check.interval, 20_000);
+  assert.equal(pool(config).circuit_breaker.open_timeout, 20_000);
 });
 
 Deno.test("the shipped aegis.yml is valid and spells out the seed defaults", READ, async () => {
@@ -208,10 +227,12 @@ Deno.test("the shipped aegis.yml is valid and spells out the seed defaults", REA
     r.ok,
     r.ok ? "" : r.diagnostics.map((d) => formatDiagnostic("aegis.yml", d)).join("\n"),
   );
-  const { backends, development, ...rest } = r.config;
+  const { pools, development, ...rest } = r.config;
   const { development: _, ...defaults } = DEFAULTS;
-  assert.deepEqual(rest, defaults);
+  assert.deepEqual(rest, { ...defaults, listeners: [FRONT] });
   assert.deepEqual(development, { allow_loopback_backends: true });
+  const { backends, ...settings } = pools.default!;
+  assert.deepEqual(settings, POOL);
   assert.deepEqual(backends, [
     { url: "http://localhost:8081", weight: 1 },
     { url: "http://localhost:8082", weight: 1 },
@@ -228,11 +249,14 @@ Deno.test(
   PARSE,
   async () => {
     const config = await accept(yml("server:", "  idle_timeout: 90s", ...BACKEND));
-    const printed = printableConfig(config) as Record<string, Record<string, unknown>>;
-    assert.equal(printed.server!.read_timeout, "5s");
-    assert.equal(printed.server!.idle_timeout, "1m30s");
-    assert.equal(printed.rate_limit!.cleanup_interval, "1m");
-    assert.equal(printed.tui!.refresh_interval, "1s");
+    const printed = printableConfig(config) as {
+      listeners: Array<Record<string, unknown> & { rate_limit: Record<string, unknown> }>;
+      tui: Record<string, unknown>;
+    };
+    assert.equal(printed.listeners[0]!.read_timeout, "5s");
+    assert.equal(printed.listeners[0]!.idle_timeout, "1m30s");
+    assert.equal(printed.listeners[0]!.rate_limit.cleanup_interval, "1m");
+    assert.equal(printed.tui.refresh_interval, "1s");
   },
 );
 
@@ -285,12 +309,14 @@ Deno.test(
           assert.equal(r.diagnostics[0]!.path, "server.read_timeout");
           return;
         }
-        const printed = printableConfig(r.config) as { server: { read_timeout: string } };
+        const printed = printableConfig(r.config) as {
+          listeners: Array<{ read_timeout: string }>;
+        };
         const again = await accept(stringify(printableConfig(r.config)));
         assert.equal(
-          again.server.read_timeout,
-          r.config.server.read_timeout,
-          `"${written}" was printed as ${JSON.stringify(printed.server.read_timeout)}`,
+          front(again).read_timeout,
+          front(r.config).read_timeout,
+          `"${written}" was printed as ${JSON.stringify(printed.listeners[0]!.read_timeout)}`,
         );
       });
     }
@@ -332,7 +358,7 @@ Deno.test(
     await t.step("at the top level", async () => {
       assert.deepEqual(await reject(yml(...BACKEND, "sever:", "  port: 80")), [
         'aegis.yml:4:1 sever: unknown key "sever"; expected one of: server, backends, ' +
-        "load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
+        "listeners, pools, load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
         "tui, development, admin, security, upstream",
       ]);
     });
@@ -354,7 +380,7 @@ Deno.test(
     await t.step("that is not a plain scalar", async () => {
       assert.deepEqual(await reject(yml("? [a]", ": 1", ...BACKEND)), [
         "aegis.yml:1:3 (root): unknown key; expected one of: server, backends, " +
-        "load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
+        "listeners, pools, load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
         "tui, development, admin, security, upstream",
       ]);
     });
@@ -523,7 +549,7 @@ Deno.test("parseConfig() reports a bad duration", PARSE, async (t) => {
 
   await t.step("exactly a day is accepted", async () => {
     const config = await accept(yml("server:", "  read_timeout: 24h", ...BACKEND));
-    assert.equal(config.server.read_timeout, 86_400_000);
+    assert.equal(front(config).read_timeout, 86_400_000);
   });
 
   await t.step("a dashboard refresh above its one-minute cap", async () => {
@@ -625,9 +651,9 @@ Deno.test(
         "  - url: http://h",
         "    weight: 10000",
       ));
-      assert.equal(config.server.port, 65535);
-      assert.equal(config.server.max_header_bytes, 1024);
-      assert.equal(config.backends[0]!.weight, 10000);
+      assert.equal(front(config).address, "0.0.0.0:65535");
+      assert.equal(front(config).max_header_bytes, 1024);
+      assert.equal(pool(config).backends[0]!.weight, 10000);
     });
   },
 );
@@ -729,9 +755,9 @@ Deno.test(
         '  allowed_backend_networks: ["fd00::/8", "10.0.0.0/8", "192.168.1.1"]',
         ...BACKEND,
       ));
-      assert.equal(config.server.host, "::");
+      assert.equal(front(config).address, "[::]:8080");
       assert.equal(config.admin.address, "[::1]:9091");
-      assert.deepEqual(config.security.allowed_methods, ["GET", "PROPFIND"]);
+      assert.deepEqual(front(config).security.allowed_methods, ["GET", "PROPFIND"]);
     });
   },
 );
@@ -850,7 +876,7 @@ Deno.test(
         "  - url: http://h:443",
         "    weight: 1",
       ));
-      assert.equal(config.backends.length, 5);
+      assert.equal(pool(config).backends.length, 5);
     });
   },
 );
@@ -893,7 +919,7 @@ Deno.test(
       const config = await accept(
         yml("backends:", "  - url: https://h:8443/api/v1", "    weight: 1"),
       );
-      assert.equal(config.backends[0]!.url, "https://h:8443/api/v1");
+      assert.equal(pool(config).backends[0]!.url, "https://h:8443/api/v1");
     });
   },
 );
@@ -1045,7 +1071,7 @@ Deno.test(
       'aegis.yml:16:10 logging.level: must be one of debug, info, warn, error; found "loud"',
       'aegis.yml:18:12 tui.enabled: expected true or false, found "yes"',
       'aegis.yml:19:1 extra: unknown key "extra"; expected one of: server, backends, ' +
-      "load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
+      "listeners, pools, load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
       "tui, development, admin, security, upstream",
     ]);
   },
@@ -1085,7 +1111,7 @@ Deno.test(
       const config = await accept(
         yml("health_check:", "  interval: 3s", "  timeout: 3s", ...BACKEND),
       );
-      assert.equal(config.health_check.timeout, 3000);
+      assert.equal(pool(config).health_check.timeout, 3000);
     });
   },
 );
@@ -1130,7 +1156,7 @@ Deno.test(
         "  max_rate: 100",
         ...BACKEND,
       ));
-      assert.equal(config.adaptive.min_rate, 100);
+      assert.equal(front(config).adaptive.min_rate, 100);
     });
   },
 );
@@ -1163,8 +1189,8 @@ Deno.test(
     });
 
     await t.step("the bounds themselves are accepted", async () => {
-      assert.equal((await accept(yml(...rate(10)))).rate_limit.requests_per_second, 10);
-      assert.equal((await accept(yml(...rate(50)))).rate_limit.requests_per_second, 50);
+      assert.equal(front(await accept(yml(...rate(10)))).rate_limit.requests_per_second, 10);
+      assert.equal(front(await accept(yml(...rate(50)))).rate_limit.requests_per_second, 50);
     });
 
     await t.step("below the default range when the adaptive section is left out", async () => {
@@ -1227,7 +1253,7 @@ Deno.test("loadConfigFile() reads and validates a file", FILES, async (t) => {
     await using file = await tempConfig(yml(...BACKEND));
     const r = await loadConfigFile(file.path, { resolver });
     assert.ok(r.ok);
-    assert.equal(r.config.server.port, 8080);
+    assert.equal(front(r.config).address, "0.0.0.0:8080");
   });
 
   await t.step("an invalid file returns diagnostics instead of throwing", async () => {
@@ -1279,17 +1305,17 @@ Deno.test(
   async (t) => {
     await t.step("auto by default, and printed as auto", async () => {
       const config = await accept(yml(...BACKEND));
-      assert.equal(config.server.max_connections, "auto");
-      assert.equal(config.server.max_connections_per_client, 256);
-      const printed = printableConfig(config) as { server: Record<string, unknown> };
-      assert.equal(printed.server.max_connections, "auto");
+      assert.equal(front(config).max_connections, "auto");
+      assert.equal(front(config).max_connections_per_client, 256);
+      const printed = printableConfig(config) as { listeners: Array<Record<string, unknown>> };
+      assert.equal(printed.listeners[0]!.max_connections, "auto");
     });
     await t.step("an explicit number", async () => {
       const config = await accept(
         yml("server:", "  max_connections: 5000", "  max_connections_per_client: 20", ...BACKEND),
       );
-      assert.equal(config.server.max_connections, 5000);
-      assert.equal(config.server.max_connections_per_client, 20);
+      assert.equal(front(config).max_connections, 5000);
+      assert.equal(front(config).max_connections_per_client, 20);
     });
     await t.step("0, a fraction, a word and a negative number are refused", async () => {
       assert.deepEqual(

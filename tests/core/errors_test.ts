@@ -20,6 +20,7 @@ const EXPECTED: ReadonlyArray<[ErrorKind, number, string, "upstream" | "downstre
     ["client_timeout", 408, "request timeout", "downstream"],
     ["client_closed", 499, "client closed request", "downstream"],
     ["malformed_body", 400, "bad request", "downstream"],
+    ["no_route", 404, "no route", "downstream"],
     ["not_implemented", 501, "not implemented", "internal"],
     ["no_backend", 503, "no healthy backend", "internal"],
     ["local_resource", 503, "service unavailable", "internal"],

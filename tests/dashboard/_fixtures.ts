@@ -34,6 +34,7 @@ export function backend(i: number, o: BackendOptions = {}): BackendSnapshot {
   const weight = o.weight ?? 1 + (i % 2);
   const [p50, p95, p99] = o.latency ?? [12 + i, 48 + i, 95 + i];
   return {
+    pool: "default",
     id: o.id ?? `http://10.0.0.${i + 1}:${8081 + i}`,
     weight,
     effectiveWeight: health === "healthy" ? Math.ceil((weight * warmupPercent) / 100) : 0,
@@ -85,48 +86,60 @@ export interface SnapshotOptions {
 /** A snapshot of a proxy up for 1h02m03s; `n` backends unless `backends` is given. */
 export function snapshot(n = 3, o: SnapshotOptions = {}): Snapshot {
   const backends = o.backends ?? Array.from({ length: n }, (_, i) => backend(i));
+  const limiter: Snapshot["limiter"] = {
+    rate: o.rate ?? 100,
+    minRate: 10,
+    maxRate: 500,
+    burst: 150,
+    trackedClients: 12,
+    maxClients: 100_000,
+    evictions: 0,
+    lastChange: o.lastChange === undefined
+      ? { from: 125, to: 100, p95: 612, reason: "reduce", time: NOW - 42_000 }
+      : o.lastChange,
+  };
+  const global: Snapshot["global"] = {
+    requests: o.requests ?? 6000,
+    responses: {
+      "1xx": 0,
+      "2xx": o.responses2xx ?? 5900,
+      "3xx": 0,
+      "4xx": 40,
+      "5xx": o.responses5xx ?? 60,
+    },
+    rateLimited: o.rateLimited ?? 40,
+    rejects: {},
+    activeConnections: 12,
+    totalConnections: 340,
+    bytesIn: 0,
+    bytesOut: 0,
+  };
+  const connections: Snapshot["connections"] = {
+    maxConnections: 18_000,
+    maxConnectionsPerClient: 256,
+    rejected: { max_connections: 0, per_client: 0 },
+    acceptErrors: 0,
+  };
   return {
     time: o.time ?? NOW,
     uptimeMs: 3_723_000,
     version: "0.1.0",
     listen: "http://0.0.0.0:8080",
-    global: {
-      requests: o.requests ?? 6000,
-      responses: {
-        "1xx": 0,
-        "2xx": o.responses2xx ?? 5900,
-        "3xx": 0,
-        "4xx": 40,
-        "5xx": o.responses5xx ?? 60,
-      },
-      rateLimited: o.rateLimited ?? 40,
-      rejects: {},
-      activeConnections: 12,
-      totalConnections: 340,
-      bytesIn: 0,
-      bytesOut: 0,
-    },
-    connections: {
-      maxConnections: 18_000,
-      maxConnectionsPerClient: 256,
-      rejected: { max_connections: 0, per_client: 0 },
-      acceptErrors: 0,
-    },
+    listeners: [{
+      name: "default",
+      url: "http://0.0.0.0:8080",
+      pools: ["default"],
+      healthyP95: 50,
+      limiter,
+      traffic: global,
+      connections: { ...connections, active: 12, total: 340 },
+    }],
+    global,
+    connections,
     durations: [],
     backends,
     healthyP95: 50,
-    limiter: {
-      rate: o.rate ?? 100,
-      minRate: 10,
-      maxRate: 500,
-      burst: 150,
-      trackedClients: 12,
-      maxClients: 100_000,
-      evictions: 0,
-      lastChange: o.lastChange === undefined
-        ? { from: 125, to: 100, p95: 612, reason: "reduce", time: NOW - 42_000 }
-        : o.lastChange,
-    },
+    limiter,
     events: o.events ?? defaultEvents(),
   };
 }

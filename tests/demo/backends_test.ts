@@ -27,10 +27,10 @@ Deno.test("the shipped aegis.yml is valid and points at the three demo backends"
   const text = await Deno.readTextFile(new URL("../../aegis.yml", import.meta.url));
   const result = await parseConfig(text, { file: "aegis.yml" });
   assert.ok(result.ok, JSON.stringify(!result.ok && result.diagnostics));
-  assert.deepEqual(result.config.backends.map((b) => b.url), [
+  assert.deepEqual(result.config.pools.default!.backends.map((b) => b.url), [
     "http://localhost:8081",
     "http://localhost:8082",
     "http://localhost:8083",
   ]);
-  assert.equal(result.config.server.port, 8080);
+  assert.equal(result.config.listeners[0]!.address, "0.0.0.0:8080");
 });

@@ -80,12 +80,15 @@ Deno.test("GET /health reports each backend, 200 while one can take traffic and 
     status: "ok",
     draining: false,
     backends: [{
+      pool: "default",
       url: a.url,
       health: "healthy",
       available: true,
       breaker: "closed",
       warmup_percent: 100,
     }],
+    listeners: [{ name: "default", address: proxy.url, status: "ok", pools: ["default"] }],
+    pools: [{ name: "default", status: "ok", available: 1, backends: 1 }],
   });
   await a.close();
   await until(
@@ -107,7 +110,7 @@ Deno.test("GET /status shows version, listeners, redacted config, counters, limi
   assert.equal(s.listen.public, proxy.url);
   assert.equal(s.listen.admin, proxy.adminUrl);
   assert.equal(s.config.admin.token, "<redacted>");
-  assert.equal(s.config.backends[0].url, a.url);
+  assert.equal(s.config.pools.default.backends[0].url, a.url);
   assert.equal(s.backends[0].requests, 1);
   assert.equal(typeof s.backends[0].latency_ms.p95, "number");
   assert.equal(s.limiter.rate, 100);
@@ -139,7 +142,10 @@ Deno.test("GET /metrics serves Prometheus text with the seed's metric names", as
       "proxy_request_duration_seconds_bucket",
     ]
   ) assert.match(m.text, new RegExp(`^${name}[{ ]`, "m"), name);
-  assert.match(m.text, new RegExp(`^proxy_backend_requests_total\\{backend="${a.url}"\\} 1$`, "m"));
+  assert.match(
+    m.text,
+    new RegExp(`^proxy_backend_requests_total\\{pool="default",backend="${a.url}"\\} 1$`, "m"),
+  );
 });
 
 Deno.test("the admin API answers unknown paths 404 and wrong methods 405, and is not on the public port", async () => {
@@ -199,10 +205,16 @@ Deno.test("POST /reload with an invalid file answers 400 with every problem and 
   assert.match(body.problems[0], new RegExp(`^${file.path}:2:9 server\\.port:`));
   assert.equal(await (await fetch(proxy.url)).text(), "a", "the old configuration keeps serving");
 
-  await file.write(configData([a.url], { server: { host: "127.0.0.1", port: 1 } }));
+  // A listener moved onto a port that is taken: refused, and the old socket keeps serving.
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  await file.write(configData([a.url], { server: { host: "127.0.0.1", port } }));
   const moved = await call(`${proxy.adminUrl}/reload`, { method: "POST", headers: auth });
   assert.equal(moved.status, 400);
-  assert.match(moved.json().problems[0], /cannot move while running/);
+  assert.deepEqual(moved.json().problems, [
+    `listeners[default]: cannot listen on 127.0.0.1:${port}: address already in use; nothing changed`,
+  ]);
+  assert.equal(await (await fetch(proxy.url)).text(), "a", "still serving where it was");
 });
 
 Deno.test("a reload keeps the state of backends that stay, adds new ones unhealthy until checked, and retires removed ones", async () => {
@@ -222,7 +234,13 @@ Deno.test("a reload keeps the state of backends that stay, adds new ones unhealt
     health_check: { interval: "1h", timeout: "1s", healthy_threshold: 1, unhealthy_threshold: 1 },
   }));
   const r = await call(`${proxy.adminUrl}/reload`, { method: "POST", headers: auth });
-  assert.deepEqual(r.json(), { reloaded: true, added: [c.url], removed: [], kept: [a.url, b.url] });
+  assert.deepEqual(r.json(), {
+    reloaded: true,
+    added: [`default ${c.url}`],
+    removed: [],
+    kept: [`default ${a.url}`, `default ${b.url}`],
+    listeners: { opened: [], closed: [], moved: [] },
+  });
   assert.equal(stateOf(a.url), aBefore, "a is the same live object");
   assert.equal(stateOf(b.url)!.breaker.state, "open", "b's open breaker survived the reload");
   // c starts unhealthy; its first check (at once) brings it in at 25% weight.
@@ -232,7 +250,7 @@ Deno.test("a reload keeps the state of backends that stay, adds new ones unhealt
 
   await file.write(configData([a.url, c.url]));
   const again = await call(`${proxy.adminUrl}/reload`, { method: "POST", headers: auth });
-  assert.deepEqual(again.json().removed, [b.url]);
+  assert.deepEqual(again.json().removed, [`default ${b.url}`]);
   for (let i = 0; i < 20; i++) {
     const res = await fetch(proxy.url);
     assert.notEqual(res.headers.get("x-backend"), "b", "b gets no new requests");

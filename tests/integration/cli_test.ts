@@ -49,7 +49,7 @@ function invalidDiagnostics(path: string): string[] {
     `${path}:5:10 backends[0].url: scheme must be http or https, not ftp`,
     `${path}:6:13 backends[0].weight: 0 is out of range: must be 1–10000`,
     `${path}:7:1 surprise: unknown key "surprise"; expected one of: server, backends, ` +
-    "load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
+    "listeners, pools, load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
     "tui, development, admin, security, upstream",
   ];
 }
@@ -63,29 +63,38 @@ Deno.test(
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, `aegis: ${file.path} is valid\n`);
 
+    // The expanded form: the flat file's one listener and one pool, both `default`.
     const printed = parse(r.stdout);
-    assert.deepEqual(printed.server, {
-      host: "127.0.0.1",
-      port: 0,
+    assert.deepEqual(printed.server, { shutdown_timeout: "30s" });
+    const [listener, ...others] = printed.listeners;
+    assert.deepEqual(others, []);
+    const { rate_limit, adaptive: _, security, ...front } = listener;
+    assert.deepEqual(front, {
+      name: "default",
+      protocol: "http",
+      address: "127.0.0.1:0",
       read_timeout: "5s",
       write_timeout: "10s",
       idle_timeout: "2m",
       max_header_bytes: 8192,
       max_body_bytes: 10485760,
-      shutdown_timeout: "30s",
       max_connections: "auto",
       max_connections_per_client: 256,
+      routes: [{ pool: "default", strip_prefix: false }],
     });
-    assert.deepEqual(printed.backends, [{ url: "http://127.0.0.1:9", weight: 1 }]);
-    assert.equal(printed.load_balancing.algorithm, "weighted_round_robin");
-    assert.deepEqual(printed.health_check, {
+    assert.deepEqual(security.allowed_hosts, []);
+    assert.deepEqual(Object.keys(printed.pools), ["default"]);
+    const pool = printed.pools.default;
+    assert.deepEqual(pool.backends, [{ url: "http://127.0.0.1:9", weight: 1 }]);
+    assert.equal(pool.load_balancing.algorithm, "weighted_round_robin");
+    assert.deepEqual(pool.health_check, {
       interval: "10s",
       timeout: "3s",
       path: "/health",
       unhealthy_threshold: 3,
       healthy_threshold: 2,
     });
-    assert.deepEqual(printed.rate_limit, {
+    assert.deepEqual(rate_limit, {
       requests_per_second: 100,
       burst: 150,
       cleanup_interval: "1m",
@@ -93,7 +102,7 @@ Deno.test(
       ipv6_prefix: 64,
       exempt: [],
     });
-    assert.deepEqual(printed.retries, { attempts: 1 });
+    assert.deepEqual(pool.retries, { attempts: 1 });
     assert.deepEqual(printed.logging, { level: "info", format: "json" });
     assert.deepEqual(printed.admin, { address: "127.0.0.1:0", token: "" });
     assert.deepEqual(printed.development, { allow_loopback_backends: true });
@@ -213,7 +222,7 @@ Deno.test(
     const r = await runCli(["check"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "aegis: aegis.yml is valid\n");
-    assert.equal(parse(r.stdout).backends.length, 3);
+    assert.equal(parse(r.stdout).pools.default.backends.length, 3);
   },
 );
 

@@ -75,7 +75,7 @@ Deno.test("while a reload parses a large file, the proxy and the admin API keep 
 
   const result = await reloading;
   assert.ok(result.ok, JSON.stringify(result));
-  assert.equal(proxy.aegis.config.security.allowed_methods.length, 200_001);
+  assert.equal(proxy.aegis.config.listeners[0]!.security.allowed_methods.length, 200_001);
   assert.equal(await (await fetch(proxy.url)).text(), "a");
 });
 

@@ -64,8 +64,11 @@ Deno.test("past server.max_connections a new connection is closed at once and co
         accept_errors: 0,
       });
       const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
-      assert.match(metrics, /^proxy_connections_rejected_total\{reason="max_connections"\} 1$/m);
-      assert.match(metrics, /^proxy_max_connections 3$/m);
+      assert.match(
+        metrics,
+        /^proxy_connections_rejected_total\{listener="default",reason="max_connections"\} 1$/m,
+      );
+      assert.match(metrics, /^proxy_max_connections\{listener="default"\} 3$/m);
     });
     await t.step("a closed connection frees its slot", async () => {
       open.pop()![Symbol.dispose]();
@@ -169,7 +172,7 @@ Deno.test("an explicit server.max_connections above what the descriptors allow i
   );
   assert.equal(proxy.aegis.server.limits.maxConnections, 5000);
   const warning = proxy.logs.find((l) =>
-    l.level === "warn" && String(l.msg).startsWith("server.max_connections is above")
+    l.level === "warn" && String(l.msg).startsWith("max_connections is above")
   );
   assert.ok(warning, "warned at start");
   assert.equal(warning.descriptor_limit, 1000);

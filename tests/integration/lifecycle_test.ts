@@ -9,7 +9,8 @@ import { startAegis } from "../../src/app.ts";
 import type { Config } from "../../src/config/mod.ts";
 import type { ClosableTransport } from "../../src/core/mod.ts";
 import type { Probe } from "../../src/health/mod.ts";
-import { listenerOf, transportFor } from "../../src/lifecycle/mod.ts";
+import { ADMIN_LISTENER, listenerOf } from "../../src/lifecycle/mod.ts";
+import { transportFor } from "../../src/runtime/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
 import { startTestAegis } from "../_helpers/aegis.ts";
 import { startBackend } from "../_helpers/backend.ts";
@@ -19,7 +20,7 @@ import { TimerTracker } from "../_helpers/timers.ts";
 
 /** The configured transport, counting how often it is closed. */
 function countedTransport(config: Config): ClosableTransport & { readonly disposed: number } {
-  const real = transportFor(config);
+  const real = transportFor(config.pools.default!);
   let disposed = 0;
   return {
     send: real.send,
@@ -54,13 +55,13 @@ function failedStart(config: Config, transport: ClosableTransport) {
   return { error, logs };
 }
 
-for (const listener of ["admin", "public"] as const) {
+for (const listener of [ADMIN_LISTENER, "default"] as const) {
   Deno.test(`a start that fails on the ${listener} port undoes everything started before it: no timer, no socket, the transport closed once`, async () => {
     using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (taken.addr as Deno.NetAddr).port;
     const config = await testConfig(
       ["http://127.0.0.1:9"],
-      listener === "admin"
+      listener === ADMIN_LISTENER
         ? { admin: { address: `127.0.0.1:${port}` } }
         : { server: { host: "127.0.0.1", port } },
     );

@@ -35,7 +35,10 @@ function chunks(n: number): string {
 /** The value of the reject counter `reason` in `/metrics`. */
 async function rejectedInMetrics(adminUrl: string, reason: string): Promise<number | undefined> {
   const text = await (await fetch(`${adminUrl}/metrics`)).text();
-  const m = new RegExp(`^proxy_requests_rejected_total\\{reason="${reason}"\\} (\\d+)$`, "m")
+  const m = new RegExp(
+    `^proxy_requests_rejected_total\\{listener="default",reason="${reason}"\\} (\\d+)$`,
+    "m",
+  )
     .exec(text);
   return m ? Number(m[1]) : undefined;
 }
@@ -98,7 +101,7 @@ Deno.test(
     assert.match(result.text, /\r\nx-content-type-options: nosniff\r\n/i);
     await until(() => proxy.accessLogs().length === 1, "the access log line");
     assert.equal(proxy.accessLogs()[0]!.reason, "malformed_body");
-    assert.equal(proxy.aegis.stats.rejects.get("malformed_body"), 1);
+    assert.equal(proxy.aegis.stats.get("default").rejects.get("malformed_body"), 1);
     const state = proxy.aegis.pool.states[0]!;
     await until(() => state.stats.inFlight === 0, "the attempt ended");
     assert.equal(state.stats.errors, 0, "the backend is not blamed");
@@ -128,7 +131,7 @@ Deno.test(
     const warning = proxy.logs.find((l) => l.reason === "malformed_body")!;
     assert.equal(warning.level, "warn");
     assert.equal(warning.client, "127.0.0.0", "the client address is masked");
-    assert.equal(proxy.aegis.stats.rejects.get("malformed_body"), 1);
+    assert.equal(proxy.aegis.stats.get("default").rejects.get("malformed_body"), 1);
     assert.equal(proxy.accessLogs().length, 0, "there was no request to log");
     assert.equal(backend.received.length, 0);
   },
@@ -146,7 +149,7 @@ Deno.test(
     conn.close();
     await until(() => proxy.accessLogs().length === 1, "the access log line");
     assert.equal(proxy.accessLogs()[0]!.reason, "client_closed");
-    assert.equal(proxy.aegis.stats.rejects.get("malformed_body"), undefined);
+    assert.equal(proxy.aegis.stats.get("default").rejects.get("malformed_body"), undefined);
     assert.equal(backend.received.length, 0);
   },
 );

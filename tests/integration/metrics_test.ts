@@ -114,7 +114,7 @@ Deno.test(
     assert.ok(sizes.every((n) => n > 0));
     proxy.aegis.refreshSnapshot();
     const text = await (await fetch(`${proxy.adminUrl}/metrics`)).text();
-    const sent = /^proxy_bytes_sent_total (\d+)$/m.exec(text);
+    const sent = /^proxy_bytes_sent_total\{listener="default"\} (\d+)$/m.exec(text);
     assert.equal(Number(sent?.[1]), sizes.reduce((a, b) => a + b, 0));
   },
 );

@@ -113,7 +113,7 @@ Deno.test("Aegis cuts off a chunked body at max_body_bytes: 413, and the backend
   assert.equal(res.status, 413);
   assert.equal(await res.text(), '{"error":"payload too large"}');
   // Counted with the declared ones.
-  assert.equal(proxy.aegis.stats.rejects.get("body_too_large"), 1);
+  assert.equal(proxy.aegis.stats.get("default").rejects.get("body_too_large"), 1);
   // Whatever the backend managed to read before the upload was cut, it is within the limit.
   for (let i = 0; i < 100 && received.length === 0 && backend.received.length > 0; i++) {
     await new Promise((r) => setTimeout(r, 10));

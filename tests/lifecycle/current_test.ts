@@ -11,8 +11,8 @@ import type { ClosableTransport } from "../../src/core/mod.ts";
 import { EventLog } from "../../src/events/mod.ts";
 import { CurrentRuntime, RuntimeStoppedError } from "../../src/lifecycle/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { DurationHistograms, GlobalStats } from "../../src/metrics/mod.ts";
-import { buildRuntime, type Shared } from "../../src/runtime.ts";
+import { DurationHistograms, StatsByName } from "../../src/metrics/mod.ts";
+import { buildRuntime, Retirements, type Shared } from "../../src/runtime/mod.ts";
 import type { Snapshot } from "../../src/snapshot/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { testConfig } from "../_helpers/config.ts";
@@ -39,12 +39,13 @@ function shared() {
     clock,
     // Its own clock: request deadlines are not loop timers.
     watchdog: new Watchdog({ clock: new ManualClock(), tickMs: 10 }),
-    transport,
     events: new EventLog(),
-    stats: new GlobalStats(),
+    stats: new StatsByName(),
     durations: new DurationHistograms(),
-    rateChange: {},
+    rateChanges: new Map(),
     probe: () => Promise.resolve({ ok: true, detail: "200" }),
+    transportFor: () => ({ transport, owned: false }),
+    retired: new Retirements(clock),
   };
   return { clock, value };
 }
@@ -83,15 +84,20 @@ Deno.test(
     const first = await testConfig([A]);
     await using rt = current(first, value).start(noSnapshot);
     const old = rt.runtime;
-    const kept = old.pool.states[0]!;
-    const post = () => rt.handler(new Request("http://aegis.test/", { method: "POST" }), CLIENT);
+    const kept = old.pools.get("default")!.pool.states[0]!;
+    const handler = rt.handlerFor("default");
+    const post = () => handler(new Request("http://aegis.test/", { method: "POST" }), CLIENT);
     assert.equal((await post()).status, 200, "the first configuration forwards POST");
 
     const next = await testConfig([A, B], { security: { allowed_methods: ["GET"] } });
     rt.replace(next);
     assert.notEqual(rt.runtime, old);
     assert.equal(rt.config, next);
-    assert.equal(rt.runtime.pool.states[0], kept, "a backend that stays keeps its live state");
+    assert.equal(
+      rt.runtime.pools.get("default")!.pool.states[0],
+      kept,
+      "a backend that stays keeps its live state",
+    );
     assert.equal((await post()).status, 405, "the same handler now answers with the new runtime");
     await old.stopped;
     await settle();

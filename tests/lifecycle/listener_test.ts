@@ -74,8 +74,21 @@ Deno.test(
     using watchdog = new Watchdog({ clock: systemClock, tickMs: 50 });
     const listener = openListener(options(watchdog));
     const events = new EventLog();
+    const { server } = listener;
+    const drainable = {
+      get draining() {
+        return server.draining;
+      },
+      get connections() {
+        return server.connections;
+      },
+      get requestsInFlight() {
+        return server.requestsInFlight;
+      },
+      drain: (graceMs: number) => listener.drain(graceMs),
+    };
     const control = drainControl(
-      listener,
+      drainable,
       createLogger({ level: "error", sink: () => {} }),
       events,
     );

@@ -29,10 +29,10 @@ for (
   ] as const
 ) {
   const pool = createPool(
-    await testConfig(URLS, {
+    (await testConfig(URLS, {
       backends: URLS.map((url, i) => ({ url, weight: i + 1 })),
       load_balancing: { algorithm, ...(hashKey ? { hash_key: hashKey } : {}) },
-    }),
+    })).pools.default!,
   );
   const label = hashKey ? `${algorithm} (${hashKey})` : algorithm;
   Deno.bench(

@@ -17,7 +17,7 @@ function ports(pool: { pick(ctx: PickContext): BackendState | undefined }, n: nu
 }
 
 Deno.test("createPool() builds one backend per configured entry, in order", yamlEnv, async () => {
-  const pool = createPool(await testConfig(URLS));
+  const pool = createPool((await testConfig(URLS)).pools.default!);
   assert.deepEqual(pool.backends.map((b) => b.id), URLS);
 });
 
@@ -26,7 +26,7 @@ Deno.test("createPool() uses the algorithm named in the configuration", yamlEnv,
     const config = await testConfig(URLS.slice(0, 2), {
       backends: [{ url: URLS[0], weight: 2 }, { url: URLS[1], weight: 1 }],
     });
-    assert.deepEqual(ports(createPool(config), 6), [
+    assert.deepEqual(ports(createPool(config.pools.default!), 6), [
       "9001",
       "9002",
       "9001",
@@ -40,13 +40,15 @@ Deno.test("createPool() uses the algorithm named in the configuration", yamlEnv,
       backends: [{ url: URLS[0], weight: 2 }, { url: URLS[1], weight: 1 }],
       load_balancing: { algorithm: "round_robin" },
     });
-    assert.deepEqual(ports(createPool(config), 4), ["9001", "9002", "9001", "9002"]);
+    assert.deepEqual(ports(createPool(config.pools.default!), 4), ["9001", "9002", "9001", "9002"]);
   });
 });
 
 Deno.test("createPool() offers the balancer only available backends", yamlEnv, async (t) => {
   const down = new Set(["http://127.0.0.1:9002"]);
-  const pool = createPool(await testConfig(URLS), { available: (b) => !down.has(b.id) });
+  const pool = createPool((await testConfig(URLS)).pools.default!, {
+    available: (b) => !down.has(b.id),
+  });
   await t.step("an unavailable backend gets no picks", () => {
     assert.deepEqual(ports(pool, 4).sort(), ["9001", "9001", "9003", "9003"]);
   });
@@ -75,7 +77,7 @@ Deno.test(
         return candidates.at(-1);
       },
     };
-    const pool = createPool(await testConfig(URLS), {
+    const pool = createPool((await testConfig(URLS)).pools.default!, {
       balancer: last,
       available: (b) => b.id !== URLS[2],
     });
@@ -92,7 +94,7 @@ Deno.test(
       health_check: { unhealthy_threshold: 1, healthy_threshold: 1 },
       circuit_breaker: { failure_threshold: 1, open_timeout: "1h" },
     });
-    const pool = createPool(config);
+    const pool = createPool(config.pools.default!);
     const [a, b] = pool.states;
     a!.observeHealth(false);
     b!.breaker.acquire()!.failure();
@@ -115,7 +117,7 @@ Deno.test(
     const config = await testConfig(URLS.slice(0, 2), {
       health_check: { unhealthy_threshold: 1, healthy_threshold: 1 },
     });
-    const pool = createPool(config);
+    const pool = createPool(config.pools.default!);
     const recovering = pool.states[0]!;
     recovering.observeHealth(false);
     const shares: number[] = [];
@@ -134,7 +136,7 @@ Deno.test(
 );
 
 Deno.test("createPool() skips backends already tried", yamlEnv, async () => {
-  const pool = createPool(await testConfig(URLS));
+  const pool = createPool((await testConfig(URLS)).pools.default!);
   const tried = new Set([URLS[0]!, URLS[1]!]);
   for (let i = 0; i < 10; i++) assert.equal(pool.pick(CTX, tried)?.id, URLS[2]);
   tried.add(URLS[2]!);

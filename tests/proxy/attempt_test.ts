@@ -24,7 +24,7 @@ async function backend(overrides: Record<string, unknown> = {}) {
     circuit_breaker: { failure_threshold: 2, success_threshold: 1, open_timeout: "1s" },
     ...overrides,
   });
-  return { state: createPool(config, { clock }).states[0]!, clock };
+  return { state: createPool(config.pools.default!, { clock }).states[0]!, clock };
 }
 
 /** What an ended try leaves behind. */

@@ -13,6 +13,7 @@ import { type BackendState, createPool } from "../../src/pool/mod.ts";
 import { createProxy } from "../../src/proxy/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { testConfig } from "../_helpers/config.ts";
+import { frontOf, poolOf, toPool } from "../_helpers/proxy.ts";
 import {
   type ClientInfo,
   ProxyError,
@@ -34,8 +35,9 @@ async function proxyWith(send: Send, urls = URLS.slice(0, 1), breaker: object = 
   const logger = createLogger({ sink: (l) => logs.push(JSON.parse(l)) });
   const watchdog = new Watchdog({ clock: systemClock, tickMs: 10 });
   const clock = new ManualClock();
-  const pool = createPool(config, { clock });
-  const proxy = createProxy({ config, pool, send, logger, watchdog });
+  const pool = createPool(poolOf(config), { clock });
+  const route = toPool(config, pool, send);
+  const proxy = createProxy({ listener: frontOf(config), route, logger, watchdog });
   return {
     call: (init?: RequestInit) => proxy(new Request("http://example.com/", init), client),
     states: pool.states,

@@ -15,6 +15,7 @@ import { GlobalStats } from "../../src/metrics/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
 import { createProxy, type Phase, rateLimitPhase, sendVia } from "../../src/proxy/mod.ts";
 import { testConfig } from "../_helpers/config.ts";
+import { frontOf, poolOf, toPool } from "../_helpers/proxy.ts";
 import { type ClientInfo, type Send, type UpstreamRequest } from "../../src/core/mod.ts";
 
 const LISTENER_PORT = 8080;
@@ -39,12 +40,11 @@ async function proxyWith(
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger({ sink: (l) => logs.push(JSON.parse(l)) });
   const watchdog = new Watchdog({ clock: systemClock, tickMs: 10 });
-  const pool = createPool(config, { available: options.available ?? (() => true) });
+  const pool = createPool(poolOf(config), { available: options.available ?? (() => true) });
   const stats = new GlobalStats();
   const proxy = createProxy({
-    config,
-    pool,
-    send,
+    listener: frontOf(config),
+    route: toPool(config, pool, send),
     logger,
     watchdog,
     stats,

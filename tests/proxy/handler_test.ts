@@ -10,6 +10,7 @@ import { createLogger } from "../../src/log/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
 import { createProxy, sendVia } from "../../src/proxy/mod.ts";
 import { testConfig } from "../_helpers/config.ts";
+import { frontOf, poolOf, toPool } from "../_helpers/proxy.ts";
 import { type ClientInfo, type Transport } from "../../src/core/mod.ts";
 
 const client: ClientInfo = { ip: "203.0.113.45", port: 40000, proto: "http", listenerPort: 8080 };
@@ -25,8 +26,9 @@ async function proxyWith(
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger({ sink: (l) => logs.push(JSON.parse(l)) });
   const watchdog = new Watchdog({ clock: systemClock, tickMs: 10 });
-  const pool = createPool(config, { available: options.available ?? (() => true) });
-  const proxy = createProxy({ config, pool, send: sendVia(transport), logger, watchdog });
+  const pool = createPool(poolOf(config), { available: options.available ?? (() => true) });
+  const route = toPool(config, pool, sendVia(transport));
+  const proxy = createProxy({ listener: frontOf(config), route, logger, watchdog });
   return { proxy, logs, [Symbol.dispose]: () => watchdog[Symbol.dispose]() };
 }
 
@@ -156,7 +158,7 @@ Deno.test(
     const config = await testConfig(["http://127.0.0.1:9", "http://127.0.0.2:9"]);
     const logger = createLogger({ sink: () => {} });
     using watchdog = new Watchdog({ clock: systemClock, tickMs: 10 });
-    const pool = createPool(config);
+    const pool = createPool(config.pools.default!);
     let sends = 0;
     // What the runtime's fetch throws when the process is at its descriptor limit.
     const emfile: Transport = () => {
@@ -169,8 +171,9 @@ Deno.test(
         }),
       );
     };
-    const proxy = createProxy({ config, pool, send: sendVia(emfile), logger, watchdog });
-    const threshold = config.circuit_breaker.failure_threshold;
+    const route = toPool(config, pool, sendVia(emfile));
+    const proxy = createProxy({ listener: frontOf(config), route, logger, watchdog });
+    const threshold = poolOf(config).circuit_breaker.failure_threshold;
     for (let i = 0; i < 2 * threshold; i++) {
       const res = await proxy(new Request("http://example.com/"), client);
       assert.equal(res.status, 503);

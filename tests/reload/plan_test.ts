@@ -1,9 +1,9 @@
 /** planReload(): what a reload does, from two plain configurations, no socket. */
 
 import assert from "node:assert/strict";
-import type { Config } from "../../src/config/mod.ts";
+import type { Config, PoolConfig } from "../../src/config/mod.ts";
 import { planReload, type ReloadPlan } from "../../src/reload/mod.ts";
-import { testConfig } from "../_helpers/config.ts";
+import { parseTestConfig, testConfig } from "../_helpers/config.ts";
 
 /** The YAML parser behind testConfig() reads its debug switches from the environment. */
 const yamlEnv: Omit<Deno.TestDefinition, "name" | "fn"> = {
@@ -14,9 +14,23 @@ const A = "http://127.0.0.1:9001";
 const B = "http://127.0.0.1:9002";
 const C = "http://127.0.0.1:9003";
 
-/** `config` with one section's fields replaced: a plain object, as a reload would read it. */
-function edit<K extends keyof Config>(config: Config, key: K, fields: Partial<Config[K]>): Config {
+/** `config` with one process-wide section's fields replaced: a plain object, as a reload would read it. */
+function edit<K extends "admin" | "logging">(
+  config: Config,
+  key: K,
+  fields: Partial<Config[K]>,
+): Config {
   return { ...config, [key]: { ...config[key], ...fields } };
+}
+
+/** `config` with one section of the pool `default` replaced. */
+function editPool<K extends keyof PoolConfig>(
+  config: Config,
+  key: K,
+  fields: Partial<PoolConfig[K]>,
+): Config {
+  const pool = config.pools.default!;
+  return { ...config, pools: { default: { ...pool, [key]: { ...pool[key], ...fields } } } };
 }
 
 function changes(plan: ReloadPlan) {
@@ -29,22 +43,47 @@ function problems(plan: ReloadPlan): readonly string[] {
   return plan.problems;
 }
 
+/** Two listeners and two pools, in the expanded form. */
+function topology(listeners: Array<[string, string, string]>, pools: Record<string, string[]>) {
+  return parseTestConfig({
+    listeners: listeners.map(([name, address, pool]) => ({ name, address, routes: [{ pool }] })),
+    pools: Object.fromEntries(
+      Object.entries(pools).map(([name, urls]) => [name, {
+        backends: urls.map((url) => ({ url, weight: 1 })),
+      }]),
+    ),
+  });
+}
+
 Deno.test(
-  "planReload() sorts backends by URL into added, removed and kept, each in configuration order",
+  "planReload() sorts backends by pool and URL into added, removed and kept, each in configuration order",
   yamlEnv,
   async () => {
     const running = await testConfig([A, B]);
     const plan = changes(planReload(running, await testConfig([C, B])));
-    assert.deepEqual(plan.added, [C]);
-    assert.deepEqual(plan.removed, [A]);
-    assert.deepEqual(plan.kept, [B]);
+    assert.deepEqual(plan.added, [`default ${C}`]);
+    assert.deepEqual(plan.removed, [`default ${A}`]);
+    assert.deepEqual(plan.kept, [`default ${B}`]);
 
     const reordered = changes(planReload(running, await testConfig([C, B, A])));
     assert.deepEqual(
       { added: reordered.added, removed: reordered.removed, kept: reordered.kept },
-      { added: [C], removed: [], kept: [B, A] },
+      { added: [`default ${C}`], removed: [], kept: [`default ${B}`, `default ${A}`] },
       "kept backends come in the new configuration's order",
     );
+  },
+);
+
+Deno.test(
+  "planReload() keys a backend by its pool too: the same URL moved to another pool is a new backend",
+  yamlEnv,
+  async () => {
+    const running = await topology([["web", "127.0.0.1:0", "a"]], { a: [A], b: [B] });
+    const next = await topology([["web", "127.0.0.1:0", "a"]], { a: [A, B], b: [A] });
+    const plan = changes(planReload(running, next));
+    assert.deepEqual(plan.added, [`a ${B}`, `b ${A}`]);
+    assert.deepEqual(plan.removed, [`b ${B}`]);
+    assert.deepEqual(plan.kept, [`a ${A}`]);
   },
 );
 
@@ -58,18 +97,19 @@ Deno.test(
     assert.equal(plan.next, next, "the plan swaps in the configuration it was given");
     assert.deepEqual(plan.added, []);
     assert.deepEqual(plan.removed, []);
-    assert.deepEqual(plan.kept, [A, B]);
+    assert.deepEqual(plan.kept, [`default ${A}`, `default ${B}`]);
+    assert.deepEqual(plan.listeners, { opened: [], closed: [], moved: [], kept: ["default"] });
     assert.equal(plan.newLogger, false);
   },
 );
 
 Deno.test(
-  "planReload() refuses a change to any setting the upstream connection pools are built from",
+  "planReload() refuses a change to any setting a kept pool's connection pools are built from",
   yamlEnv,
   async (t) => {
-    const running = edit(await testConfig([A]), "upstream", { transport: "h1" });
-    const u = running.upstream;
-    const cases: Array<[string, Partial<Config["upstream"]>]> = [
+    const running = editPool(await testConfig([A]), "upstream", { transport: "h1" });
+    const u = running.pools.default!.upstream;
+    const cases: Array<[string, Partial<PoolConfig["upstream"]>]> = [
       ["transport", { transport: "fetch" }],
       ["connect_timeout", { connect_timeout: u.connect_timeout + 1 }],
       ["max_connections", { max_connections: u.max_connections + 1 }],
@@ -78,59 +118,71 @@ Deno.test(
     ];
     for (const [key, fields] of cases) {
       await t.step(key, () => {
-        assert.deepEqual(problems(planReload(running, edit(running, "upstream", fields))), [
-          `upstream.${key}: the backend connection pools are built at start; restart Aegis`,
+        assert.deepEqual(problems(planReload(running, editPool(running, "upstream", fields))), [
+          `pools.default.upstream.${key}: the pool's backend connections are built when it starts; restart Aegis, or give the pool a new name`,
         ]);
       });
     }
+    await t.step("a new pool with other settings is no change to a kept one", async () => {
+      const next = await parseTestConfig({
+        listeners: [{ name: "default", address: "127.0.0.1:0", routes: [{ pool: "fresh" }] }],
+        pools: { fresh: { backends: [{ url: A, weight: 1 }], upstream: { max_connections: 3 } } },
+      });
+      const plan = changes(planReload(running, next));
+      assert.deepEqual(plan.added, [`fresh ${A}`]);
+      assert.deepEqual(plan.removed, [`default ${A}`]);
+    });
   },
 );
 
+Deno.test("planReload() refuses moving the admin listener", yamlEnv, async () => {
+  const running = await testConfig([A]);
+  assert.deepEqual(
+    problems(planReload(running, edit(running, "admin", { address: "127.0.0.1:9999" }))),
+    ["admin.address: the admin listener cannot move while running; restart Aegis"],
+  );
+});
+
 Deno.test(
-  "planReload() refuses moving a listener: the public one by host or port, the admin one by address",
+  "planReload() opens, closes, moves and keeps listeners by name",
   yamlEnv,
-  async (t) => {
-    const running = await testConfig([A]);
-    const publicMoved =
-      "server.host/server.port: the public listener cannot move while running; restart Aegis";
-    await t.step("server.port", () => {
-      assert.deepEqual(problems(planReload(running, edit(running, "server", { port: 8081 }))), [
-        publicMoved,
-      ]);
-    });
-    await t.step("server.host", () => {
-      assert.deepEqual(
-        problems(planReload(running, edit(running, "server", { host: "127.0.0.2" }))),
-        [publicMoved],
-      );
-    });
-    await t.step("both at once: one line", () => {
-      assert.deepEqual(
-        problems(planReload(running, edit(running, "server", { host: "127.0.0.2", port: 1 }))),
-        [publicMoved],
-      );
-    });
-    await t.step("admin.address", () => {
-      assert.deepEqual(
-        problems(planReload(running, edit(running, "admin", { address: "127.0.0.1:9999" }))),
-        ["admin.address: the admin listener cannot move while running; restart Aegis"],
-      );
+  async () => {
+    const running = await topology(
+      [["web", "127.0.0.1:8001", "a"], ["api", "127.0.0.1:8002", "a"], [
+        "old",
+        "127.0.0.1:8003",
+        "a",
+      ]],
+      { a: [A] },
+    );
+    const next = await topology(
+      [["new", "127.0.0.1:8004", "a"], ["api", "127.0.0.1:8005", "a"], [
+        "web",
+        "127.0.0.1:8001",
+        "a",
+      ]],
+      { a: [A] },
+    );
+    assert.deepEqual(changes(planReload(running, next)).listeners, {
+      opened: ["new"],
+      closed: ["old"],
+      moved: ["api"],
+      kept: ["web"],
     });
   },
 );
 
 Deno.test(
-  "planReload() lists every refusal at once, upstream first, then the listeners",
+  "planReload() lists every refusal at once, the pools first, then the admin listener",
   yamlEnv,
   async () => {
     const running = await testConfig([A]);
     let next = edit(running, "admin", { address: "127.0.0.1:9999" });
-    next = edit(next, "server", { port: 8081 });
-    next = edit(next, "upstream", { max_connections: running.upstream.max_connections + 1 });
-    next = { ...next, backends: [...next.backends, ...(await testConfig([C])).backends] };
+    next = editPool(next, "upstream", {
+      max_connections: running.pools.default!.upstream.max_connections + 1,
+    });
     assert.deepEqual(problems(planReload(running, next)).map((p) => p.split(":")[0]), [
-      "upstream.max_connections",
-      "server.host/server.port",
+      "pools.default.upstream.max_connections",
       "admin.address",
     ]);
   },
@@ -156,7 +208,8 @@ Deno.test(
       admin: { token: "a-token-long-enough-0123456789" },
     });
     const plan = changes(planReload(running, next));
-    assert.deepEqual(plan.kept, [A]);
+    assert.deepEqual(plan.kept, [`default ${A}`]);
+    assert.deepEqual(plan.listeners.kept, ["default"]);
   },
 );
 
@@ -179,7 +232,7 @@ Deno.test(
     });
     await t.step("neither", () => {
       assert.equal(
-        changes(planReload(running, edit(running, "rate_limit", { burst: 3 }))).newLogger,
+        changes(planReload(running, editPool(running, "retries", { attempts: 3 }))).newLogger,
         false,
       );
     });

@@ -36,6 +36,7 @@ function harness(first: Config, overrides: Partial<ReloaderOptions> = {}) {
     apply(plan) {
       applied.push(plan);
       running = plan.next;
+      return [];
     },
     ...overrides,
   });
@@ -49,7 +50,14 @@ function harness(first: Config, overrides: Partial<ReloaderOptions> = {}) {
   };
 }
 
-const loaded = (config: Config) => () => Promise.resolve<ConfigResult>({ ok: true, config });
+const loaded = (config: Config) => () =>
+  Promise.resolve<ConfigResult>({ ok: true, config, warnings: [] });
+
+/** A reload that leaves the listeners as they are. */
+const NO_MOVES = { opened: [], closed: [], moved: [] };
+
+/** A backend of the pool `default`, as reload results name it. */
+const at = (url: string) => `default ${url}`;
 
 Deno.test(
   "createReloader() applies a valid file once, then logs and records what changed",
@@ -57,7 +65,13 @@ Deno.test(
   async () => {
     const next = await testConfig([B, A]);
     const h = harness(await testConfig([A]), { load: loaded(next) });
-    assert.deepEqual(await h.reload(), { ok: true, added: [B], removed: [], kept: [A] });
+    assert.deepEqual(await h.reload(), {
+      ok: true,
+      added: [at(B)],
+      removed: [],
+      kept: [at(A)],
+      listeners: NO_MOVES,
+    });
     assert.equal(h.applied.length, 1);
     assert.equal(h.applied[0]!.next, next);
     assert.deepEqual(h.messages(), ["reloading configuration", "configuration reloaded"]);
@@ -162,7 +176,7 @@ Deno.test(
     const h = harness(await testConfig([A]), { load: () => file.promise });
     const pending = h.reload();
     h.abort.abort();
-    file.resolve({ ok: true, config: await testConfig([B]) });
+    file.resolve({ ok: true, config: await testConfig([B]), warnings: [] });
     assert.deepEqual(await pending, { ok: false, problems: ["Aegis is shutting down"] });
     assert.deepEqual(h.applied, []);
   },
@@ -178,6 +192,7 @@ Deno.test(
       Promise.resolve<ConfigResult>({
         ok: true,
         config: await testConfig([A, B]),
+        warnings: [],
       }),
     ];
     let loads = 0;
@@ -186,9 +201,21 @@ Deno.test(
     const two = h.reload();
     await Promise.resolve();
     assert.equal(loads, 1, "the second load waits for the first reload to finish");
-    first.resolve({ ok: true, config: await testConfig([B]) });
-    assert.deepEqual(await one, { ok: true, added: [B], removed: [A], kept: [] });
-    assert.deepEqual(await two, { ok: true, added: [A], removed: [], kept: [B] });
+    first.resolve({ ok: true, config: await testConfig([B]), warnings: [] });
+    assert.deepEqual(await one, {
+      ok: true,
+      added: [at(B)],
+      removed: [at(A)],
+      kept: [],
+      listeners: NO_MOVES,
+    });
+    assert.deepEqual(await two, {
+      ok: true,
+      added: [at(A)],
+      removed: [],
+      kept: [at(B)],
+      listeners: NO_MOVES,
+    });
   },
 );
 
@@ -201,9 +228,46 @@ Deno.test(
       load: loaded(await testConfig([A, B])),
       apply() {
         if (calls++ === 0) throw new Error("build failed");
+        return [];
       },
     });
     await assert.rejects(h.reload(), /build failed/);
     assert.equal((await h.reload()).ok, true);
+  },
+);
+
+Deno.test(
+  "createReloader() answers a refusal, logged and recorded, when apply could not change anything",
+  yamlEnv,
+  async () => {
+    const h = harness(await testConfig([A]), {
+      load: loaded(await testConfig([A, B])),
+      apply: () => ["cannot listen on 127.0.0.1:8080: address already in use"],
+    });
+    assert.deepEqual(await h.reload(), {
+      ok: false,
+      problems: ["cannot listen on 127.0.0.1:8080: address already in use"],
+    });
+    assert.ok(h.messages().includes("reload refused: the running configuration stays"));
+    assert.equal(h.events.recent()[0]!.message, "reload refused (1 problems)");
+  },
+);
+
+Deno.test(
+  "createReloader() logs the warnings of a valid file, positioned",
+  yamlEnv,
+  async () => {
+    const config = await testConfig([A]);
+    const h = harness(config, {
+      load: () =>
+        Promise.resolve<ConfigResult>({
+          ok: true,
+          config,
+          warnings: [{ path: "pools.spare", message: "no route uses this pool", line: 9, col: 3 }],
+        }),
+    });
+    assert.equal((await h.reload()).ok, true);
+    const warning = h.logs.find((l) => l.msg === "configuration warning");
+    assert.equal(warning?.warning, "aegis.yml:9:3 pools.spare: warning: no route uses this pool");
   },
 );

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { EventLog } from "../../src/events/mod.ts";
-import { GlobalStats } from "../../src/metrics/mod.ts";
+import { StatsByName } from "../../src/metrics/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
 import { buildSnapshot, type SnapshotSources, Snapshotter } from "../../src/snapshot/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
-import { testConfig } from "../_helpers/config.ts";
+import { parseTestConfig, testConfig } from "../_helpers/config.ts";
+import { NO_CONNECTIONS, oneListener } from "../_helpers/snapshot.ts";
 
 const env: Pick<Deno.TestDefinition, "permissions"> = {
   permissions: { env: ["LOG_TOKENS", "LOG_STREAM"] },
@@ -14,32 +15,33 @@ async function sources(clock: ManualClock): Promise<SnapshotSources> {
   const config = await testConfig(["http://127.0.0.1:9001", "http://127.0.0.1:9002"], {
     health_check: { unhealthy_threshold: 1, healthy_threshold: 1 },
   });
-  const pool = createPool(config, { clock });
+  const pool = createPool(config.pools.default!, { clock });
   const events = new EventLog({ now: () => 1_700_000_000_000 });
   return {
     version: "9.9.9",
-    listen: "http://127.0.0.1:8080",
     startedAt: 1_700_000_000_000 - 5000,
-    pool,
-    stats: new GlobalStats(),
-    connections: () => ({
-      active: 2,
-      total: 7,
-      maxConnections: 1000,
-      maxConnectionsPerClient: 50,
-      rejected: { max_connections: 3, per_client: 4 },
-      acceptErrors: 5,
+    ...oneListener({
+      url: "http://127.0.0.1:8080",
+      pools: [["default", pool]],
+      limiter: {
+        rate: 80,
+        minRate: 10,
+        maxRate: 500,
+        burst: 150,
+        trackedClients: 3,
+        maxClients: 100_000,
+        evictions: 0,
+      },
+      stats: new StatsByName(),
+      connections: {
+        active: 2,
+        total: 7,
+        maxConnections: 1000,
+        maxConnectionsPerClient: 50,
+        rejected: { max_connections: 3, per_client: 4 },
+        acceptErrors: 5,
+      },
     }),
-    limiter: () => ({
-      rate: 80,
-      minRate: 10,
-      maxRate: 500,
-      burst: 150,
-      trackedClients: 3,
-      maxClients: 100_000,
-      evictions: 0,
-    }),
-    lastRateChange: () => undefined,
     events,
     clock,
     now: () => 1_700_000_000_000,
@@ -52,7 +54,7 @@ Deno.test(
   async () => {
     const clock = new ManualClock();
     const s = await sources(clock);
-    const [a, b] = s.pool.states;
+    const [a, b] = s.pools()[0]![1].states;
     a!.stats.latency.record(10, clock.now());
     a!.stats.latency.record(30, clock.now());
     b!.stats.latency.record(500, clock.now());
@@ -97,6 +99,54 @@ Deno.test(
   },
 );
 
+Deno.test(
+  "buildSnapshot() shows each backend with its pool, and each listener's P95 over the pools it reaches",
+  env,
+  async () => {
+    const clock = new ManualClock();
+    const config = await parseTestConfig({
+      listeners: [{ name: "web", address: "127.0.0.1:0", routes: [{ pool: "fast" }] }],
+      pools: {
+        fast: { backends: [{ url: "http://127.0.0.1:9001", weight: 1 }] },
+        slow: { backends: [{ url: "http://127.0.0.1:9001", weight: 1 }] },
+      },
+    });
+    const fast = createPool(config.pools.fast!, { clock });
+    const slow = createPool(config.pools.slow!, { clock });
+    fast.states[0]!.stats.latency.record(10, clock.now());
+    slow.states[0]!.stats.latency.record(900, clock.now());
+    const limiter = {
+      rate: 1,
+      minRate: 1,
+      maxRate: 1,
+      burst: 1,
+      trackedClients: 0,
+      maxClients: 1,
+      evictions: 0,
+    };
+    const snap = buildSnapshot({
+      ...(await sources(clock)),
+      pools: () => [["fast", fast], ["slow", slow]],
+      listeners: () => [{
+        name: "web",
+        url: "http://127.0.0.1:8080",
+        pools: ["fast"],
+        limiter: () => limiter,
+        lastRateChange: () => undefined,
+        stats: new StatsByName().get("web"),
+        connections: () => NO_CONNECTIONS,
+      }],
+    });
+    assert.deepEqual(snap.backends.map((b) => [b.pool, b.id]), [
+      ["fast", "http://127.0.0.1:9001"],
+      ["slow", "http://127.0.0.1:9001"],
+    ]);
+    assert.equal(snap.listeners[0]!.healthyP95, 10, "the slow pool is not this listener's");
+    assert.equal(snap.healthyP95, 900, "over every pool");
+    assert.equal(snap.listen, "http://127.0.0.1:8080");
+  },
+);
+
 Deno.test("buildSnapshot() reports no P95 when no healthy backend has samples", env, async () => {
   const clock = new ManualClock();
   assert.equal(buildSnapshot(await sources(clock)).healthyP95, null);
@@ -109,7 +159,7 @@ Deno.test("Snapshotter rebuilds once per tick and stops when aborted", env, asyn
   const snapshots = new Snapshotter(s, 1000);
   snapshots.start(abort.signal);
   const first = snapshots.current;
-  s.pool.states[0]!.stats.requests = 5;
+  s.pools()[0]![1].states[0]!.stats.requests = 5;
   clock.advance(999);
   assert.equal(snapshots.current, first, "no new snapshot before the tick");
   clock.advance(1);

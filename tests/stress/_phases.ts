@@ -48,7 +48,10 @@ export function phases(stage: Stage): Phase[] {
       at: 0.3,
       what: "reload: a to weight 3, b removed while hanging, d added",
       run: () =>
-        stage.reload([[a.url, 3], [c.url, 1], [d.url, 1]], { added: [d.url], removed: [b.url] }),
+        stage.reload([[a.url, 3], [c.url, 1], [d.url, 1]], {
+          added: [`default ${d.url}`],
+          removed: [`default ${b.url}`],
+        }),
     },
     { at: 0.4, what: "a recovers", run: () => void (a.mode = "ok") },
     {
@@ -63,7 +66,10 @@ export function phases(stage: Stage): Phase[] {
       at: 0.7,
       what: "reload: b back at weight 2, d removed while hanging, a to weight 1",
       run: () =>
-        stage.reload([[a.url, 1], [b.url, 2], [c.url, 1]], { added: [b.url], removed: [d.url] }),
+        stage.reload([[a.url, 1], [b.url, 2], [c.url, 1]], {
+          added: [`default ${b.url}`],
+          removed: [`default ${d.url}`],
+        }),
     },
     {
       at: 0.9,

@@ -135,7 +135,11 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
   await sentAtLeast(n);
 
   // Drain once every request is in Aegis's hands: each must still be answered.
-  await until(() => aegis.stats.requests >= n, "every request reaches Aegis", 120_000);
+  await until(
+    () => aegis.stats.get("default").requests >= n,
+    "every request reaches Aegis",
+    120_000,
+  );
   const drained = await call("POST", "/drain");
   if (drained.status !== 202) v.add("POST /drain was refused", drained.text);
   const inFlightAtDrain = drained.status === 202 ? JSON.parse(drained.text).in_flight : -1;
@@ -160,7 +164,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     metrics: parsePrometheus(metrics.text),
     connections: aegis.drainStatus().connections,
     inFlight: aegis.drainStatus().inFlight,
-    requests: aegis.stats.requests,
+    requests: aegis.stats.get("default").requests,
   };
 
   // Both only need time with no traffic, so they are awaited together.

@@ -1,0 +1,138 @@
+/**
+ * The topology of `aegis.yml`: listeners (front doors, each with its routes)
+ * and pools (backend groups by name). Each comes twice: as the file may
+ * write it, where a listener or pool leaves out what it inherits from the
+ * top-level sections, and resolved, with every field present, which is what
+ * the code reads and `aegis check` prints.
+ *
+ * @module
+ */
+
+import { checkListenAddress, checkMethod, checkPathPrefix, checkRouteHost } from "./checks.ts";
+import {
+  adaptiveSection,
+  frontFields,
+  listenerSecuritySection,
+  rateLimitSection,
+} from "./fields_front.ts";
+import { backendsField, poolSections } from "./fields_pool.ts";
+import { checkName, named } from "./named.ts";
+import { overrides } from "./overrides.ts";
+import { bool, oneOf, str } from "./scalars.ts";
+import {
+  type FieldMap,
+  type Infer,
+  list,
+  optional,
+  type OptionalField,
+  section,
+} from "./schema.ts";
+
+/** The protocols a listener may name; only `http` is served yet. */
+export const PROTOCOLS = ["http", "tcp", "udp"] as const;
+
+/** A route: which requests it takes, and the pool they go to. */
+export const routeSection = section("A route", {
+  match: optional(section("Which requests the route takes; every request when absent", {
+    host: optional(str({
+      doc:
+        "Host name, exact (api.example.com) or a wildcard for every name under a domain (*.example.com); any case, the request's port ignored",
+      check: checkRouteHost,
+    })),
+    path_prefix: optional(str({
+      doc: "Path prefix, matched on segment boundaries: /api takes /api and /api/x, never /apix",
+      check: checkPathPrefix,
+    })),
+    methods: optional(list(str({ doc: "An HTTP method", check: checkMethod }), {
+      doc: "Only these methods; every method when absent",
+      min: 1,
+    })),
+  })),
+  pool: str({ doc: "The pool requests taking this route go to", check: checkName }),
+  strip_prefix: bool({
+    doc: "Remove match.path_prefix from the path sent to the backend (/api/users → /users)",
+    default: false,
+  }),
+});
+
+/** What names a listener and says how it is reached. */
+const listenerIdentity = {
+  name: str({ doc: "The listener's name, unique; metrics and logs carry it", check: checkName }),
+  protocol: oneOf(PROTOCOLS, {
+    doc: "What the listener speaks: http (tcp and udp are reserved for L4 forwarding)",
+    default: "http",
+    check: (p) =>
+      p === "http"
+        ? undefined
+        : `${p} listeners arrive with L4 (TCP and UDP) support; only http is served now`,
+  }),
+  address: str({
+    doc: "host:port the listener binds to; port 0 picks a free port",
+    check: checkListenAddress,
+  }),
+};
+
+const routesField = list(routeSection, {
+  doc: "Where requests go: the most specific match first, then declared order (at least one)",
+  min: 1,
+});
+
+/** Each field of `fields`, made optional. */
+function allOptional<M extends FieldMap>(
+  fields: M,
+): { [K in keyof M]: OptionalField<Infer<M[K]>> } {
+  return Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, optional(f)])) as {
+    [K in keyof M]: OptionalField<Infer<M[K]>>;
+  };
+}
+
+/** A listener as the file writes it: what it leaves out, it inherits. */
+export const fileListenerSection = section("A front door", {
+  ...listenerIdentity,
+  ...allOptional(frontFields),
+  rate_limit: overrides("rate_limit", rateLimitSection),
+  adaptive: overrides("adaptive", adaptiveSection),
+  security: overrides("security", listenerSecuritySection),
+  routes: routesField,
+});
+
+/** A listener resolved: every field present. */
+export const listenerSection = section("A front door", {
+  ...listenerIdentity,
+  ...frontFields,
+  rate_limit: rateLimitSection,
+  adaptive: adaptiveSection,
+  security: listenerSecuritySection,
+  routes: routesField,
+});
+
+/** A pool as the file writes it: backends, and overrides of the top-level sections. */
+export const filePoolSection = section("A backend group", {
+  backends: backendsField,
+  load_balancing: overrides("load_balancing", poolSections.load_balancing),
+  health_check: overrides("health_check", poolSections.health_check),
+  circuit_breaker: overrides("circuit_breaker", poolSections.circuit_breaker),
+  retries: overrides("retries", poolSections.retries),
+  upstream: overrides("upstream", poolSections.upstream),
+});
+
+/** A pool resolved: every field present. */
+export const poolSection = section("A backend group", { backends: backendsField, ...poolSections });
+
+/** `listeners` as the file writes it. */
+export const fileListenersField = optional(list(fileListenerSection, {
+  doc: "The front doors, each with its own address, limits and routes",
+  min: 1,
+}));
+
+/** `pools` as the file writes it. */
+export const filePoolsField = optional(named(filePoolSection, {
+  doc: "Backend groups by name, each with its own backends and settings",
+  min: 1,
+}));
+
+/** `listeners`, resolved. */
+export const listenersField = list(listenerSection, { doc: "The front doors", min: 1 });
+
+/** `pools`, resolved. */
+export const poolsField = named(poolSection, { doc: "Backend groups by name", min: 1 });

@@ -1,0 +1,177 @@
+/**
+ * What one listener derives from its configuration: its route table, its
+ * rate limiter and the adaptive loop that moves it, and the proxy handler
+ * its socket calls. A reload builds a new one from the listener of the same
+ * name; the limiter (with every client's bucket) is kept when the
+ * listener's `rate_limit` did not change.
+ *
+ * @module
+ */
+
+import type { Timer } from "../clock/mod.ts";
+import type { ListenerConfig } from "../config/mod.ts";
+import type { ProxyHandler } from "../core/mod.ts";
+import { AdaptiveLoop, RateLimiter } from "../limit/mod.ts";
+import { parseCidr } from "../net/mod.ts";
+import { createProxy, rateLimitPhase, type Router, type Upstream } from "../proxy/mod.ts";
+import { compileRoutes } from "../routing/mod.ts";
+import type { LimiterSnapshot, Snapshot } from "../snapshot/mod.ts";
+import type { PoolRuntime } from "./pool_runtime.ts";
+import type { Shared } from "./shared.ts";
+
+/** One listener, running (its socket aside: the lifecycle owns that). */
+export interface ListenerRuntime {
+  /** The listener's name. */
+  readonly name: string;
+  readonly config: ListenerConfig;
+  /** The per-client rate limiter. */
+  readonly limiter: RateLimiter;
+  /** Answers its requests. */
+  readonly handler: ProxyHandler;
+  /** The pools its routes reach, in route order: its adaptive loop watches their backends. */
+  readonly pools: readonly string[];
+  /** The limiter as a snapshot shows it. */
+  limiterView(): Omit<LimiterSnapshot, "lastChange">;
+  /** Starts the adaptive loop and bucket purging; `snapshot` builds a fresh snapshot. */
+  start(snapshot: () => Snapshot): void;
+  /** Stops them. */
+  stop(): void;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+/**
+ * The listener's routes as a router: most specific first, then declared
+ * order (`routing/`); each route leads to its pool's upstream.
+ */
+function routerOf(config: ListenerConfig, pools: ReadonlyMap<string, PoolRuntime>): Router {
+  const table = compileRoutes<Upstream>(config.routes.map((r) => ({
+    host: r.match?.host,
+    pathPrefix: r.match?.path_prefix,
+    methods: r.match?.methods,
+    stripPrefix: r.strip_prefix,
+    // Configuration checks guarantee the pool exists.
+    target: pools.get(r.pool)!.upstream,
+  })));
+  return (method, authority, path) => {
+    const hit = table.match(method, authority, path);
+    return hit && { upstream: hit.route.target, path: hit.path };
+  };
+}
+
+/** Builds a listener; `previous` is the listener of the same name being replaced. */
+export function buildListenerRuntime(
+  config: ListenerConfig,
+  pools: ReadonlyMap<string, PoolRuntime>,
+  shared: Shared,
+  previous?: ListenerRuntime,
+): ListenerRuntime {
+  const { logger, clock, events } = shared;
+  const { name } = config;
+  const stats = shared.stats.get(name);
+  const rl = config.rate_limit;
+  const ad = config.adaptive;
+  const sameLimits = previous !== undefined &&
+    JSON.stringify(previous.config.rate_limit) === JSON.stringify(rl);
+  const limiter = sameLimits ? previous.limiter : new RateLimiter({
+    rate: rl.requests_per_second,
+    burst: rl.burst,
+    maxClients: rl.max_clients,
+    ipv6Prefix: rl.ipv6_prefix,
+    exempt: rl.exempt.map((n) => parseCidr(n)!),
+    clock,
+  });
+  // New adaptive bounds apply to the rate in force at once.
+  const bounded = Math.min(ad.max_rate, Math.max(ad.min_rate, limiter.rate));
+  if (bounded !== limiter.rate) limiter.setRate(bounded);
+
+  const handler = createProxy({
+    listener: config,
+    route: routerOf(config, pools),
+    logger,
+    watchdog: shared.watchdog,
+    clock,
+    stats,
+    durations: shared.durations,
+    phases: [rateLimitPhase(limiter, stats)],
+  });
+
+  const abort = new AbortController();
+  let purgeTimer: Timer | undefined;
+
+  const startAdaptive = (snapshot: () => Snapshot) => {
+    // The adaptive loop reads the P95 of the healthy backends this
+    // listener's routes reach, from a fresh snapshot, and moves every
+    // client's rate at once.
+    const loop = new AdaptiveLoop({
+      intervalMs: ad.evaluation_interval,
+      clock,
+      settings: {
+        latencyThresholdMs: ad.latency_threshold_ms,
+        reductionFactor: ad.reduction_factor,
+        recoveryFactor: ad.recovery_factor,
+        minRate: ad.min_rate,
+        maxRate: ad.max_rate,
+      },
+      initialRate: limiter.rate,
+      observe: () => snapshot().listeners.find((l) => l.name === name)?.healthyP95 ?? undefined,
+      apply: (rate) => limiter.setRate(rate),
+      onChange(change) {
+        shared.rateChanges.set(name, { ...change, time: Date.now() });
+        const fields = {
+          listener: name,
+          from: round(change.from),
+          to: round(change.to),
+          p95_ms: round(change.p95),
+          reason: change.reason,
+        };
+        logger.info("rate limit adjusted", fields);
+        events.record(
+          "rate",
+          `${name}: rate ${fields.from} → ${fields.to} req/s (P95 ${fields.p95_ms} ms, ${change.reason})`,
+          fields,
+        );
+      },
+    });
+    loop.start(abort.signal);
+  };
+
+  const startPurge = () => {
+    // Buckets idle long enough to have refilled completely are indistinguishable
+    // from new ones: dropping them loses nothing and bounds memory.
+    const purge = () => {
+      const fullAfterMs = (limiter.burst / limiter.rate) * 1000;
+      const removed = limiter.purge(Math.max(rl.cleanup_interval, fullAfterMs));
+      if (removed > 0 && logger.enabled("debug")) {
+        logger.debug("rate limit buckets purged", { listener: name, removed });
+      }
+      purgeTimer = clock.setTimer(rl.cleanup_interval, purge);
+    };
+    purgeTimer = clock.setTimer(rl.cleanup_interval, purge);
+    abort.signal.addEventListener("abort", () => purgeTimer?.cancel(), { once: true });
+  };
+
+  return {
+    name,
+    config,
+    limiter,
+    handler,
+    pools: [...new Set(config.routes.map((r) => r.pool))],
+    limiterView: () => ({
+      rate: limiter.rate,
+      minRate: ad.min_rate,
+      maxRate: ad.max_rate,
+      burst: limiter.burst,
+      trackedClients: limiter.trackedClients,
+      maxClients: limiter.maxClients,
+      evictions: limiter.evictions,
+    }),
+    start(snapshot) {
+      startAdaptive(snapshot);
+      startPurge();
+    },
+    stop: () => abort.abort(),
+  };
+}

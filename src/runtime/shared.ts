@@ -1,0 +1,46 @@
+/**
+ * What every runtime shares, built once per process: the logger, the
+ * clocks, the counters, where transports come from and where retired ones
+ * wait to be closed.
+ *
+ * @module
+ */
+
+import type { Clock, Watchdog } from "../clock/mod.ts";
+import type { PoolConfig } from "../config/mod.ts";
+import type { ClosableTransport } from "../core/mod.ts";
+import type { EventLog } from "../events/mod.ts";
+import type { Probe } from "../health/mod.ts";
+import type { AdaptiveChange } from "../limit/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import type { DurationHistograms, StatsByName } from "../metrics/mod.ts";
+import type { Retirements } from "./retire.ts";
+
+/** The last adaptive rate change, with its wall-clock time. */
+export type LastRateChange = AdaptiveChange & { readonly time: number };
+
+/** A pool's transport, and whether the pool closes it when it goes away. */
+export interface PoolTransport {
+  readonly transport: ClosableTransport;
+  /** False for a transport given to Aegis from outside (tests): its owner closes it. */
+  readonly owned: boolean;
+}
+
+/** What every runtime shares: built once per process. */
+export interface Shared {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly watchdog: Watchdog;
+  readonly events: EventLog;
+  /** Traffic counters, by listener name. */
+  readonly stats: StatsByName;
+  readonly durations: DurationHistograms;
+  /** Each listener's last adaptive rate change, by listener name. */
+  readonly rateChanges: Map<string, LastRateChange>;
+  /** How health checks probe a backend; HTTP through the pool's transport by default. */
+  readonly probe?: Probe;
+  /** Builds the transport of a pool that starts. */
+  readonly transportFor: (config: PoolConfig) => PoolTransport;
+  /** Transports of pools that went away, closed once their requests are done. */
+  readonly retired: Retirements;
+}
