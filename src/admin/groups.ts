@@ -8,6 +8,7 @@
  */
 
 import type { BackendSnapshot, ListenerSnapshot, Snapshot } from "../snapshot/mod.ts";
+import { limiterView } from "./limiter_view.ts";
 
 /** Whether a pool, or a listener through its pools, can serve now. */
 export type GroupStatus = "ok" | "degraded" | "unavailable";
@@ -84,16 +85,7 @@ export function statusGroups(snap: Snapshot) {
         accept_errors: l.connections.acceptErrors,
       },
       healthy_p95_ms: l.healthyP95,
-      limiter: {
-        rate: l.limiter.rate,
-        min_rate: l.limiter.minRate,
-        max_rate: l.limiter.maxRate,
-        burst: l.limiter.burst,
-        tracked_clients: l.limiter.trackedClients,
-        max_clients: l.limiter.maxClients,
-        evictions: l.limiter.evictions,
-        last_change: l.limiter.lastChange,
-      },
+      limiter: limiterView(l.limiter),
     })),
     pools: [...byPool(snap)].map(([name, backends]) => ({
       name,

@@ -16,8 +16,9 @@
 import type { BreakerSnapshot } from "../breaker/mod.ts";
 import type { AegisEvent } from "../events/mod.ts";
 import type { LatencySummary } from "../metrics/mod.ts";
-import type { BackendSnapshot, LimiterSnapshot, Snapshot } from "../snapshot/mod.ts";
+import type { BackendSnapshot, Snapshot } from "../snapshot/mod.ts";
 import { healthGroups, statusGroups } from "./groups.ts";
+import { type LimiterView, limiterView } from "./limiter_view.ts";
 
 /** The outcome of a reload. */
 export type ReloadResult =
@@ -163,27 +164,6 @@ export interface StatusBackendView {
   readonly latency_ms: LatencyView;
 }
 
-/** The last adaptive rate change in `GET /status`. */
-export interface RateChangeView {
-  readonly from: number;
-  readonly to: number;
-  readonly p95_ms: number;
-  readonly reason: "reduce" | "recover";
-  readonly time: number;
-}
-
-/** The rate limiter in `GET /status`. */
-export interface LimiterView {
-  readonly rate: number;
-  readonly min_rate: number;
-  readonly max_rate: number;
-  readonly burst: number;
-  readonly tracked_clients: number;
-  readonly max_clients: number;
-  readonly evictions: number;
-  readonly last_change: RateChangeView | null;
-}
-
 /**
  * One event in `GET /status`. Its `fields` are passed through as recorded:
  * their names are snake_case where they are recorded, which the compiler
@@ -249,20 +229,6 @@ function breakerView(b: BreakerSnapshot): BreakerView {
 
 function latencyView(l: LatencySummary): LatencyView {
   return { count: l.count, p50: l.p50, p95: l.p95, p99: l.p99, mean: l.mean, max: l.max };
-}
-
-function limiterView(l: LimiterSnapshot): LimiterView {
-  const c = l.lastChange;
-  return {
-    rate: l.rate,
-    min_rate: l.minRate,
-    max_rate: l.maxRate,
-    burst: l.burst,
-    tracked_clients: l.trackedClients,
-    max_clients: l.maxClients,
-    evictions: l.evictions,
-    last_change: c && { from: c.from, to: c.to, p95_ms: c.p95, reason: c.reason, time: c.time },
-  };
 }
 
 function eventView(e: AegisEvent): EventView {

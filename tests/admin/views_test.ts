@@ -14,6 +14,40 @@ const SNAPSHOT: Snapshot = {
   uptimeMs: 5_600,
   version: "1.2.3",
   listen: "http://0.0.0.0:8080",
+  listeners: [{
+    name: "web",
+    url: "http://0.0.0.0:8080",
+    pools: ["api"],
+    healthyP95: 52,
+    limiter: {
+      rate: 53,
+      minRate: 54,
+      maxRate: 55,
+      burst: 56,
+      trackedClients: 57,
+      maxClients: 58,
+      evictions: 59,
+      lastChange: null,
+    },
+    traffic: {
+      requests: 60,
+      responses: { "1xx": 0, "2xx": 61, "3xx": 0, "4xx": 0, "5xx": 0 },
+      rateLimited: 62,
+      rejects: {},
+      activeConnections: 63,
+      totalConnections: 64,
+      bytesIn: 65,
+      bytesOut: 66,
+    },
+    connections: {
+      active: 63,
+      total: 64,
+      maxConnections: 67,
+      maxConnectionsPerClient: 68,
+      rejected: { max_connections: 69, per_client: 70 },
+      acceptErrors: 71,
+    },
+  }],
   global: {
     requests: 1,
     responses: { "1xx": 2, "2xx": 3, "3xx": 4, "4xx": 5, "5xx": 6 },
@@ -32,6 +66,7 @@ const SNAPSHOT: Snapshot = {
   },
   durations: [],
   backends: [{
+    pool: "api",
     id: "http://10.0.0.1:9001",
     weight: 18,
     effectiveWeight: 19,
@@ -102,6 +137,7 @@ Deno.test("statusView names every snapshot field in snake_case and keeps its val
         accept_errors: 17,
       },
       backends: [{
+        pool: "api",
         url: "http://10.0.0.1:9001",
         weight: 18,
         effective_weight: 19,
@@ -133,6 +169,37 @@ Deno.test("statusView names every snapshot field in snake_case and keeps its val
         evictions: 44,
         last_change: { from: 45, to: 46, p95_ms: 47, reason: "reduce", time: 48 },
       },
+      listeners: [{
+        name: "web",
+        address: "http://0.0.0.0:8080",
+        pools: ["api"],
+        requests: 60,
+        responses: { "1xx": 0, "2xx": 61, "3xx": 0, "4xx": 0, "5xx": 0 },
+        rate_limited: 62,
+        rejects: {},
+        bytes_in: 65,
+        bytes_out: 66,
+        connections: {
+          active: 63,
+          total: 64,
+          max_connections: 67,
+          max_connections_per_client: 68,
+          rejected: { max_connections: 69, per_client: 70 },
+          accept_errors: 71,
+        },
+        healthy_p95_ms: 52,
+        limiter: {
+          rate: 53,
+          min_rate: 54,
+          max_rate: 55,
+          burst: 56,
+          tracked_clients: 57,
+          max_clients: 58,
+          evictions: 59,
+          last_change: null,
+        },
+      }],
+      pools: [{ name: "api", backends: ["http://10.0.0.1:9001"], healthy: 0, available: 0 }],
       events: [{
         time: 49,
         kind: "health",
@@ -155,23 +222,30 @@ Deno.test("healthView says unavailable when no backend can take traffic", () => 
     status: "unavailable",
     draining: true,
     backends: [{
+      pool: "api",
       url: "http://10.0.0.1:9001",
       health: "unhealthy",
       available: false,
       breaker: "half_open",
       warmup_percent: 25,
     }],
+    listeners: [{
+      name: "web",
+      address: "http://0.0.0.0:8080",
+      status: "unavailable",
+      pools: ["api"],
+    }],
+    pools: [{ name: "api", status: "unavailable", available: 0, backends: 1 }],
   });
 });
 
 Deno.test("drainView and reloadView name their keys in snake_case", () => {
   assert.deepEqual(drainView(DRAIN), { draining: true, connections: 50, in_flight: 51 });
-  assert.deepEqual(reloadView({ ok: true, added: ["a"], removed: ["b"], kept: ["c"] }), {
-    reloaded: true,
-    added: ["a"],
-    removed: ["b"],
-    kept: ["c"],
-  });
+  const listeners = { opened: ["d"], closed: ["e"], moved: ["f"] };
+  assert.deepEqual(
+    reloadView({ ok: true, added: ["a"], removed: ["b"], kept: ["c"], listeners }),
+    { reloaded: true, added: ["a"], removed: ["b"], kept: ["c"], listeners },
+  );
   assert.deepEqual(reloadView({ ok: false, problems: ["p"] }), {
     error: "invalid configuration, nothing changed",
     problems: ["p"],

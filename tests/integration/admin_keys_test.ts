@@ -32,6 +32,9 @@ const DATA_KEYS: ReadonlyMap<string, RegExp> = new Map([
   ["global.responses", /^[1-5]xx$/],
   // Validation rejects by reason: the `reason` values of the access log.
   ["global.rejects", /^[a-z_]+$/],
+  // The same, per listener.
+  ["listeners[].responses", /^[1-5]xx$/],
+  ["listeners[].rejects", /^[a-z_]+$/],
 ]);
 
 /** Every event kind Aegis records; the test provokes each before it walks. */
