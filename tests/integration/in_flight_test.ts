@@ -1,17 +1,17 @@
 /**
  * Over real sockets: however a request ends, the backend it went to gets its
- * in-flight count back exactly once, and its circuit breaker counts a
- * failure only when the backend failed, once. Breakers here open on the
+ * in-flight count back exactly ONCE, and its circuit breaker counts a
+ * failure only when the backend failed, ONCE. Breakers here open on the
  * second failure in a row, so a failure counted twice would open one.
  */
 
 import assert from "node:assert/strict";
+import { attemptCounts, ONCE } from "../_helpers/attempts.ts";
 import { startTestAegis } from "../_helpers/aegis.ts";
 import { startBackend } from "../_helpers/backend.ts";
 import { testConfig } from "../_helpers/config.ts";
 import { until } from "../_helpers/load.ts";
 import { readRequestHead, startRawBackend } from "../_helpers/raw.ts";
-import type { BackendState } from "../../src/pool/mod.ts";
 
 /** Health checks far apart and a breaker that opens on a double count. */
 const settings = {
@@ -19,22 +19,8 @@ const settings = {
   circuit_breaker: { failure_threshold: 2, open_timeout: "1h" },
 };
 
-/** What the backend's tries left behind. */
-function counts(state: BackendState) {
-  const b = state.breaker.snapshot();
-  return {
-    requests: state.stats.requests,
-    inFlight: state.stats.inFlight,
-    errors: state.stats.errors,
-    failuresInARow: b.consecutiveFailures,
-    breaker: b.state,
-  };
-}
-
-const once = { requests: 1, inFlight: 0, errors: 0, failuresInARow: 0, breaker: "closed" };
-
 Deno.test(
-  "a client that hangs up mid-body gives its backend's attempt back once, blaming nobody",
+  "a client that hangs up mid-body gives its backend's attempt back ONCE, blaming nobody",
   async () => {
     let cancelled!: () => void;
     const backendLetGo = new Promise<void>((resolve) => (cancelled = resolve));
@@ -62,12 +48,12 @@ Deno.test(
     await until(() => state.stats.inFlight === 0, "the attempt ended");
     await backendLetGo;
     await until(() => proxy.accessLogs().length === 1, "the access log line");
-    assert.deepEqual(counts(state), once);
+    assert.deepEqual(attemptCounts(state), ONCE);
     assert.equal(proxy.accessLogs()[0]!.outcome, "client_closed");
   },
 );
 
-Deno.test("a backend that breaks its body mid-stream is blamed once", async () => {
+Deno.test("a backend that breaks its body mid-stream is blamed ONCE", async () => {
   // Declares a megabyte (so the body streams), sends a few bytes, closes.
   await using broken = startRawBackend(async (conn) => {
     await readRequestHead(conn);
@@ -81,10 +67,10 @@ Deno.test("a backend that breaks its body mid-stream is blamed once", async () =
   assert.equal(res.status, 200);
   await assert.rejects(res.text());
   await until(() => state.stats.inFlight === 0, "the attempt ended");
-  assert.deepEqual(counts(state), { ...once, errors: 1, failuresInARow: 1 });
+  assert.deepEqual(attemptCounts(state), { ...ONCE, errors: 1, failuresInARow: 1 });
 });
 
-Deno.test("a retried request gives back each backend's attempt once", async () => {
+Deno.test("a retried request gives back each backend's attempt ONCE", async () => {
   const gone = startBackend();
   await gone.close();
   await using live = startBackend();
@@ -100,6 +86,6 @@ Deno.test("a retried request gives back each backend's attempt once", async () =
   assert.equal(await res.text(), "ok");
   const [dead, alive] = proxy.aegis.pool.states;
   await until(() => alive!.stats.inFlight === 0, "the second attempt ended");
-  assert.deepEqual(counts(dead!), { ...once, errors: 1, failuresInARow: 1 });
-  assert.deepEqual(counts(alive!), once);
+  assert.deepEqual(attemptCounts(dead!), { ...ONCE, errors: 1, failuresInARow: 1 });
+  assert.deepEqual(attemptCounts(alive!), ONCE);
 });

@@ -4,8 +4,8 @@
  */
 
 import assert from "node:assert/strict";
+import { attemptCounts } from "../_helpers/attempts.ts";
 import { createPool } from "../../src/pool/mod.ts";
-import type { BackendState } from "../../src/pool/mod.ts";
 import { type Attempt, beginAttempt } from "../../src/proxy/attempt.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { testConfig } from "../_helpers/config.ts";
@@ -27,22 +27,10 @@ async function backend(overrides: Record<string, unknown> = {}) {
   return { state: createPool(config.pools.default!, { clock }).states[0]!, clock };
 }
 
-/** What an ended try leaves behind. */
-function counts(state: BackendState) {
-  const b = state.breaker.snapshot();
-  return {
-    requests: state.stats.requests,
-    inFlight: state.stats.inFlight,
-    errors: state.stats.errors,
-    failuresInARow: b.consecutiveFailures,
-    breaker: b.state,
-  };
-}
-
 const idle = { requests: 1, inFlight: 0, errors: 0, failuresInARow: 0, breaker: "closed" };
 
 Deno.test(
-  "beginAttempt() counts the try in flight until disposal gives it back, once, blaming nobody",
+  "beginAttempt() counts the try in flight until disposal gives it back, ONCE, blaming nobody",
   env,
   async () => {
     const { state } = await backend();
@@ -53,13 +41,13 @@ Deno.test(
       held = attempt;
       assert.equal(state.stats.inFlight, 1);
     }
-    assert.deepEqual(counts(state), idle);
+    assert.deepEqual(attemptCounts(state), idle);
     held[Symbol.dispose]();
-    assert.deepEqual(counts(state), idle, "a second disposal changes nothing");
+    assert.deepEqual(attemptCounts(state), idle, "a second disposal changes nothing");
   },
 );
 
-Deno.test("Attempt.end() counts once, whatever ends or disposal follow", env, async (t) => {
+Deno.test("Attempt.end() counts ONCE, whatever ends or disposal follow", env, async (t) => {
   await t.step("failure", async () => {
     const { state } = await backend();
     {
@@ -68,7 +56,7 @@ Deno.test("Attempt.end() counts once, whatever ends or disposal follow", env, as
       attempt.end("failure");
       attempt.end("success");
     }
-    assert.deepEqual(counts(state), { ...idle, errors: 1, failuresInARow: 1 });
+    assert.deepEqual(attemptCounts(state), { ...idle, errors: 1, failuresInARow: 1 });
   });
   await t.step("success clears the failures before it", async () => {
     const { state } = await backend();
@@ -78,7 +66,7 @@ Deno.test("Attempt.end() counts once, whatever ends or disposal follow", env, as
       attempt.end("success");
       attempt.end("failure");
     }
-    assert.deepEqual(counts(state), { ...idle, requests: 2, errors: 1 });
+    assert.deepEqual(attemptCounts(state), { ...idle, requests: 2, errors: 1 });
   });
 });
 
@@ -88,7 +76,7 @@ Deno.test("Attempt.verdict is what disposal ends an unended try with", env, asyn
     using attempt = beginAttempt(state)!;
     attempt.verdict = "failure";
   }
-  assert.deepEqual(counts(state), { ...idle, errors: 1, failuresInARow: 1 });
+  assert.deepEqual(attemptCounts(state), { ...idle, errors: 1, failuresInARow: 1 });
 });
 
 Deno.test("a throw inside `using` gives the try back with its verdict", env, async () => {
@@ -99,7 +87,7 @@ Deno.test("a throw inside `using` gives the try back with its verdict", env, asy
     throw new Error("the backend's answer was unusable");
   };
   assert.throws(fails, /unusable/);
-  assert.deepEqual(counts(state), { ...idle, errors: 1, failuresInARow: 1 });
+  assert.deepEqual(attemptCounts(state), { ...idle, errors: 1, failuresInARow: 1 });
 });
 
 Deno.test(
@@ -120,12 +108,12 @@ Deno.test(
     assert.equal(moved.verdict, "failure", "the verdict moves with the try");
     moved.end("success");
     moved[Symbol.dispose]();
-    assert.deepEqual(counts(state), idle);
+    assert.deepEqual(attemptCounts(state), idle);
   },
 );
 
 Deno.test(
-  "beginAttempt() takes a half-open probe slot and disposal frees it, once",
+  "beginAttempt() takes a half-open probe slot and disposal frees it, ONCE",
   env,
   async () => {
     const { state, clock } = await backend({

@@ -1,15 +1,16 @@
 /**
  * Whatever way a request goes, the handler gives each backend's try back
- * exactly once and with the right result: the in-flight count returns to
- * zero and the circuit breaker counts each failure once. Called with
+ * exactly ONCE and with the right result: the in-flight count returns to
+ * zero and the circuit breaker counts each failure ONCE. Called with
  * `new Request()` and a scripted `send`, no sockets; each backend's breaker
  * opens on its second failure in a row, so a failure counted twice shows.
  */
 
 import assert from "node:assert/strict";
+import { attemptCounts, FAILED_ONCE, ONCE } from "../_helpers/attempts.ts";
 import { systemClock, Watchdog } from "../../src/clock/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { type BackendState, createPool } from "../../src/pool/mod.ts";
+import { createPool } from "../../src/pool/mod.ts";
 import { createProxy } from "../../src/proxy/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { testConfig } from "../_helpers/config.ts";
@@ -47,21 +48,6 @@ async function proxyWith(send: Send, urls = URLS.slice(0, 1), breaker: object = 
   };
 }
 
-/** What the backend's tries left behind. */
-function counts(state: BackendState) {
-  const b = state.breaker.snapshot();
-  return {
-    requests: state.stats.requests,
-    inFlight: state.stats.inFlight,
-    errors: state.stats.errors,
-    failuresInARow: b.consecutiveFailures,
-    breaker: b.state,
-  };
-}
-
-const once = { requests: 1, inFlight: 0, errors: 0, failuresInARow: 0, breaker: "closed" };
-const failedOnce = { ...once, errors: 1, failuresInARow: 1 };
-
 /** A backend response body the test feeds by hand. */
 function feed() {
   let ctl!: ReadableStreamDefaultController<Uint8Array>;
@@ -87,23 +73,23 @@ function feed() {
 const answer = (body: UpstreamResponse["body"], status = 200): Send => () =>
   Promise.resolve({ status, statusText: "", headers: [], body });
 
-Deno.test("a thrown error ends the attempt once", env, async (t) => {
+Deno.test("a thrown error ends the attempt ONCE", env, async (t) => {
   await t.step("the transport throws: the backend failed", async () => {
     using p = await proxyWith(() => Promise.reject(new ProxyError("upstream", "reset")));
     assert.equal((await p.call()).status, 502);
-    assert.deepEqual(counts(p.states[0]!), failedOnce);
+    assert.deepEqual(attemptCounts(p.states[0]!), FAILED_ONCE);
   });
   await t.step("Aegis itself ran out of descriptors: nobody is blamed", async () => {
     using p = await proxyWith(() => Promise.reject(new ProxyError("local_resource", "EMFILE")));
     assert.equal((await p.call()).status, 503);
-    assert.deepEqual(counts(p.states[0]!), once);
+    assert.deepEqual(attemptCounts(p.states[0]!), ONCE);
   });
   await t.step("the backend's status cannot be relayed", async () => {
     using p = await proxyWith(answer(new TextEncoder().encode("x"), 600));
     const res = await p.call();
     assert.equal(res.status, 502);
     assert.equal(await res.text(), '{"error":"bad gateway"}');
-    assert.deepEqual(counts(p.states[0]!), failedOnce);
+    assert.deepEqual(attemptCounts(p.states[0]!), FAILED_ONCE);
   });
   await t.step("a small body breaks before it is whole", async () => {
     const body = feed();
@@ -121,7 +107,7 @@ Deno.test("a thrown error ends the attempt once", env, async (t) => {
     const res = await pending;
     assert.equal(res.status, 502);
     await res.body?.cancel();
-    assert.deepEqual(counts(p.states[0]!), failedOnce);
+    assert.deepEqual(attemptCounts(p.states[0]!), FAILED_ONCE);
   });
 });
 
@@ -141,11 +127,11 @@ Deno.test(
       assert.equal(new TextDecoder().decode((await first).value), "part");
       await reader.cancel(new Error("client went away"));
       assert.ok(body.cancelled(), "the backend's body is let go");
-      assert.deepEqual(counts(p.states[0]!), once);
+      assert.deepEqual(attemptCounts(p.states[0]!), ONCE);
       assert.equal(p.access().length, 1, "one access line");
       assert.equal(p.access()[0]!.outcome, "client_closed");
     });
-    await t.step("the backend breaks the body: it failed, once", async () => {
+    await t.step("the backend breaks the body: it failed, ONCE", async () => {
       const body = feed();
       using p = await proxyWith(answer(body.stream));
       const res = await p.call();
@@ -153,7 +139,7 @@ Deno.test(
       body.push("part");
       body.error(new Error("connection reset"));
       await assert.rejects(reading);
-      assert.deepEqual(counts(p.states[0]!), failedOnce);
+      assert.deepEqual(attemptCounts(p.states[0]!), FAILED_ONCE);
       assert.equal(p.access().length, 1);
     });
     await t.step("the body completes: the half-open probe closes the breaker", async () => {
@@ -177,7 +163,7 @@ Deno.test(
   },
 );
 
-Deno.test("a retry ends the failed attempt once before the next begins", env, async () => {
+Deno.test("a retry ends the failed attempt ONCE before the next begins", env, async () => {
   let sends = 0;
   const seen: string[] = [];
   using p = await proxyWith((request) => {
@@ -196,7 +182,7 @@ Deno.test("a retry ends the failed attempt once before the next begins", env, as
   assert.equal(seen.length, 2, "tried twice");
   const [first, second] = seen.map((url) => p.states.find((s) => url.startsWith(s.id))!);
   assert.notEqual(first, second, "on another backend");
-  assert.deepEqual(counts(first!), failedOnce);
-  assert.deepEqual(counts(second!), once);
+  assert.deepEqual(attemptCounts(first!), FAILED_ONCE);
+  assert.deepEqual(attemptCounts(second!), ONCE);
   assert.equal(p.access().length, 1);
 });
