@@ -19,8 +19,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   ["clock", "net", "events", "log", "metrics"],
   // What a configuration is made of, and the state machines it configures.
   ["config", "breaker", "limit", "health", "pool"],
-  // The request paths: the HTTP proxy and its upstream transports.
-  ["proxy", "h1", "routing"],
+  // The request paths: the HTTP proxy and its upstream transports; the L4 relays.
+  ["proxy", "h1", "routing", "l4"],
   // Listeners, lifecycle, reload, admin, dashboards, the command line.
   [
     "server",
