@@ -4,6 +4,7 @@
  * @module
  */
 
+export { type Attempt, type AttemptResult, beginAttempt } from "./attempt.ts";
 export { type Backend, createBackend } from "./backend.ts";
 export {
   type Balancer,

@@ -10,7 +10,7 @@ import type { Clock, Watchdog } from "../clock/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { DurationHistograms, GlobalStats } from "../metrics/mod.ts";
 import { maskClientIp } from "../net/mod.ts";
-import { type Attempt, resultOf } from "./attempt.ts";
+import type { Attempt, AttemptResult } from "../pool/mod.ts";
 import { type BodyOutcome, guardResponseBody } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { applySecurityHeaders, clientHeaders } from "./headers.ts";
@@ -233,4 +233,12 @@ export function createResponder(options: ResponderOptions): Responder {
       return res;
     },
   };
+}
+
+/** The verdict on a backend response once its body has ended. */
+function resultOf(status: number, outcome: BodyOutcome | undefined): AttemptResult {
+  if (status >= 500 || outcome === "upstream_error" || outcome === "upstream_timeout") {
+    return "failure";
+  }
+  return "success";
 }

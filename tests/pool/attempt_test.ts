@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { attemptCounts } from "../_helpers/attempts.ts";
 import { createPool } from "../../src/pool/mod.ts";
-import { type Attempt, beginAttempt } from "../../src/proxy/attempt.ts";
+import { type Attempt, beginAttempt } from "../../src/pool/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { testConfig } from "../_helpers/config.ts";
 

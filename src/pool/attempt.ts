@@ -15,8 +15,7 @@
  */
 
 import type { BreakerPermit } from "../breaker/mod.ts";
-import type { BackendState } from "../pool/mod.ts";
-import type { BodyOutcome } from "./body.ts";
+import type { BackendState } from "./state.ts";
 
 /** How a try ended, as far as the backend's reputation goes. */
 export type AttemptResult =
@@ -138,12 +137,4 @@ export function beginAttempt(state: BackendState): Attempt | undefined {
   const permit = state.breaker.acquire();
   if (!permit) return undefined;
   return new Handle(new Try(state, permit), "neutral");
-}
-
-/** The verdict on a backend response once its body has ended. */
-export function resultOf(status: number, outcome: BodyOutcome | undefined): AttemptResult {
-  if (status >= 500 || outcome === "upstream_error" || outcome === "upstream_timeout") {
-    return "failure";
-  }
-  return "success";
 }
