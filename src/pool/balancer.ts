@@ -34,8 +34,8 @@ export interface Candidate {
 export interface PickContext {
   /** The client's socket address. */
   readonly clientIp: string;
-  /** The incoming request. */
-  readonly request: Request;
+  /** The incoming request; absent on L4 listeners, which key affinity on the client address. */
+  readonly request?: Request;
 }
 
 /** Chooses one backend among eligible candidates. */
@@ -127,9 +127,11 @@ export function leastConnections(): Balancer {
 
 /** The affinity key of a request; falls back to the client address when the header or cookie is absent. */
 export function hashKeyOf(source: HashKeySource, ctx: PickContext): string {
-  if (source.kind === "header") return ctx.request.headers.get(source.name) ?? ctx.clientIp;
+  const request = ctx.request;
+  if (request === undefined) return ctx.clientIp;
+  if (source.kind === "header") return request.headers.get(source.name) ?? ctx.clientIp;
   if (source.kind === "cookie") {
-    const cookies = ctx.request.headers.get("cookie") ?? "";
+    const cookies = request.headers.get("cookie") ?? "";
     for (const part of cookies.split(";")) {
       const eq = part.indexOf("=");
       if (eq > 0 && part.slice(0, eq).trim() === source.name) return part.slice(eq + 1).trim();
