@@ -34,7 +34,7 @@ for (const [i, example] of examples.entries()) {
     const runtime = buildRuntime(r.config, shared.shared);
     const handler = [...runtime.listeners.values()][0]!.handler;
     const poolOf = new Map(
-      Object.entries(r.config.pools).map(([name, p]) => [new URL(p.backends[0]!.url).host, name]),
+      Object.entries(r.config.pools).map(([name, p]) => [new URL(p.backends[0]!.url!).host, name]),
     );
     for (const line of example.lines) {
       await t.step(line, async () => {

@@ -53,6 +53,7 @@ export function checkBackendUrl(raw: string): string | undefined {
  */
 export function backendKey(raw: string): string {
   const url = new URL(raw);
+  if (url.protocol === "tcp:") return `tcp://${url.host}`;
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
   return `${url.protocol}//${url.hostname}:${port}${url.pathname.replace(/\/+$/, "")}`;
 }
@@ -71,6 +72,14 @@ export function parseHostPort(text: string): HostPort | undefined {
   const port = Number(m[3]);
   if (m[1] !== undefined && !parseIp(host)) return undefined;
   return { host, port };
+}
+
+/** Checks an L4 backend's address: `host:port` or `[v6]:port`, port 1–65535. */
+export function checkBackendAddress(text: string): string | undefined {
+  const hp = parseHostPort(text);
+  if (!hp) return `${quote(text)} is not host:port (for IPv6 use [2001:db8::1]:5432)`;
+  if (hp.port < 1 || hp.port > 65535) return `port ${hp.port} is out of range: must be 1–65535`;
+  return checkHost(hp.host.includes(":") ? "::" : hp.host);
 }
 
 /** Checks an admin listen address: `host:port`, port 0–65535 (0 picks a free port). */

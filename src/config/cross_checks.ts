@@ -14,7 +14,7 @@ import { backendKey, parseHostPort } from "./checks.ts";
 import type { Decoder } from "./decoder.ts";
 import { clip } from "./echo.ts";
 
-/** A backend URL that decoded cleanly, and where. */
+/** A backend that decoded cleanly, and where: L4 addresses as `tcp://host:port`. */
 export interface WrittenBackend {
   /** `""` for the top-level `backends`, `pools.NAME` for a pool's. */
   readonly scope: string;
@@ -23,14 +23,16 @@ export interface WrittenBackend {
   readonly url: string;
 }
 
-const BACKEND_URL = /^((?:pools\.[^.]+)?)\.?backends\[\d+\]\.url$/;
+const BACKEND_URL = /^((?:pools\.[^.]+)?)\.?backends\[\d+\]\.(url|address)$/;
 
-/** Every backend URL that decoded cleanly, in the order decoded. */
+/** Every backend URL or address that decoded cleanly, in the order decoded. */
 export function backendUrls(d: Decoder): WrittenBackend[] {
   const out: WrittenBackend[] = [];
   for (const [path, value] of d.values) {
     const m = BACKEND_URL.exec(path);
-    if (m) out.push({ scope: m[1]!, path, url: value as string });
+    if (!m) continue;
+    const url = m[2] === "url" ? value as string : `tcp://${value as string}`;
+    out.push({ scope: m[1]!, path, url });
   }
   return out;
 }

@@ -9,14 +9,18 @@
 
 import type { FileConfig } from "./fields.ts";
 import { FRONT_KEYS } from "./fields_front.ts";
+import { udpSection } from "./fields_topology.ts";
 import type { Config, ListenerConfig, PoolConfig, RouteConfig } from "./resolved.ts";
+
+/** What HTTP health checks request when `health_check.path` is not set. */
+export const DEFAULT_HEALTH_PATH = "/health";
 
 /** The name of the listener and of the pool the flat form stands for. */
 export const DEFAULT_NAME = "default";
 
 type FileListener = NonNullable<FileConfig["listeners"]>[number];
 type FilePool = NonNullable<FileConfig["pools"]>[string];
-type FileRoute = FileListener["routes"][number];
+type FileRoute = NonNullable<FileListener["routes"]>[number];
 
 /**
  * `host:port`, with brackets around an IPv6 host.
@@ -46,10 +50,16 @@ function resolveListener(file: FileConfig, l: FileListener): ListenerConfig {
   const front = Object.fromEntries(
     FRONT_KEYS.map((k) => [k, l[k] ?? file.server[k]]),
   ) as Pick<ListenerConfig, (typeof FRONT_KEYS)[number]>;
+  const l4 = l.protocol !== "http";
   return {
     name: l.name,
     protocol: l.protocol,
     address: l.address,
+    ...(l4 ? { pool: l.pool } : {}),
+    allow: l.allow,
+    deny: l.deny,
+    accept_proxy_protocol: l.accept_proxy_protocol,
+    ...(l.protocol === "udp" ? { udp: l.udp ?? udpSection.default! } : {}),
     ...front,
     rate_limit: { ...file.rate_limit, ...l.rate_limit },
     adaptive: { ...file.adaptive, ...l.adaptive },
@@ -57,7 +67,7 @@ function resolveListener(file: FileConfig, l: FileListener): ListenerConfig {
       allowed_methods: l.security.allowed_methods ?? file.security.allowed_methods,
       allowed_hosts: l.security.allowed_hosts ?? file.security.allowed_hosts,
     },
-    routes: l.routes.map(resolveRoute),
+    ...(l4 ? {} : { routes: (l.routes ?? []).map(resolveRoute) }),
   };
 }
 
@@ -67,6 +77,9 @@ function flatListener(file: FileConfig): FileListener {
     name: DEFAULT_NAME,
     protocol: "http",
     address: joinHostPort(file.server.host, file.server.port),
+    allow: [],
+    deny: [],
+    accept_proxy_protocol: [],
     rate_limit: {},
     adaptive: {},
     security: {},
@@ -74,11 +87,20 @@ function flatListener(file: FileConfig): FileListener {
   } as FileListener;
 }
 
+/** True for a pool of `address` backends, which tcp and udp listeners forward to. */
+export function isL4Pool(pool: { readonly backends: readonly { readonly address?: string }[] }) {
+  return pool.backends.some((b) => b.address !== undefined);
+}
+
 function resolvePool(file: FileConfig, p: FilePool): PoolConfig {
+  const written = { ...file.health_check, ...p.health_check };
+  // An L4 pool without a path of its own or inherited is checked by connecting.
+  const path = written.path ?? (isL4Pool(p) ? undefined : DEFAULT_HEALTH_PATH);
+  const health = { ...written, ...(path === undefined ? {} : { path }) };
   return {
     backends: p.backends,
     load_balancing: { ...file.load_balancing, ...p.load_balancing },
-    health_check: { ...file.health_check, ...p.health_check },
+    health_check: health,
     circuit_breaker: { ...file.circuit_breaker, ...p.circuit_breaker },
     retries: { ...file.retries, ...p.retries },
     upstream: { ...file.upstream, ...p.upstream },

@@ -8,18 +8,23 @@
  * @module
  */
 
-import { checkBackendUrl, checkHashKey } from "./checks.ts";
+import { checkBackendAddress, checkBackendUrl, checkHashKey } from "./checks.ts";
 import { DAY_MS } from "./duration.ts";
 import { bool, duration, int, oneOf, str } from "./scalars.ts";
-import { list, section } from "./schema.ts";
+import { list, optional, section } from "./schema.ts";
 import { ALGORITHMS } from "./algorithms.ts";
 
-/** One backend. */
+/** One backend: a URL for pools http listeners route to, an address for tcp and udp listeners'. */
 export const backendSection = section("A backend", {
-  url: str({
-    doc: "Backend base URL: http or https, host, optional port and path prefix",
+  url: optional(str({
+    doc:
+      "Backend base URL: http or https, host, optional port and path prefix (backends of pools that http listeners route to)",
     check: checkBackendUrl,
-  }),
+  })),
+  address: optional(str({
+    doc: "host:port of a backend of an L4 pool (one that tcp and udp listeners forward to)",
+    check: checkBackendAddress,
+  })),
   weight: int({
     doc: "Relative share of traffic in the weighted round-robin schedule",
     min: 1,
@@ -61,11 +66,11 @@ export const retriesSection = section("Retrying requests a backend never got", {
 export const healthCheckSection = section("Active health checks", {
   interval: duration({ doc: "Delay between active health probes", default: 10_000, max: DAY_MS }),
   timeout: duration({ doc: "Timeout per health probe", default: 3000, max: DAY_MS }),
-  path: str({
-    doc: "Path used for active checks",
-    default: "/health",
+  path: optional(str({
+    doc:
+      "Path of active HTTP checks (/health when not set); an L4 pool without one is checked by connecting (tcp) or not actively (udp)",
     check: (p) => (p.startsWith("/") ? undefined : "must start with /"),
-  }),
+  })),
   unhealthy_threshold: int({
     doc: "Consecutive failures to mark a backend unhealthy",
     default: 3,
@@ -148,6 +153,11 @@ export const upstreamSection = section("How Aegis talks to backends", {
       "Longest pause between two reads of a backend's response body; then the response is aborted",
     default: 60_000,
     max: DAY_MS,
+  }),
+  proxy_protocol: oneOf(["off", "v1", "v2"], {
+    doc:
+      "L4 pools: send a PROXY protocol header of this version first on every backend connection, so backends see the real client",
+    default: "off",
   }),
   preserve_host: bool({
     doc: "Forward the client's Host header (true) or the backend's host (false)",

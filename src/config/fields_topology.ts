@@ -8,7 +8,14 @@
  * @module
  */
 
-import { checkListenAddress, checkMethod, checkPathPrefix, checkRouteHost } from "./checks.ts";
+import {
+  checkCidr,
+  checkListenAddress,
+  checkMethod,
+  checkPathPrefix,
+  checkRouteHost,
+} from "./checks.ts";
+import { DAY_MS } from "./duration.ts";
 import {
   adaptiveSection,
   frontFields,
@@ -18,7 +25,7 @@ import {
 import { backendsField, poolSections } from "./fields_pool.ts";
 import { checkName, named } from "./named.ts";
 import { overrides } from "./overrides.ts";
-import { bool, oneOf, str } from "./scalars.ts";
+import { bool, duration, int, oneOf, str } from "./scalars.ts";
 import {
   type FieldMap,
   type Infer,
@@ -28,7 +35,7 @@ import {
   section,
 } from "./schema.ts";
 
-/** The protocols a listener may name; only `http` is served yet. */
+/** The protocols a listener may name: `http` routes requests, `tcp` and `udp` forward bytes (L4). */
 export const PROTOCOLS = ["http", "tcp", "udp"] as const;
 
 /** A route: which requests it takes, and the pool they go to. */
@@ -59,12 +66,9 @@ export const routeSection = section("A route", {
 const listenerIdentity = {
   name: str({ doc: "The listener's name, unique; metrics and logs carry it", check: checkName }),
   protocol: oneOf(PROTOCOLS, {
-    doc: "What the listener speaks: http (tcp and udp are reserved for L4 forwarding)",
+    doc:
+      "What the listener speaks: http (requests routed to pools), tcp or udp (bytes forwarded to one pool)",
     default: "http",
-    check: (p) =>
-      p === "http"
-        ? undefined
-        : `${p} listeners arrive with L4 (TCP and UDP) support; only http is served now`,
   }),
   address: str({
     doc: "host:port the listener binds to; port 0 picks a free port",
@@ -72,10 +76,43 @@ const listenerIdentity = {
   }),
 };
 
-const routesField = list(routeSection, {
-  doc: "Where requests go: the most specific match first, then declared order (at least one)",
+const routesField = optional(list(routeSection, {
+  doc:
+    "http listeners: where requests go, the most specific match first, then declared order (at least one)",
   min: 1,
+}));
+
+const cidrs = (doc: string) =>
+  list(str({ doc: "A network", check: checkCidr }), { doc, default: [] });
+
+/** `udp`: the NAT session table of a udp listener. */
+export const udpSection = section("The NAT session table of a udp listener", {
+  session_timeout: duration({
+    doc: "A client's session (its own socket to its backend) ends after this long without traffic",
+    default: 30_000,
+    max: DAY_MS,
+  }),
+  max_sessions: int({
+    doc: "Most sessions at once; past it the least recently active one is evicted",
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+  }),
 });
+
+/** What every listener may carry besides its protocol's own settings. */
+const listenerCommon = {
+  pool: optional(str({
+    doc: "tcp and udp listeners: the pool every connection or datagram goes to",
+    check: checkName,
+  })),
+  allow: cidrs("Networks (CIDR) that may connect; empty allows every address"),
+  deny: cidrs("Networks (CIDR) refused at once, before allow is consulted"),
+  accept_proxy_protocol: cidrs(
+    "tcp listeners: networks trusted to send a PROXY protocol header (v1 or v2); their connections must start with one, anyone else sending one is refused",
+  ),
+  udp: optional(udpSection),
+};
 
 /** Each field of `fields`, made optional. */
 function allOptional<M extends FieldMap>(
@@ -89,6 +126,7 @@ function allOptional<M extends FieldMap>(
 /** A listener as the file writes it: what it leaves out, it inherits. */
 export const fileListenerSection = section("A front door", {
   ...listenerIdentity,
+  ...listenerCommon,
   ...allOptional(frontFields),
   rate_limit: overrides("rate_limit", rateLimitSection),
   adaptive: overrides("adaptive", adaptiveSection),
@@ -99,6 +137,7 @@ export const fileListenerSection = section("A front door", {
 /** A listener resolved: every field present. */
 export const listenerSection = section("A front door", {
   ...listenerIdentity,
+  ...listenerCommon,
   ...frontFields,
   rate_limit: rateLimitSection,
   adaptive: adaptiveSection,

@@ -16,7 +16,7 @@ export {
   resolvedSchema,
   type RouteConfig,
 } from "./resolved.ts";
-export { DEFAULT_NAME, joinHostPort } from "./expand.ts";
+export { DEFAULT_HEALTH_PATH, DEFAULT_NAME, isL4Pool, joinHostPort } from "./expand.ts";
 export { PROTOCOLS } from "./fields_topology.ts";
 export { type Algorithm, ALGORITHMS, isAlgorithm } from "./algorithms.ts";
 export { type HashKeySource, parseHashKey } from "./hash_key.ts";

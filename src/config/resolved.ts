@@ -29,7 +29,7 @@ export type Config = Infer<typeof resolvedSchema>;
 export type ListenerConfig = Config["listeners"][number];
 
 /** One route of a listener. */
-export type RouteConfig = ListenerConfig["routes"][number];
+export type RouteConfig = NonNullable<ListenerConfig["routes"]>[number];
 
 /** One backend group: its backends and their settings. */
 export type PoolConfig = Config["pools"][string];

@@ -24,6 +24,8 @@ interface WrittenListener {
   readonly path: string;
   readonly name?: string;
   readonly address?: string;
+  readonly protocol?: string;
+  readonly pool?: string;
   readonly routes: Map<number, WrittenRoute>;
 }
 
@@ -33,7 +35,7 @@ interface WrittenRoute {
   match?: { host?: string; path_prefix?: string; methods?: string[] };
 }
 
-const LISTENER_FIELD = /^listeners\[(\d+)\]\.(name|address)$/;
+const LISTENER_FIELD = /^listeners\[(\d+)\]\.(name|address|protocol|pool)$/;
 const ROUTE_FIELD = /^listeners\[(\d+)\]\.routes\[(\d+)\]\.(pool|strip_prefix|match)$/;
 
 /** The listeners of the file, by index, from the values that decoded. */
@@ -61,6 +63,47 @@ function writtenListeners(d: Decoder): Map<number, WrittenListener> {
     else route.match = value as WrittenRoute["match"];
   }
   return out;
+}
+
+/** Which socket family a listener binds: http and tcp listeners share TCP ports, udp has its own. */
+function family(protocol: string | undefined): "tcp" | "udp" {
+  return protocol === "udp" ? "udp" : "tcp";
+}
+
+/** The kinds of backends each pool has, and where a backend is neither or both. */
+function poolKinds(d: Decoder): Map<string, { url: string[]; address: string[] }> {
+  const kinds = new Map<string, { url: string[]; address: string[] }>();
+  for (const [path, value] of d.values) {
+    const m = /^(?:pools\.([^.]+)\.)?backends\[\d+\]$/.exec(path);
+    if (!m) continue;
+    const b = value as { url?: string; address?: string };
+    const pool = m[1] ?? DEFAULT_NAME;
+    const kind = kinds.get(pool) ?? { url: [], address: [] };
+    kinds.set(pool, kind);
+    if (b.url !== undefined && b.address !== undefined) {
+      d.report(
+        `${path}.address`,
+        "a backend has a url (http pools) or an address (L4 pools), not both",
+      );
+    } else if (b.url === undefined && b.address === undefined) {
+      d.report(path, "needs a url (http pools) or an address (L4 pools: tcp and udp listeners)");
+    } else if (b.url !== undefined) kind.url.push(path);
+    else kind.address.push(path);
+  }
+  for (const [pool, kind] of kinds) {
+    if (kind.url.length > 0 && kind.address.length > 0) {
+      const [minority, other] = kind.address.length <= kind.url.length
+        ? [kind.address, "url"]
+        : [kind.url, "address"];
+      d.report(
+        minority[0]!,
+        `pool ${
+          quote(pool)
+        } mixes url and address backends: a pool serves http listeners (url) or L4 listeners (address); give every backend an ${other}`,
+      );
+    }
+  }
+  return kinds;
 }
 
 /** True when two listen addresses cannot both be bound: same port, and a host in common. */
@@ -112,12 +155,21 @@ export function topologyChecks(d: Decoder, root: Node): void {
 
   const listeners = expanded ? [...writtenListeners(d).values()] : [];
   const names = new Map<string, string>();
-  const addresses: Array<[string, string]> = [];
+  const kinds = poolKinds(d);
+  const l4Pool = (name: string) => (kinds.get(name)?.address.length ?? 0) > 0;
+  if (!pooled && l4Pool(DEFAULT_NAME)) {
+    d.report(
+      kinds.get(DEFAULT_NAME)!.address[0]! + ".address",
+      "the top-level backends serve the flat form's http listener: give each a url, or declare listeners and pools for L4",
+    );
+  }
+  /** Bound addresses so far: where, which address, which socket family. */
+  const addresses: Array<[string, string, "tcp" | "udp"]> = [];
   if (!expanded) {
     const host = d.values.get("server.host") ?? (d.values.get("server") as { host?: string })?.host;
     const port = d.values.get("server.port") ?? (d.values.get("server") as { port?: number })?.port;
     if (typeof host === "string" && typeof port === "number") {
-      addresses.push(["server.port", joinHostPort(host, port)]);
+      addresses.push(["server.port", joinHostPort(host, port), "tcp"]);
     }
   }
   for (const l of listeners) {
@@ -127,24 +179,29 @@ export function topologyChecks(d: Decoder, root: Node): void {
       else names.set(l.name, l.path);
     }
     if (l.address !== undefined) {
-      const other = addresses.find(([, a]) => clash(a, l.address!));
+      const f = family(l.protocol);
+      const other = addresses.find(([, a, g]) => g === f && clash(a, l.address!));
       if (other) {
         d.report(
           `${l.path}.address`,
           `${quote(l.address)} is taken by ${other[0].replace(/\.address$/, "")} (${other[1]})`,
         );
-      } else addresses.push([`${l.path}.address`, l.address]);
+      } else addresses.push([`${l.path}.address`, l.address, f]);
     }
+    l4Checks(d, l, poolNames, l4Pool);
   }
   const admin = d.values.get("admin.address") ??
     (d.values.get("admin") as { address?: string } | undefined)?.address;
-  const taken = typeof admin === "string" ? addresses.find(([, a]) => clash(a, admin)) : undefined;
+  const taken = typeof admin === "string"
+    ? addresses.find(([, a, f]) => f === "tcp" && clash(a, admin))
+    : undefined;
   if (taken) {
     d.report("admin.address", `${quote(admin as string)} is taken by ${taken[0]} (${taken[1]})`);
   }
 
   const used = new Set<string>(expanded ? [] : [DEFAULT_NAME]);
   for (const l of listeners) {
+    if (l.pool !== undefined) used.add(l.pool);
     const seen = new Map<string, number>();
     for (const [j, route] of [...l.routes].sort(([a], [b]) => a - b)) {
       const at = `${l.path}.routes[${j}]`;
@@ -153,6 +210,13 @@ export function topologyChecks(d: Decoder, root: Node): void {
         if (poolNames && !poolNames.includes(route.pool)) {
           const known = poolNames.length > 0 ? poolNames.join(", ") : "none";
           d.report(`${at}.pool`, `no pool named ${quote(route.pool)} (pools: ${known})`);
+        } else if (l4Pool(route.pool)) {
+          d.report(
+            `${at}.pool`,
+            `pool ${
+              quote(route.pool)
+            } has address backends, for tcp and udp listeners; an http listener's routes need a pool of url backends`,
+          );
         }
       }
       if (route.stripPrefix && route.match?.path_prefix === undefined) {
@@ -175,4 +239,62 @@ export function topologyChecks(d: Decoder, root: Node): void {
       if (!used.has(name)) d.warn(`pools.${name}`, "no route uses this pool");
     }
   }
+}
+
+/**
+ * What a listener's protocol asks of it: an http listener routes requests
+ * (`routes`, no `pool`); a tcp or udp listener forwards everything to one
+ * pool of address backends (`pool`, no `routes`). The PROXY protocol is
+ * accepted on tcp listeners, and `udp` belongs to udp listeners.
+ */
+function l4Checks(
+  d: Decoder,
+  l: WrittenListener,
+  poolNames: readonly string[] | undefined,
+  l4Pool: (name: string) => boolean,
+): void {
+  const protocol = l.protocol ?? "http";
+  const has = (key: string) => d.present.has(`${l.path}.${key}`);
+  if (protocol === "http") {
+    if (has("pool")) {
+      d.report(
+        `${l.path}.pool`,
+        "is for tcp and udp listeners; an http listener sends requests by its routes",
+      );
+    }
+    if (!has("routes")) {
+      d.report(`${l.path}.routes`, "is required for an http listener");
+    }
+  } else {
+    if (has("routes")) {
+      d.report(
+        `${l.path}.routes`,
+        `a ${protocol} listener forwards to one pool: write pool: NAME instead of routes`,
+      );
+    }
+    if (l.pool === undefined && !has("pool")) {
+      d.report(`${l.path}.pool`, `is required for a ${protocol} listener`);
+    }
+    if (l.pool !== undefined && poolNames) {
+      if (!poolNames.includes(l.pool)) {
+        const known = poolNames.length > 0 ? poolNames.join(", ") : "none";
+        d.report(`${l.path}.pool`, `no pool named ${quote(l.pool)} (pools: ${known})`);
+      } else if (!l4Pool(l.pool)) {
+        d.report(
+          `${l.path}.pool`,
+          `pool ${
+            quote(l.pool)
+          } has url backends; a ${protocol} listener needs a pool of address backends (address: host:port)`,
+        );
+      }
+    }
+  }
+  const proxied = d.values.get(`${l.path}.accept_proxy_protocol`) as string[] | undefined;
+  if (protocol !== "tcp" && has("accept_proxy_protocol") && (proxied?.length ?? 0) > 0) {
+    d.report(
+      `${l.path}.accept_proxy_protocol`,
+      "the PROXY protocol is accepted on tcp listeners only",
+    );
+  }
+  if (protocol !== "udp" && has("udp")) d.report(`${l.path}.udp`, "is for udp listeners only");
 }

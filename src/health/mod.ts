@@ -20,3 +20,4 @@ export {
   type ProbeResult,
   startHealthLoop,
 } from "./checker.ts";
+export { type Connector, connectProbe } from "./connect_probe.ts";

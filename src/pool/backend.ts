@@ -5,8 +5,6 @@
  * @module
  */
 
-import type { BackendConfig } from "../config/mod.ts";
-
 /** One configured upstream server. */
 export interface Backend {
   /** Stable identity: the configured URL, used as the key for runtime state. */
@@ -20,7 +18,8 @@ export interface Backend {
 }
 
 /**
- * Builds a backend from its configuration entry.
+ * Builds a backend from its configuration entry: a URL (http pools), or an
+ * address (L4 pools: `url` is then `tcp://host:port`, `id` the address).
  *
  * @example
  * ```ts
@@ -28,7 +27,13 @@ export interface Backend {
  * b.base; // "http://10.0.0.5:8080/api"
  * ```
  */
-export function createBackend(config: BackendConfig): Backend {
+export function createBackend(
+  config: { readonly url?: string; readonly address?: string; readonly weight: number },
+): Backend {
+  if (config.url === undefined) {
+    const address = config.address!;
+    return { id: address, url: new URL(`tcp://${address}`), base: "", weight: config.weight };
+  }
   const url = new URL(config.url);
   const base = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`;
   return { id: config.url, url, base, weight: config.weight };

@@ -47,7 +47,7 @@ function round(n: number): number {
  * order (`routing/`); each route leads to its pool's upstream.
  */
 function routerOf(config: ListenerConfig, pools: ReadonlyMap<string, PoolRuntime>): Router {
-  const table = compileRoutes<Upstream>(config.routes.map((r) => ({
+  const table = compileRoutes<Upstream>((config.routes ?? []).map((r) => ({
     host: r.match?.host,
     pathPrefix: r.match?.path_prefix,
     methods: r.match?.methods,
@@ -158,7 +158,9 @@ export function buildListenerRuntime(
     config,
     limiter,
     handler,
-    pools: [...new Set(config.routes.map((r) => r.pool))],
+    pools: config.pool !== undefined
+      ? [config.pool]
+      : [...new Set((config.routes ?? []).map((r) => r.pool))],
     limiterView: () => ({
       rate: limiter.rate,
       minRate: ad.min_rate,

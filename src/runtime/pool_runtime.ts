@@ -8,9 +8,15 @@
  * @module
  */
 
-import type { PoolConfig } from "../config/mod.ts";
+import { isL4Pool, type PoolConfig } from "../config/mod.ts";
 import type { ClosableTransport } from "../core/mod.ts";
-import { httpProbe, startHealthLoop, WARMUP_STEPS } from "../health/mod.ts";
+import {
+  connectProbe,
+  httpProbe,
+  type Probe,
+  startHealthLoop,
+  WARMUP_STEPS,
+} from "../health/mod.ts";
 import { createPool, type Pool, type StateListener } from "../pool/mod.ts";
 import { createUpstream, type Upstream } from "../proxy/mod.ts";
 import type { Shared } from "./shared.ts";
@@ -54,16 +60,33 @@ function breakerEvents(shared: Shared, pool: string): StateListener {
 }
 
 /**
+ * How a pool's backends are checked: over HTTP at `health_check.path`; an
+ * L4 pool without a path by connecting (tcp) — a pool of udp listeners
+ * only has no active check then, and relies on the breaker.
+ */
+function probeOf(
+  config: PoolConfig,
+  transport: ClosableTransport,
+  udp: boolean,
+): Probe | undefined {
+  const hc = config.health_check;
+  if (hc.path !== undefined) return httpProbe(transport.fetch, hc.path, hc.timeout);
+  return isL4Pool(config) && !udp ? connectProbe(hc.timeout) : undefined;
+}
+
+/**
  * Builds a pool. With `previous` (the pool of the same name being
  * replaced), backends that stay keep their state, new ones start unhealthy
  * until checked, and the transport is carried over (a reload that would
- * change its settings is refused before this).
+ * change its settings is refused before this). `udp`: a udp listener
+ * forwards to the pool, so its backends may not accept TCP connections.
  */
 export function buildPoolRuntime(
   name: string,
   config: PoolConfig,
   shared: Shared,
   previous?: PoolRuntime,
+  udp = false,
 ): PoolRuntime {
   const { logger, clock, events } = shared;
   const pool = createPool(config, {
@@ -78,12 +101,19 @@ export function buildPoolRuntime(
 
   const start = () => {
     const hc = config.health_check;
-    const probe = shared.probe ?? httpProbe(transport.fetch, hc.path, hc.timeout);
+    const probe = shared.probe ?? probeOf(config, transport, udp);
+    if (!probe) return;
     for (const state of pool.states) {
+      const { url } = state.backend;
       loops.push(startHealthLoop({
         // Probes go to the backend's origin: the path is absolute there,
-        // whatever prefix the backend URL carries.
-        baseUrl: state.backend.url.origin,
+        // whatever prefix the backend URL carries. An L4 backend is probed
+        // over HTTP at its address when its pool has a path.
+        baseUrl: url.protocol === "tcp:" && hc.path !== undefined
+          ? `http://${url.host}`
+          : url.protocol === "tcp:"
+          ? url.href
+          : url.origin,
         intervalMs: hc.interval,
         clock,
         probe,

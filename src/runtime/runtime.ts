@@ -51,8 +51,10 @@ export interface Runtime {
  */
 export function buildRuntime(config: Config, shared: Shared, previous?: Runtime): Runtime {
   const pools = new Map<string, PoolRuntime>();
+  const udp = new Set(config.listeners.filter((l) => l.protocol === "udp").map((l) => l.pool));
   for (const [name, pool] of Object.entries(config.pools)) {
-    pools.set(name, buildPoolRuntime(name, pool, shared, previous?.pools.get(name)));
+    const before = previous?.pools.get(name);
+    pools.set(name, buildPoolRuntime(name, pool, shared, before, udp.has(name)));
   }
   const listeners = new Map<string, ListenerRuntime>();
   for (const listener of config.listeners) {

@@ -81,7 +81,7 @@ export function testShared(): {
     probe: () => Promise.resolve({ ok: true, detail: "200" }),
     transportFor(config) {
       const transport = echoTransport();
-      transports.push({ first: config.backends[0]!.url, transport });
+      transports.push({ first: config.backends[0]!.url!, transport });
       return { transport, owned: true };
     },
     retired,

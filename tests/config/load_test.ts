@@ -74,6 +74,9 @@ const FRONT: Config["listeners"][number] = {
   name: "default",
   protocol: "http",
   address: "0.0.0.0:8080",
+  allow: [],
+  deny: [],
+  accept_proxy_protocol: [],
   read_timeout: 5000,
   write_timeout: 10_000,
   idle_timeout: 120_000,
@@ -129,6 +132,7 @@ const POOL: Omit<Config["pools"][string], "backends"> = {
     idle_connection_timeout: 4000,
     response_header_timeout: 30_000,
     read_timeout: 60_000,
+    proxy_protocol: "off",
     preserve_host: true,
   },
 };
@@ -373,7 +377,7 @@ Deno.test(
 
     await t.step("inside a backend item", async () => {
       assert.deepEqual(await reject(yml(...BACKEND, "    wieght: 2")), [
-        'aegis.yml:4:5 backends[0].wieght: unknown key "wieght"; expected one of: url, weight',
+        'aegis.yml:4:5 backends[0].wieght: unknown key "wieght"; expected one of: url, address, weight',
       ]);
     });
 
@@ -790,13 +794,12 @@ Deno.test(
 
     await t.step("a backend without a URL", async () => {
       assert.deepEqual(await reject(yml("backends:", "  - weight: 1")), [
-        "aegis.yml:2:5 backends[0].url: is required",
+        "aegis.yml:2:5 backends[0]: needs a url (http pools) or an address (L4 pools: tcp and udp listeners)",
       ]);
     });
 
     await t.step("an empty backend item", async () => {
       assert.deepEqual(await reject(yml("backends:", "  -")), [
-        "aegis.yml:2:4 backends[0].url: is required",
         "aegis.yml:2:4 backends[0].weight: is required",
       ]);
     });

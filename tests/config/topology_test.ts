@@ -108,7 +108,7 @@ Deno.test(
 );
 
 Deno.test("a listener's own fields are checked where they are written", PARSE, async (t) => {
-  await t.step("tcp and udp are reserved for L4 support", async () => {
+  await t.step("an L4 listener names a pool instead of routes", async () => {
     assert.deepEqual(
       await problems(yml(
         "listeners:",
@@ -119,7 +119,8 @@ Deno.test("a listener's own fields are checked where they are written", PARSE, a
         ...POOLS,
       )),
       [
-        "aegis.yml:3:15 listeners[0].protocol: udp listeners arrive with L4 (TCP and UDP) support; only http is served now",
+        "aegis.yml:2:5 listeners[0].pool: is required for a udp listener",
+        "aegis.yml:5:13 listeners[0].routes: a udp listener forwards to one pool: write pool: NAME instead of routes",
       ],
     );
   });
