@@ -18,3 +18,4 @@ export {
 } from "./ip.ts";
 export { type AddressClass, classifyAddress } from "./ranges.ts";
 export { maskClientIp } from "./mask.ts";
+export { type AddressFilter, addressFilter, ALLOW_ALL } from "./filter.ts";
