@@ -9,6 +9,8 @@
 
 import assert from "node:assert/strict";
 import { iperfArgs, parseIperf } from "./_iperf.ts";
+import { haproxyTcpConfig, nginxStreamConfig, parseNginxStream } from "./_l4_peers.ts";
+import { udpPortsIn } from "./_net.ts";
 
 const testdata = (name: string) =>
   Deno.readTextFile(new URL(`./testdata/${name}`, import.meta.url));
@@ -50,4 +52,49 @@ Deno.test("bench: iperf3 reports are read from the receiving side, failures are 
     assert.deepEqual(args.slice(args.indexOf("-u")), ["-u", "-l", "64", "-b", "512000"]);
     assert.ok(!iperfArgs({ port: 5201, seconds: 5 }).includes("-u"));
   });
+});
+
+Deno.test("bench: L4 peer configurations relay one port to the backend's", async (t) => {
+  await t.step("HAProxy: mode tcp, one thread, the backend checked hourly", () => {
+    const conf = haproxyTcpConfig(7000, 7001, 20_000);
+    for (const line of ["mode tcp", "nbthread 1", "bind 127.0.0.1:7000"]) {
+      assert.match(conf, new RegExp(`^  ${line}$`, "m"));
+    }
+    assert.match(conf, /^ {2}server b1 127\.0\.0\.1:7001 check inter 1h$/m);
+    assert.doesNotMatch(conf, /mode http/);
+  });
+  await t.step("nginx -V: Debian's dynamic stream module is found by absolute path", () => {
+    const debian = "nginx version: nginx/1.22.1\nconfigure arguments: --prefix=/usr/share/nginx " +
+      "--modules-path=/usr/lib/nginx/modules --with-stream=dynamic --with-stream_ssl_module";
+    assert.deepEqual(parseNginxStream(debian), {
+      build: "dynamic",
+      module: "/usr/lib/nginx/modules/ngx_stream_module.so",
+    });
+    assert.deepEqual(parseNginxStream("configure arguments: --with-stream"), { build: "static" });
+    assert.deepEqual(parseNginxStream("configure arguments: --with-http_ssl_module"), {
+      build: "none",
+    });
+  });
+  await t.step("nginx stream: TCP and UDP on one port, the module loaded only if dynamic", () => {
+    const module = "/usr/lib/nginx/modules/ngx_stream_module.so";
+    const conf = nginxStreamConfig(7000, 7001, "/tmp/b", 20_000, { build: "dynamic", module });
+    assert.match(conf, /^load_module \/usr\/lib\/nginx\/modules\/ngx_stream_module\.so;$/m);
+    assert.match(conf, /^ {4}listen 127\.0\.0\.1:7000;$/m);
+    assert.match(conf, /^ {4}listen 127\.0\.0\.1:7000 udp;$/m);
+    assert.equal(conf.match(/proxy_pass 127\.0\.0\.1:7001;/g)?.length, 2);
+    assert.match(conf, /^worker_processes 1;$/m);
+    assert.doesNotMatch(conf, /proxy_responses/);
+    const builtIn = nginxStreamConfig(7000, 7001, "/tmp/b", 20_000, { build: "static" });
+    assert.doesNotMatch(builtIn, /load_module/);
+  });
+});
+
+Deno.test("bench: bound UDP ports are read from /proc/net/udp", () => {
+  const procNetUdp = [
+    "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid",
+    "  746: 00000000:C719 00000000:0000 07 00000000:0000AA00 00:00000000 00000000     0",
+    " 5816: 0100007F:1538 00000000:0000 07 00000000:00009600 00:00000000 00000000     0",
+    " 5817: 0200A8C0:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0",
+  ].join("\n");
+  assert.deepEqual([...udpPortsIn(procNetUdp)], [0xC719, 5432]);
 });
