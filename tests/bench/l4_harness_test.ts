@@ -8,6 +8,8 @@
  */
 
 import assert from "node:assert/strict";
+import { parse as parseYaml } from "yaml";
+import { aegisL4Config, firstProblem } from "./_aegis_l4.ts";
 import { iperfArgs, parseIperf } from "./_iperf.ts";
 import { haproxyTcpConfig, nginxStreamConfig, parseNginxStream } from "./_l4_peers.ts";
 import { udpPortsIn } from "./_net.ts";
@@ -87,6 +89,34 @@ Deno.test("bench: L4 peer configurations relay one port to the backend's", async
     const builtIn = nginxStreamConfig(7000, 7001, "/tmp/b", 20_000, { build: "static" });
     assert.doesNotMatch(builtIn, /load_module/);
   });
+});
+
+Deno.test("bench: the Aegis L4 configuration, and the line that says why it was refused", () => {
+  const conf = parseYaml(aegisL4Config(7000, 7001));
+  assert.deepEqual(
+    conf.listeners.map((l: Record<string, unknown>) => [l.name, l.protocol, l.address, l.pool]),
+    [["tcp", "tcp", "127.0.0.1:7000", "tcp_backends"], [
+      "udp",
+      "udp",
+      "127.0.0.1:7000",
+      "udp_backends",
+    ]],
+  );
+  for (const l of conf.listeners) assert.deepEqual(l.rate_limit.exempt, ["127.0.0.0/8"]);
+  assert.equal(conf.listeners[0].routes, undefined);
+  assert.deepEqual(conf.listeners[1].udp, { session_timeout: "30s", max_sessions: 10000 });
+  for (const pool of ["tcp_backends", "udp_backends"]) {
+    assert.deepEqual(conf.pools[pool].backends, [{ address: "127.0.0.1:7001", weight: 1 }]);
+  }
+  assert.equal(conf.development.allow_loopback_backends, true);
+  assert.equal(conf.logging.level, "warn");
+
+  const stderr = "/tmp/aegis-bench-x/check-l4.yml:2:5 listeners[0].routes: is required\n" +
+    "/tmp/aegis-bench-x/check-l4.yml:3:15 listeners[0].protocol: …\naegis: 2 problems";
+  assert.equal(
+    firstProblem(stderr, "/tmp/aegis-bench-x"),
+    "check-l4.yml:2:5 listeners[0].routes: is required",
+  );
 });
 
 Deno.test("bench: bound UDP ports are read from /proc/net/udp", () => {
