@@ -178,8 +178,9 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const l4 = L4_SCENARIOS.filter((s) => opts.scenarios.includes(s.id));
-  const http = SCENARIOS.filter((s) => opts.scenarios.includes(s.id));
+  // In the order given, as before L4 scenarios existed.
+  const http = opts.scenarios.flatMap((id) => SCENARIOS.filter((s) => s.id === id));
+  const l4 = opts.scenarios.flatMap((id) => L4_SCENARIOS.filter((s) => s.id === id));
   if ((http.length || l4.some((s) => s.load === "wrk-close")) && !await wrkInstalled()) {
     console.error(
       "bench: wrk is not installed. Install it with `apt-get install wrk` (Debian, Ubuntu) " +
