@@ -23,8 +23,17 @@ import { runWrk } from "./_wrk.ts";
 const int = new Intl.NumberFormat("en-US");
 const progress = (text: string) => console.error(text);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const message = (e: unknown) =>
-  (e instanceof Error ? e.message : String(e)).split("\n").find((l) => l.trim()) ?? "failed";
+
+/**
+ * One line for the report: the error's first line, and when that only
+ * introduces a process's output ("aegis l4 exited:"), the output's first line.
+ */
+function message(e: unknown): string {
+  const lines = (e instanceof Error ? e.message : String(e)).split("\n").map((l) => l.trim())
+    .filter(Boolean);
+  const [first = "failed", second] = lines;
+  return first.endsWith(":") && second ? `${first} ${second}` : first;
+}
 
 /** What every L4 scenario shares. */
 export interface L4Context {
