@@ -61,8 +61,25 @@ export function aegisConfig(
   return lines.join("\n") + "\n";
 }
 
-async function aegisArgs(configPath: string, ...more: string[]): Promise<string[]> {
+/** `deno` arguments that run the real CLI (`more`, e.g. `check`) on the configuration at `configPath`. */
+export async function aegisArgs(configPath: string, ...more: string[]): Promise<string[]> {
   return [...await cliRunArgs(), ...more, "--config", configPath];
+}
+
+/**
+ * Runs `aegis check` on the configuration at `path`. Resolves with undefined
+ * when it is accepted, else with what `aegis check` printed on stderr.
+ */
+export async function aegisCheck(path: string): Promise<string | undefined> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: await aegisArgs(path, "check"),
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  return out.success ? undefined : new TextDecoder().decode(out.stderr).trim();
 }
 
 /**
@@ -76,15 +93,7 @@ export async function aegisRefuses(
 ): Promise<string | undefined> {
   const path = `${dir}/check-${transport ?? "default"}.yml`;
   await Deno.writeTextFile(path, aegisConfig(8080, [8081, 8082, 8083], transport));
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: await aegisArgs(path, "check"),
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return out.success ? undefined : new TextDecoder().decode(out.stderr).trim();
+  return await aegisCheck(path);
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
- * Socket helpers for the load benchmark: free ports, a readiness probe, and
- * the thousands of idle keep-alive connections of scenario 7. Raw TCP rather
- * than `fetch`, so the benchmark decides exactly which connections exist.
+ * Socket helpers for the load benchmark: free ports, readiness probes (HTTP,
+ * and bare TCP and UDP listening for the L4 proxies), and the thousands of
+ * idle keep-alive connections of scenario 7. Raw TCP rather than `fetch`, so
+ * the benchmark decides exactly which connections exist.
  *
  * @module
  */
 
-import type { Child } from "./_procs.ts";
+import { type Child, run } from "./_procs.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -138,4 +139,54 @@ export async function openIdleConnections(
       }
     },
   };
+}
+
+/**
+ * The local ports of 127.0.0.1 (or any address) with a bound UDP socket, read
+ * from the text of Linux's `/proc/net/udp`, where each socket's
+ * `local_address` is `HEXADDR:HEXPORT`.
+ *
+ * @example
+ * ```ts
+ * udpPortsIn("  sl  local_address …\n  746: 0100007F:1538 00000000:0000 07 …"); // Set {5432}
+ * ```
+ */
+export function udpPortsIn(procNetUdp: string): Set<number> {
+  const ports = new Set<number>();
+  for (const m of procNetUdp.matchAll(/^\s*\d+:\s+(0100007F|00000000):([0-9A-F]{4})\s/gm)) {
+    ports.add(parseInt(m[2]!, 16));
+  }
+  return ports;
+}
+
+/**
+ * Waits until 127.0.0.1:port accepts TCP connections and, with `udp`, until
+ * a UDP socket is bound to the same port too. Nothing is sent: behind an L4
+ * proxy the byte stream belongs to whatever the backend speaks (iperf3).
+ * Deno reads `/proc` only with `--allow-all`, so `cat` does.
+ */
+export async function waitListening(
+  port: number,
+  child: Child | undefined,
+  { udp = false, timeoutMs = 20_000 } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    if (child?.exited()) throw new Error(`${child.name} exited:\n${child.output()}`);
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      if (!udp) return;
+      const out = await run("cat", ["/proc/net/udp"]);
+      // No /proc (not Linux): the first datagrams will tell.
+      if (!out || out.code !== 0) return;
+      if (udpPortsIn(out.stdout).has(port)) return;
+      last = "no UDP socket bound";
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const who = child ? `${child.name}:\n${child.output()}` : "";
+  throw new Error(`port ${port} not listening after ${timeoutMs} ms (${last}) ${who}`);
 }

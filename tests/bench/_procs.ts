@@ -15,7 +15,7 @@ export interface Child {
   readonly status: Promise<Deno.CommandStatus>;
   /** True once the process has exited. */
   exited(): boolean;
-  /** The last few KiB of stdout and stderr, interleaved. */
+  /** The last {@linkcode SpawnOptions.tailBytes} of stdout and stderr, interleaved. */
   output(): string;
   /** Resolves with the first match of `pattern` in the output; rejects on exit or timeout. */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
@@ -31,6 +31,11 @@ const tempDirs = new Set<string>();
 export interface SpawnOptions {
   readonly cwd?: string;
   readonly env?: Record<string, string>;
+  /**
+   * How much of the output to keep (default 16 KiB): enough for wrk's report
+   * and a failed process's last words; a whole JSON report may need more.
+   */
+  readonly tailBytes?: number;
 }
 
 /**
@@ -57,6 +62,7 @@ export function spawn(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const tail = options.tailBytes ?? TAIL;
   let text = "";
   let done = false;
   const waiters = new Set<() => void>();
@@ -65,7 +71,7 @@ export function spawn(
   };
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      text = (text + chunk).slice(-TAIL);
+      text = (text + chunk).slice(-tail);
       wake();
     }
   };

@@ -1,11 +1,14 @@
 /**
- * The seven load scenarios of the end-to-end benchmark and the command line
+ * The load scenarios of the end-to-end benchmark — seven HTTP ones (1–7) and
+ * three L4 ones (8–10: Aegis's TCP and UDP relays) — and the command line
  * that picks among them.
  *
  * @module
  */
 
-/** One load shape, run against every target. */
+import { L4_SCENARIOS } from "./_l4_scenarios.ts";
+
+/** One HTTP load shape, run against every target. */
 export interface Scenario {
   readonly id: number;
   readonly title: string;
@@ -22,7 +25,7 @@ export interface Scenario {
   readonly idle?: boolean;
 }
 
-/** The scenarios, by id. */
+/** The HTTP scenarios, by id. */
 export const SCENARIOS: readonly Scenario[] = [
   {
     id: 1,
@@ -72,6 +75,15 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
+/** Names `--scenarios` accepts for sets of scenario ids. */
+export const SCENARIO_GROUPS: Readonly<Record<string, readonly number[]>> = {
+  all: [...SCENARIOS, ...L4_SCENARIOS].map((s) => s.id),
+  http: SCENARIOS.map((s) => s.id),
+  l4: L4_SCENARIOS.map((s) => s.id),
+  tcp: L4_SCENARIOS.filter((s) => s.load !== "iperf3-udp").map((s) => s.id),
+  udp: L4_SCENARIOS.filter((s) => s.load === "iperf3-udp").map((s) => s.id),
+};
+
 /** The benchmark's options. */
 export interface Options {
   /** Measured runs per scenario and target, interleaved (default 3). */
@@ -80,7 +92,7 @@ export interface Options {
   readonly seconds: number;
   /** Length of the unmeasured warm-up run per scenario and target (default 1). */
   readonly warmup: number;
-  /** Scenario ids to run (default all). */
+  /** Scenario ids to run, HTTP and L4 (default all). */
   readonly scenarios: readonly number[];
   /** Targets to run, by name; unavailable ones are skipped (default all). */
   readonly targets: readonly string[];
@@ -88,6 +100,16 @@ export interface Options {
   readonly backendProcesses: number;
   /** Idle connections in scenario 7 (default 5,000). */
   readonly idle: number;
+  /**
+   * Scenario 10's offered load, datagrams per second (default 50,000: on the
+   * 2-core development machine, about the most that iperf3 itself delivers
+   * without loss when sent straight to its server, so what a relay loses is
+   * its own; one nginx worker delivers about all of it, losing up to ~8% in
+   * a bad round).
+   */
+  readonly udpRate: number;
+  /** Scenario 10's datagram payload, bytes (default 64). */
+  readonly udpBytes: number;
   /** Also write the report to this file. */
   readonly out?: string;
 }
@@ -98,6 +120,7 @@ export const TARGET_NAMES = [
   "deno floor",
   "aegis fetch",
   "aegis h1",
+  "aegis l4",
   "haproxy",
   "nginx",
 ] as const;
@@ -108,11 +131,24 @@ export const USAGE = `Usage: deno task bench [options]
   --rounds N          measured runs per scenario and target, interleaved (default 3)
   --seconds S         seconds per measured run (default 5)
   --warmup S          seconds of unmeasured warm-up per scenario and target (default 1; 0 = none)
-  --scenarios 1,5     scenarios to run (default 1-7):
-${SCENARIOS.map((s) => `                        ${s.id}  ${s.title}`).join("\n")}
-  --targets LIST      comma-separated among: direct, floor, fetch, h1, haproxy, nginx (default all)
+  --scenarios LIST    comma-separated ids and groups (default all):
+                      HTTP (group http = 1-7; targets direct, floor, fetch, h1, haproxy, nginx):
+${
+  SCENARIOS.map((s) => `                        ${String(s.id).padStart(2)}  ${s.title}`).join("\n")
+}
+                      L4 (group l4 = 8-10, tcp = 8,9, udp = 10; targets direct, l4, haproxy
+                      mode tcp (TCP only), nginx stream; 8 and 10 need iperf3, skipped without):
+${
+  L4_SCENARIOS.map((s) => `                        ${String(s.id).padStart(2)}  ${s.title}`).join(
+    "\n",
+  )
+}
+  --targets LIST      comma-separated among: direct, floor, fetch, h1, l4, haproxy, nginx
+                      (default all; each scenario runs those that apply to it)
   --backend-procs N   1 = one process serves the three backend ports (default), 3 = one each
   --idle N            idle connections in scenario 7 (default 5000)
+  --udp-rate N        scenario 10's offered load, datagrams/s (default 50000)
+  --udp-bytes N       scenario 10's datagram payload, bytes (default 64; 16-1400)
   --out FILE          also write the report to FILE
   -h, --help          show this help
 `;
@@ -125,6 +161,22 @@ function positive(name: string, text: string | undefined, integer = true): numbe
   return n;
 }
 
+/** Ids and group names (`1,5`, `tcp`, `http,udp`) → scenario ids, in run order. */
+function parseScenarios(text: string): number[] {
+  const ids = new Set<number>();
+  for (const word of text.split(",").map((w) => w.trim().toLowerCase())) {
+    const group = SCENARIO_GROUPS[word];
+    if (group) {
+      for (const id of group) ids.add(id);
+      continue;
+    }
+    const id = positive("--scenarios", word);
+    if (!SCENARIO_GROUPS.all!.includes(id)) throw new Error(`no scenario ${id}`);
+    ids.add(id);
+  }
+  return [...ids];
+}
+
 /**
  * Parses the command line; throws with a message on a bad option, returns
  * undefined for `--help`.
@@ -132,6 +184,7 @@ function positive(name: string, text: string | undefined, integer = true): numbe
  * @example
  * ```ts
  * parseOptions(["--rounds", "1", "--scenarios", "1,5"])?.scenarios; // [1, 5]
+ * parseOptions(["--scenarios", "tcp,1"])?.scenarios; // [8, 9, 1]
  * ```
  */
 export function parseOptions(args: readonly string[]): Options | undefined {
@@ -139,10 +192,12 @@ export function parseOptions(args: readonly string[]): Options | undefined {
     rounds: 3,
     seconds: 5,
     warmup: 1,
-    scenarios: SCENARIOS.map((s) => s.id),
+    scenarios: [...SCENARIO_GROUPS.all!],
     targets: [...TARGET_NAMES] as string[],
     backendProcesses: 1,
     idle: 5000,
+    udpRate: 50_000,
+    udpBytes: 64,
     out: undefined as string | undefined,
   };
   for (let i = 0; i < args.length; i++) {
@@ -171,10 +226,15 @@ export function parseOptions(args: readonly string[]): Options | undefined {
         break;
       }
       case "--scenarios":
-        o.scenarios = (value() ?? "").split(",").map((s) => positive(flag, s.trim()));
-        for (const id of o.scenarios) {
-          if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`no scenario ${id}`);
-        }
+        o.scenarios = parseScenarios(value() ?? "");
+        break;
+      case "--udp-rate":
+        o.udpRate = Math.max(1, positive(flag, value()));
+        break;
+      case "--udp-bytes":
+        o.udpBytes = positive(flag, value());
+        // iperf3 needs 16 bytes for its own header; more than 1,400 may fragment.
+        if (o.udpBytes < 16 || o.udpBytes > 1400) throw new Error("--udp-bytes is 16 to 1400");
         break;
       case "--targets":
         o.targets = (value() ?? "").split(",").map((t) => {

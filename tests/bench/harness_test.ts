@@ -1,7 +1,10 @@
 /**
  * The load benchmark's own parts, without wrk: option parsing, wrk report
  * parsing, the verdicts of the report, and the backend and floor processes
- * it measures against (started for real).
+ * it measures against (started for real). The L4 scenarios' parts are in
+ * `l4_harness_test.ts`.
+ *
+ * @module
  */
 
 import assert from "node:assert/strict";
@@ -14,16 +17,25 @@ import { SCENARIOS } from "./_scenarios.ts";
 Deno.test("bench options: defaults, short target names, and clear errors", () => {
   const defaults = parseOptions([])!;
   assert.deepEqual(defaults.targets, [...TARGET_NAMES]);
-  assert.deepEqual(defaults.scenarios, [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(defaults.scenarios, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   assert.equal(defaults.idle, 5000);
+  assert.deepEqual([defaults.udpRate, defaults.udpBytes], [50_000, 64]);
 
   const picked = parseOptions(["--targets", "direct,floor,h1", "--scenarios", "1,5"])!;
   assert.deepEqual(picked.targets, ["direct", "deno floor", "aegis h1"]);
   assert.deepEqual(picked.scenarios, [1, 5]);
   assert.equal(parseOptions(["--help"]), undefined);
 
+  // Groups by name, mixed with ids, each scenario once, in the order given.
+  assert.deepEqual(parseOptions(["--scenarios", "tcp,1,l4"])!.scenarios, [8, 9, 1, 10]);
+  assert.deepEqual(parseOptions(["--scenarios=http"])!.scenarios, [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(parseOptions(["--targets", "l4,haproxy"])!.targets, ["aegis l4", "haproxy"]);
+  assert.equal(parseOptions(["--udp-rate", "20000", "--udp-bytes", "512"])!.udpRate, 20_000);
+  assert.throws(() => parseOptions(["--udp-bytes", "8"]), /--udp-bytes is 16 to 1400/);
+  assert.throws(() => parseOptions(["--scenarios", "quic"]), /--scenarios needs/);
+
   assert.throws(() => parseOptions(["--targets", "envoy"]), /unknown target envoy/);
-  assert.throws(() => parseOptions(["--scenarios", "9"]), /no scenario 9/);
+  assert.throws(() => parseOptions(["--scenarios", "11"]), /no scenario 11/);
   assert.throws(() => parseOptions(["--rounds", "-1"]), /--rounds needs/);
   assert.throws(() => parseOptions(["--fast"]), /unknown option --fast/);
 });

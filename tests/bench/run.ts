@@ -1,13 +1,16 @@
 /**
  * The end-to-end load benchmark (`deno task bench`): wrk against Aegis (the
  * real command line, per upstream transport), against the backends directly,
- * and against HAProxy and nginx when installed, over seven scenarios. Targets
- * are interleaved round by round (A B C A B C …) so that the machine's drift
- * hits all of them alike, and the report gives medians.
+ * and against HAProxy and nginx when installed, over seven HTTP scenarios;
+ * then iperf3 and wrk through Aegis's TCP and UDP relays, HAProxy `mode tcp`
+ * and nginx `stream` in three L4 scenarios. Targets are interleaved round by
+ * round (A B C A B C …) so that the machine's drift hits all of them alike,
+ * and the report gives medians.
  *
  * ```sh
  * deno task bench                                   # everything, 3 rounds × 5 s
  * deno task bench --rounds 1 --seconds 2 --scenarios 1,5
+ * deno task bench --scenarios l4                    # only the TCP and UDP relays
  * deno task bench --help
  * ```
  *
@@ -20,11 +23,17 @@
 
 import type { Target } from "./_aegis.ts";
 import { startBackends } from "./_backends.ts";
+import { iperfVersion } from "./_iperf.ts";
+import { runL4Scenario } from "./_l4_run.ts";
+import { L4_SCENARIOS } from "./_l4_scenarios.ts";
+import type { L4Runs } from "./_l4_table.ts";
+import { planL4 } from "./_l4_targets.ts";
 import { openIdleConnections } from "./_net.ts";
 import { cleanup, cleanupOnSignals, makeTempDir, run } from "./_procs.ts";
 import { type RssProbe, startRssProbe } from "./_rss.ts";
 import { type Options, parseOptions, type Scenario, SCENARIOS, USAGE } from "./_scenarios.ts";
-import { renderChecks, renderTable, type Sample, type ScenarioRuns } from "./_table.ts";
+import { renderReport } from "./_report.ts";
+import type { Sample, ScenarioRuns } from "./_table.ts";
 import { plan, type Starter } from "./_targets.ts";
 import { postScript, runWrk, wrkInstalled } from "./_wrk.ts";
 
@@ -169,7 +178,10 @@ async function main(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!await wrkInstalled()) {
+  // In the order given, as before L4 scenarios existed.
+  const http = opts.scenarios.flatMap((id) => SCENARIOS.filter((s) => s.id === id));
+  const l4 = opts.scenarios.flatMap((id) => L4_SCENARIOS.filter((s) => s.id === id));
+  if ((http.length || l4.some((s) => s.load === "wrk-close")) && !await wrkInstalled()) {
     console.error(
       "bench: wrk is not installed. Install it with `apt-get install wrk` (Debian, Ubuntu) " +
         "or `brew install wrk` (macOS), then run `deno task bench` again.",
@@ -180,7 +192,9 @@ async function main(args: string[]): Promise<number> {
   const dir = await makeTempDir();
   const { line, fdLimit } = await machine();
   const planNotes: string[] = [];
-  const starters = await plan(opts, dir, fdLimit, planNotes);
+  const starters = http.length ? await plan(opts, dir, fdLimit, planNotes) : new Map();
+  const l4Plan = l4.length ? await planL4(opts, dir, fdLimit, planNotes) : undefined;
+  const iperf = l4.some((s) => s.load !== "wrk-close") ? await iperfVersion() : undefined;
 
   // Idle connections cost one descriptor here and one in the target.
   const idleCount = Math.min(opts.idle, Math.max(0, fdLimit - 1024));
@@ -193,44 +207,30 @@ async function main(args: string[]): Promise<number> {
 
   const runs: ScenarioRuns[] = [];
   const notes = new Set(planNotes);
-  for (const id of opts.scenarios) {
-    const scenario = SCENARIOS.find((s) => s.id === id)!;
+  for (const scenario of http) {
     runs.push(await runScenario(scenario, { opts, starters, dir, idleCount, notes }));
   }
+  const l4Runs: L4Runs[] = [];
+  for (const scenario of l4) {
+    if (scenario.load !== "wrk-close" && !iperf) {
+      const skipped = "iperf3 not installed: `apt-get install iperf3`";
+      l4Runs.push({ scenario, samples: new Map(), unavailable: new Map(), skipped });
+      continue;
+    }
+    l4Runs.push(await runL4Scenario(scenario, { opts, plan: l4Plan!, notes }));
+  }
 
-  // Fewer rounds or shorter runs than the defaults: medians of little data.
-  const quick = opts.rounds < 3 || opts.seconds < 5;
-  const report = [
-    `## Aegis end-to-end benchmark${quick ? " (quick run: indicative only)" : ""}`,
-    "",
-    `- ${line}`,
-    `- Method: per scenario, fresh processes, ${opts.warmup} s warm-up per target, then ` +
-    `${opts.rounds} round(s) × ${opts.seconds} s with targets interleaved ` +
-    `(${[...starters.keys()].join(", ")}); medians of req/s, p50 and p99; errors summed ` +
-    "over rounds (socket errors + responses ≥ 400); peak RSS the highest over rounds, of the " +
-    "target's process and its children. Load from `wrk -t1` on the same machine. Aegis runs " +
-    "from the working tree as it is when each scenario starts.",
-    `- Backends: 3 ports on 127.0.0.1 (Deno.serve, \`tests/bench/_backend_server.ts\`) in ` +
-    `${opts.backendProcesses === 1 ? "one process" : "three processes"}. ` +
-    "direct = wrk straight at one backend port (wrk cannot round-robin); its RSS is that " +
-    "backend process's.",
-    "- Aegis: the real CLI (`src/main.ts` with the `compile` task's flags, `--headless`), " +
-    "every default feature on (rate limiter, circuit breakers, health checks, metrics, " +
-    "security headers); `logging.level: warn`, so **no access logs**; " +
-    "`rate_limit.exempt: [127.0.0.0/8]` because wrk is a single client address (the limiter " +
-    "phase still runs for every request).",
-    ...[...notes].map((n) => `- ${n}`),
-    "- In parentheses: ratio to direct. added = target − direct.",
-    "",
-    ...SCENARIOS.filter((s) => opts.scenarios.includes(s.id)).map((s) =>
-      `${s.id}. ${s.title}${s.idle ? ` (${idleCount} idle)` : ""}`
-    ),
-    "",
-    renderTable(runs, idleCount),
-    "",
-    renderChecks(runs, idleCount),
-    "",
-  ].join("\n");
+  const report = renderReport({
+    opts,
+    machine: line,
+    httpTargets: [...starters.keys()],
+    l4Targets: [...l4Plan?.starters.keys() ?? []],
+    iperf,
+    notes,
+    runs,
+    l4Runs,
+    idleCount,
+  });
   console.log(`\n${report}`);
   if (opts.out) await Deno.writeTextFile(opts.out, report);
   return 0;
