@@ -5,13 +5,13 @@
  * @module
  */
 
+export { startUdpRelay, type UdpRelay } from "./udp/relay.ts";
 export {
-  startUdpRelay,
+  limitsOf,
   UDP_RELAY_DEFAULTS,
-  type UdpRelay,
   type UdpRelayFilters,
   type UdpRelayOptions,
-} from "./udp/relay.ts";
+} from "./udp/options.ts";
 export { MAX_UDP_PAYLOAD } from "./udp/_dgram.ts";
 export { type SessionLimits } from "./udp/sessions.ts";
 export {

@@ -25,9 +25,9 @@ export const UDP_TEST: { permissions: Deno.PermissionOptionsObject } = {
 /** Guards every wait on the network, so a lost datagram fails the test instead of hanging it. */
 const WAIT_MS = 10_000;
 
-function bind(socket: Socket): Promise<number> {
+function bind(socket: Socket, port = 0): Promise<number> {
   return new Promise((resolve) =>
-    socket.bind(0, "127.0.0.1", () => resolve(socket.address().port))
+    socket.bind(port, "127.0.0.1", () => resolve(socket.address().port))
   );
 }
 
@@ -45,10 +45,11 @@ export interface UdpBackend extends AsyncDisposable {
   readonly received: Array<{ readonly data: Uint8Array; readonly from: string }>;
 }
 
-/** Starts a backend on 127.0.0.1 port 0. */
+/** Starts a backend on 127.0.0.1, on a free port unless given one. */
 export async function startUdpBackend(
   name: string,
   respond: (data: Uint8Array) => Uint8Array | undefined,
+  port = 0,
 ): Promise<UdpBackend> {
   const socket = createSocket("udp4");
   const received: Array<{ data: Uint8Array; from: string }> = [];
@@ -57,10 +58,10 @@ export async function startUdpBackend(
     const reply = respond(data);
     if (reply) socket.send(reply, from.port, from.address);
   });
-  const port = await bind(socket);
+  const bound = await bind(socket, port);
   return {
     name,
-    address: `127.0.0.1:${port}`,
+    address: `127.0.0.1:${bound}`,
     received,
     [Symbol.asyncDispose]: () => close(socket),
   };
@@ -70,8 +71,8 @@ const text = new TextEncoder();
 const read = new TextDecoder();
 
 /** A backend that answers `payload` with `name|payload`, so a reply says who sent it. */
-export function startTaggingBackend(name: string): Promise<UdpBackend> {
-  return startUdpBackend(name, (data) => text.encode(`${name}|${read.decode(data)}`));
+export function startTaggingBackend(name: string, port = 0): Promise<UdpBackend> {
+  return startUdpBackend(name, (data) => text.encode(`${name}|${read.decode(data)}`), port);
 }
 
 /** A client with a socket of its own on 127.0.0.1; replies queue until taken. */

@@ -8,43 +8,25 @@
  */
 
 import type { RemoteInfo, Socket } from "node:dgram";
-import type { Clock, Timer } from "../../clock/mod.ts";
+import type { Clock } from "../../clock/mod.ts";
 import { isLocalResourceError } from "../../core/mod.ts";
 import type { EventLog } from "../../events/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import { maskClientIp } from "../../net/mod.ts";
 import type { Pool } from "../../pool/mod.ts";
 import { backendAt, closeSocket, MAX_UDP_PAYLOAD } from "./_dgram.ts";
+import { DeadlineTimer } from "./deadline.ts";
+import type { UdpRelayFilters, UdpRelayOptions } from "./options.ts";
 import { leaseBackend, UdpSession } from "./session.ts";
 import { type SessionLimits, SessionTable } from "./sessions.ts";
 import { UdpRelayStats } from "./stats.ts";
 import { UpstreamSocket } from "./upstream.ts";
 
-/** Expiry runs at most this often: deadlines this close together are swept in one go. */
-const SWEEP_SLACK_MS = 100;
-
 const ALLOW_ALL = (): boolean => true;
 
-/** The client filters of a UDP listener; a reload may replace them. */
-export interface UdpRelayFilters {
-  /** [SECURITY] Allow/deny networks: whether a client address may open a session. Default: all. */
-  readonly accept?: (ip: string) => boolean;
-  /** [SECURITY] The per-client packet rate limit: whether this datagram may pass. Default: all. */
-  readonly allowPacket?: (ip: string, now: number) => boolean;
-}
-
-/** What the packet path is built from (the relay's options, resolved). */
-export interface NatOptions extends UdpRelayFilters {
-  /** The listener's name, for logs and events. */
-  readonly name: string;
-  /** Where new sessions pick their backend. */
-  readonly pool: Pool;
-  /** The pool's name, for logs and events. */
-  readonly poolName: string;
-  /** Where log lines go. */
-  readonly logger: Logger;
-  /** Where the table filling up is recorded. */
-  readonly events: EventLog;
+/** What the packet path is built from: the relay's options, resolved. */
+export interface NatOptions
+  extends Omit<UdpRelayOptions, "address" | "clock" | keyof SessionLimits> {
   /** Time for expiry, reply timeouts, the grace and the rate limit. */
   readonly clock: Clock;
   /** The session table's limits. */
@@ -64,8 +46,7 @@ export class Nat {
   #poolName: string;
   #accept: (ip: string) => boolean;
   #allowPacket: (ip: string, now: number) => boolean;
-  #timer: Timer | undefined;
-  #timerAt = Infinity;
+  readonly #timer: DeadlineTimer;
   #fullNoted = false;
   #draining = false;
   #drained: (() => void) | undefined;
@@ -83,6 +64,7 @@ export class Nat {
     this.table = new SessionTable(options.limits);
     this.#accept = options.accept ?? ALLOW_ALL;
     this.#allowPacket = options.allowPacket ?? ALLOW_ALL;
+    this.#timer = new DeadlineTimer(this.#clock, this.#sweep);
   }
 
   /** One datagram from a client. */
@@ -114,12 +96,15 @@ export class Nat {
     }
   }
 
+  /** New limits: a lower `maxSessions` evicts at once, new timeouts apply to every session. */
   setLimits(limits: SessionLimits): void {
     this.table.setLimits(limits);
     this.#makeRoom(0);
-    this.#rearm();
+    this.#timer.cancel(); // deadlines may have moved either way
+    this.#arm();
   }
 
+  /** New filters: sessions of clients `accept` now refuses are closed. */
   setFilters(filters: UdpRelayFilters): void {
     if (filters.allowPacket) this.#allowPacket = filters.allowPacket;
     if (!filters.accept) return;
@@ -132,6 +117,7 @@ export class Nat {
     }
   }
 
+  /** A new pool: sessions whose backend left it pick again at their next datagram. */
   setPool(pool: Pool, poolName = this.#poolName): void {
     this.#pool = pool;
     this.#poolName = poolName;
@@ -157,12 +143,11 @@ export class Nat {
   }
 
   /** Closes every session and the listener socket; resolves when every socket is closed. */
-  async closeAll(listener: Socket): Promise<void> {
+  async closeAll(): Promise<void> {
     this.#closed = true;
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    this.#timer.cancel();
     for (const session of this.table.entries()) this.#close(session);
-    this.#track(closeSocket(listener));
+    this.#track(closeSocket(this.#socket));
     while (this.#closing.size > 0) await Promise.all(this.#closing);
   }
 
@@ -281,8 +266,6 @@ export class Nat {
   }
 
   #sweep = (): void => {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
     const now = this.#clock.now();
     for (let s = this.table.nextOverdue(now); s; s = this.table.nextOverdue(now)) {
       const waited = now - s.waitingSince;
@@ -297,23 +280,9 @@ export class Nat {
     this.#arm();
   };
 
-  /** Sets the timer for the next deadline, unless one is set for as early already. */
+  /** Makes sure the sweep runs by the table's next deadline. */
   #arm(): void {
-    const at = this.table.nextDeadline();
-    if (this.#closed || at === undefined) return;
-    const now = this.#clock.now();
-    const fireAt = Math.max(at, now + SWEEP_SLACK_MS);
-    if (this.#timerAt <= fireAt) return;
-    this.#timer?.cancel();
-    this.#timerAt = fireAt;
-    this.#timer = this.#clock.setTimer(fireAt - now, this.#sweep);
-  }
-
-  #rearm(): void {
-    this.#timer?.cancel();
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    this.#arm();
+    if (!this.#closed) this.#timer.at(this.table.nextDeadline());
   }
 
   #track(closing: Promise<void>): void {

@@ -47,41 +47,18 @@
  */
 
 import type { RemoteInfo, Socket } from "node:dgram";
-import { type Clock, systemClock } from "../../clock/mod.ts";
-import type { EventLog } from "../../events/mod.ts";
-import type { Logger } from "../../log/mod.ts";
+import { systemClock } from "../../clock/mod.ts";
 import type { Pool } from "../../pool/mod.ts";
 import { backendAt, bindSocket, requireNet, splitHostPort, wildcardFor } from "./_dgram.ts";
-import { Nat, type UdpRelayFilters } from "./nat.ts";
+import { Nat } from "./nat.ts";
+import {
+  limitsOf,
+  UDP_RELAY_DEFAULTS,
+  type UdpRelayFilters,
+  type UdpRelayOptions,
+} from "./options.ts";
 import type { SessionLimits } from "./sessions.ts";
 import type { UdpRelaySnapshot, UdpRelayStats } from "./stats.ts";
-
-export type { UdpRelayFilters };
-
-/** Defaults of {@linkcode UdpRelayOptions}, the same as the configuration's. */
-export const UDP_RELAY_DEFAULTS: SessionLimits = Object.freeze({
-  maxSessions: 10_000,
-  sessionTimeoutMs: 30_000,
-  replyTimeoutMs: 0,
-});
-
-/** Everything a UDP listener is started with. */
-export interface UdpRelayOptions extends UdpRelayFilters, Partial<SessionLimits> {
-  /** The listener's name, for logs and events. */
-  readonly name: string;
-  /** `host:port` to bind (`[::]:53` for IPv6); port 0 picks a free port. */
-  readonly address: string;
-  /** The backends sessions are relayed to. */
-  readonly pool: Pool;
-  /** The pool's name, for logs and events. */
-  readonly poolName: string;
-  /** Where log lines go. */
-  readonly logger: Logger;
-  /** Where events an operator should see go (the session table filling up). */
-  readonly events: EventLog;
-  /** Time for expiry, reply timeouts, the grace period and the rate limit. Default: the system clock. */
-  readonly clock?: Clock;
-}
 
 /** A running UDP listener. */
 export interface UdpRelay extends AsyncDisposable {
@@ -151,14 +128,12 @@ class Relay implements UdpRelay {
   readonly name: string;
   readonly addr: Deno.NetAddr;
   readonly #nat: Nat;
-  readonly #socket: Socket;
   #done: Promise<void> | undefined;
 
   constructor(socket: Socket, options: UdpRelayOptions) {
     this.name = options.name;
     const bound = socket.address();
     this.addr = { transport: "udp", hostname: bound.address, port: bound.port };
-    this.#socket = socket;
     this.#nat = new Nat(socket, {
       ...options,
       clock: options.clock ?? systemClock,
@@ -198,7 +173,7 @@ class Relay implements UdpRelay {
 
   shutdown(graceMs: number): Promise<void> {
     return this.#done ??= this.#nat.drain(graceMs).then(async () => {
-      await this.#nat.closeAll(this.#socket);
+      await this.#nat.closeAll();
       this.#nat.logger.info("udp listener stopped", { listener: this.name });
     });
   }
@@ -215,12 +190,4 @@ function requirePoolNet(pool: Pool): void {
     requireNet(at, `backend ${state.id}`);
     requireNet(wildcardFor(at.hostname), "session sockets");
   }
-}
-
-function limitsOf(base: SessionLimits, over: Partial<SessionLimits>): SessionLimits {
-  return {
-    maxSessions: over.maxSessions ?? base.maxSessions,
-    sessionTimeoutMs: over.sessionTimeoutMs ?? base.sessionTimeoutMs,
-    replyTimeoutMs: over.replyTimeoutMs ?? base.replyTimeoutMs,
-  };
 }
