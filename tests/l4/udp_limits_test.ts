@@ -168,3 +168,42 @@ Deno.test(
     });
   },
 );
+
+Deno.test(
+  "on reload, new limits and a new pool apply to the sessions already open",
+  UDP_TEST,
+  async (t) => {
+    await using a = await startTaggingBackend("a");
+    await using b = await startTaggingBackend("b");
+    const clock = new ManualClock();
+
+    await t.step("a shorter session timeout expires sessions sooner", async () => {
+      await using r = await startTestRelay(await udpPool([a.address], clock), clock);
+      await using client = await udpClient();
+      client.send("hi", r.port);
+      assert.deepEqual(await client.texts(1), ["a|hi"]);
+      r.relay.setLimits({ sessionTimeoutMs: 5_000 });
+      clock.advance(5_000);
+      assert.equal(r.relay.sessions, 0);
+      assert.equal(r.relay.stats.sessionsExpired, 1);
+    });
+
+    await t.step(
+      "setPool(): a session whose backend left the pool moves on at its next datagram",
+      async () => {
+        const before = await udpPool([a.address], clock);
+        await using r = await startTestRelay(before, clock);
+        await using client = await udpClient();
+        client.send("one", r.port);
+        assert.deepEqual(await client.texts(1), ["a|one"]);
+        const after = await udpPool([b.address], clock);
+        r.relay.setPool(after);
+        assert.equal(before.states[0]!.inFlight, 0, "the old backend is given back at once");
+        client.send("two", r.port);
+        assert.deepEqual(await client.texts(1), ["b|two"]);
+        assert.equal(r.relay.sessions, 1, "the same session, another backend");
+        assert.equal(r.relay.stats.sessionsCreated, 1);
+      },
+    );
+  },
+);
