@@ -62,6 +62,13 @@ export interface ListenerView {
 
 /** A running Aegis. */
 export interface Aegis extends AsyncDisposable {
+  /**
+   * Settles once every listener is bound: at once unless there are udp
+   * listeners, whose sockets bind asynchronously. A failure rejects it with
+   * the bind error, tagged with the listener's name; Aegis is then still
+   * running what did bind, and should be shut down.
+   */
+  readonly ready: Promise<void>;
   /** The first listener's address. */
   readonly addr: Deno.NetAddr;
   /** The admin listener's address, when it runs. */

@@ -29,6 +29,7 @@ import {
   loggerFor,
   type OpenListener,
   openListener,
+  openUdpListener,
   snapshotSources,
   tickFor,
 } from "./lifecycle/mod.ts";
@@ -109,7 +110,9 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   /** One client per address, IPv6 per network: as the listener's rate limiter counts them. */
   const prefixOf = (name: string) =>
     current.config.listeners.find((l) => l.name === name)?.rate_limit.ipv6_prefix ?? 64;
+  const l4Parts = { runtime: () => current.runtime, shared };
   const open: OpenListener = (config, limits) => {
+    if (config.protocol === "udp") return openUdpListener(config, l4Parts);
     const where = parseHostPort(config.address)!;
     return openListener({
       ...common,
@@ -194,17 +197,21 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
 
   const firstServer = listeners.live[0]!.server;
   const pools = [...current.runtime.pools.values()];
-  logger.info("Aegis listening", {
-    version: VERSION,
-    address: listeners.live[0]!.url,
-    listeners: Object.fromEntries(listeners.live.map((l) => [l.name, l.url])),
-    ...(admin ? { admin: admin.url } : {}),
-    pools: pools.length,
-    backends: pools.reduce((n, p) => n + p.pool.states.length, 0),
-    max_connections: firstServer.limits.maxConnections,
-    max_connections_per_client: firstServer.limits.maxPerClient,
-    descriptor_limit: descriptorLimit,
-  });
+  const announce = () =>
+    logger.info("Aegis listening", {
+      version: VERSION,
+      address: listeners.live[0]!.url,
+      listeners: Object.fromEntries(listeners.live.map((l) => [l.name, l.url])),
+      ...(admin ? { admin: admin.url } : {}),
+      pools: pools.length,
+      backends: pools.reduce((n, p) => n + p.pool.states.length, 0),
+      max_connections: firstServer.limits.maxConnections,
+      max_connections_per_client: firstServer.limits.maxPerClient,
+      descriptor_limit: descriptorLimit,
+    });
+  // udp sockets bind asynchronously: announced once they are bound, never if one fails.
+  if (listeners.live.some((l) => l.protocol === "udp")) listeners.ready.then(announce, () => {});
+  else announce();
 
   let stopping: Promise<void> | undefined;
   const shutdown = () => {
@@ -220,6 +227,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   };
 
   return {
+    ready: listeners.ready,
     get addr() {
       return listeners.live[0]!.addr;
     },

@@ -101,8 +101,11 @@ async function run(
         events,
         ...(withDashboard ? { logger: eventLogger(events) } : {}),
       });
+      await aegis.ready;
     } catch (e) {
       err(`aegis: ${describeStartError(e, config)}\n`);
+      // A udp listener that failed to bind: the rest did start.
+      await aegis!?.shutdown();
       return 1;
     }
     using dashboard = withDashboard

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { BackendSnapshot, ListenerSnapshot, Snapshot } from "../snapshot/mod.ts";
+import type { BackendSnapshot, ListenerSnapshot, Snapshot, UdpSnapshot } from "../snapshot/mod.ts";
 import { limiterView } from "./limiter_view.ts";
 
 /** Whether a pool, or a listener through its pools, can serve now. */
@@ -52,6 +52,7 @@ export function healthGroups(snap: Snapshot) {
   return {
     listeners: snap.listeners.map((l) => ({
       name: l.name,
+      protocol: l.protocol,
       address: l.url,
       status: listenerStatus(l, up),
       pools: l.pools,
@@ -68,8 +69,10 @@ export function statusGroups(snap: Snapshot) {
   return {
     listeners: snap.listeners.map((l) => ({
       name: l.name,
+      protocol: l.protocol,
       address: l.url,
       pools: l.pools,
+      ...(l.udp ? { udp: udpView(l.udp) } : {}),
       requests: l.traffic.requests,
       responses: l.traffic.responses,
       rate_limited: l.traffic.rateLimited,
@@ -93,5 +96,22 @@ export function statusGroups(snap: Snapshot) {
       healthy: backends.filter((b) => b.health === "healthy").length,
       available: backends.filter((b) => b.available).length,
     })),
+  };
+}
+
+/** A udp listener's NAT table and datagrams, keys in snake_case. */
+function udpView(u: UdpSnapshot) {
+  return {
+    active_sessions: u.activeSessions,
+    sessions_created: u.sessionsCreated,
+    sessions_expired: u.sessionsExpired,
+    sessions_evicted: u.sessionsEvicted,
+    sessions_revoked: u.sessionsRevoked,
+    upstream_failures: u.upstreamFailures,
+    packets_to_backend: u.packetsToBackend,
+    bytes_to_backend: u.bytesToBackend,
+    packets_to_client: u.packetsToClient,
+    bytes_to_client: u.bytesToClient,
+    drops: { ...u.drops },
   };
 }

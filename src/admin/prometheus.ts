@@ -30,6 +30,7 @@ import { DURATION_BUCKETS, STATUS_CLASSES } from "../metrics/mod.ts";
 import type { BackendSnapshot, ListenerSnapshot, Snapshot } from "../snapshot/mod.ts";
 import { family, formatBound, type MetricType, type Sample } from "./_exposition.ts";
 import { backendStateFamilies } from "./_backend_families.ts";
+import { emitUdpFamilies } from "./_l4_metrics.ts";
 
 /** The `Content-Type` of {@linkcode renderPrometheus}'s output (format 0.0.4). */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -239,6 +240,8 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
     "Token buckets dropped because the tracked-client cap was reached.",
     perListener((l) => l.limiter.evictions),
   );
+
+  emitUdpFamilies(emit, listeners);
 
   // The process.
   emit(

@@ -35,20 +35,30 @@ export interface ApplyParts {
  * createReloader({ ..., apply: (plan) => applyPlan(plan, { listeners, current, limits }) });
  * ```
  */
-export function applyPlan(plan: ReloadChanges, parts: ApplyParts): readonly string[] {
+export async function applyPlan(
+  plan: ReloadChanges,
+  parts: ApplyParts,
+): Promise<readonly string[]> {
   const { listeners, current, limits } = parts;
   const { next } = plan;
   const { opened, moved } = plan.listeners;
   if (listeners.draining && opened.length + moved.length > 0) {
     return ["listeners: Aegis is draining, so no listener opens; restart Aegis"];
   }
-  let staged: StagedListeners;
+  let staged: StagedListeners | undefined;
   try {
     staged = listeners.stage(plan.listeners, next, limits);
+    // udp sockets bind asynchronously: every one must be bound before anything changes.
+    await Promise.all([...staged.bound.values()].map((l) => l.ready));
   } catch (e) {
+    if (staged) listeners.unstage(staged);
     const name = listenerOf(e);
     const address = next.listeners.find((l) => l.name === name)?.address ?? String(name);
     return [`listeners[${name}]: ${describeBindError(e, address)}; nothing changed`];
+  }
+  if (listeners.draining && staged.bound.size > 0) {
+    listeners.unstage(staged);
+    return ["listeners: Aegis is draining, so no listener opens; restart Aegis"];
   }
   try {
     if (plan.newLogger) parts.useLogger?.(next);
@@ -59,12 +69,7 @@ export function applyPlan(plan: ReloadChanges, parts: ApplyParts): readonly stri
   }
   listeners.commit(plan.listeners, staged, next, next.server.shutdown_timeout);
   for (const config of next.listeners) {
-    const server = listeners.get(config.name)!.server;
-    server.setLimits(limits.get(config.name)!);
-    server.setTimeouts({
-      firstRequestTimeoutMs: config.read_timeout,
-      idleTimeoutMs: config.idle_timeout,
-    });
+    listeners.get(config.name)!.reconfigure(config, limits.get(config.name)!);
   }
   return [];
 }

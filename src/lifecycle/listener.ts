@@ -2,13 +2,19 @@
  * A listener as the lifecycle owns it: a bound server with a name, drained
  * on purpose (stop, `POST /drain`, a reload that removes or moves it) and
  * disposed when the lifecycle stops. Every configured listener is one of
- * these (`listener_set.ts` keeps them), and so is the admin listener;
- * tcp and udp listeners will be more of these.
+ * these (`listener_set.ts` keeps them), and so is the admin listener; the
+ * tcp and udp ones are opened by `l4_listeners.ts`.
  *
  * @module
  */
 
-import { type Server, type ServerOptions, startServer } from "../server/mod.ts";
+import type { ListenerConfig } from "../config/mod.ts";
+import {
+  type ConnectionLimits,
+  type Server,
+  type ServerOptions,
+  startServer,
+} from "../server/mod.ts";
 
 /** Options for {@linkcode openListener}. */
 export interface ListenerOptions extends ServerOptions {
@@ -22,16 +28,30 @@ export interface ListenerOptions extends ServerOptions {
   readonly closeGraceMs: number;
 }
 
-/** A bound, serving listener. */
+/** A bound, serving listener: http, tcp or udp. */
 export interface Listener extends AsyncDisposable {
   /** The name it was opened with. */
   readonly name: string;
+  /** What it speaks. */
+  readonly protocol: ListenerConfig["protocol"];
   /** The server behind it: counters, limits, draining state. */
   readonly server: Server;
   /** The bound address (the real port when 0 was asked for). */
   readonly addr: Deno.NetAddr;
-  /** `http://host:port` of the bound address. */
+  /** `http://host:port` (`tcp://`, `udp://` for L4 listeners) of the bound address. */
   readonly url: string;
+  /**
+   * Settles once the socket is bound: at once for TCP sockets, which bind
+   * synchronously; a udp socket binds asynchronously, and a failure
+   * (address in use) rejects this, tagged with the listener's name.
+   */
+  readonly ready: Promise<void>;
+  /**
+   * Applies a reload's settings for this listener: limits and timeouts
+   * for connections accepted from now on, and whatever its protocol
+   * takes live (a udp listener's session limits, filters and pool).
+   */
+  reconfigure(config: ListenerConfig, limits: ConnectionLimits): void;
   /**
    * Stops accepting and lets requests in progress finish for up to
    * `graceMs` (`Infinity`: as long as they take); resolves when every
@@ -50,9 +70,9 @@ export interface Listener extends AsyncDisposable {
  * urlOf({ transport: "tcp", hostname: "::1", port: 8080 }); // "http://[::1]:8080"
  * ```
  */
-export function urlOf(addr: Deno.NetAddr): string {
+export function urlOf(addr: Deno.NetAddr, scheme = "http"): string {
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  return `http://${host}:${addr.port}`;
+  return `${scheme}://${host}:${addr.port}`;
 }
 
 /**
@@ -71,11 +91,14 @@ export const ADMIN_LISTENER = "(admin)";
  * ```
  */
 export function describeBindError(error: unknown, address: string): string {
-  const why = error instanceof Deno.errors.AddrInUse
+  // node:dgram (udp listeners) says why in a code, on the error or its cause.
+  const code = (error as { code?: unknown })?.code ??
+    ((error as { cause?: { code?: unknown } })?.cause)?.code;
+  const why = error instanceof Deno.errors.AddrInUse || code === "EADDRINUSE"
     ? "address already in use"
-    : error instanceof Deno.errors.PermissionDenied
+    : error instanceof Deno.errors.PermissionDenied || code === "EACCES"
     ? "permission denied"
-    : error instanceof Deno.errors.AddrNotAvailable
+    : error instanceof Deno.errors.AddrNotAvailable || code === "EADDRNOTAVAIL"
     ? "address not available on this machine"
     : error instanceof Error
     ? error.message
@@ -104,15 +127,32 @@ export function openListener(options: ListenerOptions): Listener {
     server = startServer(options);
   } catch (e) {
     // The caller says which address failed from the tag (main.ts).
-    if (e instanceof Error) Object.assign(e, { listener: options.name });
-    throw e;
+    throw tagBindError(e, options.name);
   }
   return {
     name: options.name,
+    protocol: "http",
     server,
     addr: server.addr,
     url: urlOf(server.addr),
+    ready: Promise.resolve(),
+    reconfigure(config, limits) {
+      server.setLimits(limits);
+      server.setTimeouts({
+        firstRequestTimeoutMs: config.read_timeout,
+        idleTimeoutMs: config.idle_timeout,
+      });
+    },
     drain: (graceMs) => server.shutdown(graceMs),
     [Symbol.asyncDispose]: () => server.shutdown(options.closeGraceMs),
   };
+}
+
+/**
+ * Tags a bind error with the listener's name, as {@linkcode openListener}
+ * does, so that the caller can say which address failed.
+ */
+export function tagBindError(e: unknown, name: string): unknown {
+  if (e instanceof Error) Object.assign(e, { listener: name });
+  return e;
 }

@@ -84,6 +84,11 @@ export class ListenerSet implements AsyncDisposable {
     return bound;
   }
 
+  /** Settles when every listener in service is bound (udp ones bind asynchronously). */
+  get ready(): Promise<void> {
+    return Promise.all(this.live.map((l) => l.ready)).then(() => {});
+  }
+
   /** The listener `name` in service, if any. */
   get(name: string): Listener | undefined {
     return this.#live.get(name);

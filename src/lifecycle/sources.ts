@@ -10,7 +10,14 @@ import type { Shared } from "../runtime/mod.ts";
 import type { Server } from "../server/mod.ts";
 import type { ConnectionsSource, SnapshotSources } from "../snapshot/mod.ts";
 import type { CurrentRuntime } from "./current.ts";
+import type { UdpListener } from "./l4_listeners.ts";
+import type { Listener } from "./listener.ts";
 import type { ListenerSet } from "./listener_set.ts";
+
+/** The listener as a udp one, if it is. */
+function udpOf(listener: Listener | undefined): UdpListener | undefined {
+  return listener?.protocol === "udp" ? listener as UdpListener : undefined;
+}
 
 /** The parts a snapshot is read from. */
 export interface SourceParts {
@@ -53,6 +60,8 @@ export function snapshotSources(parts: SourceParts): SnapshotSources {
     listeners: () =>
       [...current.runtime.listeners.values()].map((l) => ({
         name: l.name,
+        protocol: l.config.protocol,
+        udp: () => udpOf(listeners.get(l.name))?.udp(),
         url: listeners.get(l.name)?.url ?? "",
         pools: l.pools,
         limiter: () => l.limiterView(),

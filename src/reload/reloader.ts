@@ -45,7 +45,7 @@ export interface ReloaderOptions {
    * the old. Returns the problems that kept it from doing so (a listener
    * that cannot bind), having changed nothing; empty when applied.
    */
-  apply(changes: ReloadChanges): readonly string[];
+  apply(changes: ReloadChanges): readonly string[] | Promise<readonly string[]>;
   /** Reads and validates the file; {@linkcode loadConfigFile} by default. */
   readonly load?: (path: string, options: LoadOptions) => Promise<ConfigResult>;
 }
@@ -87,7 +87,7 @@ async function reloadOnce(options: ReloaderOptions): Promise<ReloadResult> {
   }
   const plan = planReload(options.running(), result.config);
   if (!plan.ok) return refuse(options, [...plan.problems], plan.problems.length);
-  const stopped = options.apply(plan);
+  const stopped = await options.apply(plan);
   if (stopped.length > 0) return refuse(options, [...stopped], stopped.length);
   const { added, removed, kept } = plan;
   const { opened, closed, moved } = plan.listeners;

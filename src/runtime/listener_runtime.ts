@@ -1,7 +1,7 @@
 /**
- * What one listener derives from its configuration: its route table, its
- * rate limiter and the adaptive loop that moves it, and the proxy handler
- * its socket calls. A reload builds a new one from the listener of the same
+ * What one listener derives from its configuration: its route table (http)
+ * or its pool (tcp, udp), its address filter, its rate limiter and the
+ * adaptive loop that moves it, and the proxy handler its socket calls. A reload builds a new one from the listener of the same
  * name; the limiter (with every client's bucket) is kept when the
  * listener's `rate_limit` did not change.
  *
@@ -10,9 +10,9 @@
 
 import type { Timer } from "../clock/mod.ts";
 import type { ListenerConfig } from "../config/mod.ts";
-import type { ProxyHandler } from "../core/mod.ts";
+import { errorResponse, ProxyError, type ProxyHandler } from "../core/mod.ts";
 import { AdaptiveLoop, RateLimiter } from "../limit/mod.ts";
-import { parseCidr } from "../net/mod.ts";
+import { type AddressFilter, addressFilter, parseCidr } from "../net/mod.ts";
 import { createProxy, rateLimitPhase, type Router, type Upstream } from "../proxy/mod.ts";
 import { compileRoutes } from "../routing/mod.ts";
 import type { LimiterSnapshot, Snapshot } from "../snapshot/mod.ts";
@@ -26,8 +26,18 @@ export interface ListenerRuntime {
   readonly config: ListenerConfig;
   /** The per-client rate limiter. */
   readonly limiter: RateLimiter;
-  /** Answers its requests. */
+  /** Answers its requests (http listeners). */
   readonly handler: ProxyHandler;
+  /** [SECURITY] Its `allow` and `deny` networks: whether a client address may connect. */
+  readonly admits: AddressFilter;
+  /**
+   * Why a new connection (tcp) or datagram (udp) from `ip` is refused, if it
+   * is: a denied address, or (L4 listeners, whose rate limit counts
+   * connections and datagrams rather than requests) an empty bucket.
+   */
+  screen(ip: string): "denied" | "rate_limited" | undefined;
+  /** The pool a tcp or udp listener forwards to; absent for http listeners. */
+  readonly pool?: PoolRuntime;
   /** The pools its routes reach, in route order: its adaptive loop watches their backends. */
   readonly pools: readonly string[];
   /** The limiter as a snapshot shows it. */
@@ -87,7 +97,8 @@ export function buildListenerRuntime(
   const bounded = Math.min(ad.max_rate, Math.max(ad.min_rate, limiter.rate));
   if (bounded !== limiter.rate) limiter.setRate(bounded);
 
-  const handler = createProxy({
+  const l4 = config.protocol !== "http";
+  const handler = l4 ? notHttp(name) : createProxy({
     listener: config,
     route: routerOf(config, pools),
     logger,
@@ -97,6 +108,18 @@ export function buildListenerRuntime(
     durations: shared.durations,
     phases: [rateLimitPhase(limiter, stats)],
   });
+  const admits = addressFilter(
+    config.allow.map((n) => parseCidr(n)!),
+    config.deny.map((n) => parseCidr(n)!),
+  );
+  const screen = (ip: string) => {
+    if (!admits(ip)) return "denied" as const;
+    if (l4 && !limiter.check(ip).allowed) {
+      stats.rateLimited++;
+      return "rate_limited" as const;
+    }
+    return undefined;
+  };
 
   const abort = new AbortController();
   let purgeTimer: Timer | undefined;
@@ -158,6 +181,9 @@ export function buildListenerRuntime(
     config,
     limiter,
     handler,
+    admits,
+    screen,
+    ...(config.pool !== undefined ? { pool: pools.get(config.pool)! } : {}),
     pools: config.pool !== undefined
       ? [config.pool]
       : [...new Set((config.routes ?? []).map((r) => r.pool))],
@@ -176,4 +202,10 @@ export function buildListenerRuntime(
     },
     stop: () => abort.abort(),
   };
+}
+
+/** The handler of a tcp or udp listener: never called, since its socket speaks no HTTP. */
+function notHttp(name: string): ProxyHandler {
+  return () =>
+    Promise.resolve(errorResponse(new ProxyError("internal", `listener ${name} is not http`)));
 }

@@ -15,5 +15,6 @@ export {
   type Snapshot,
   SNAPSHOT_EVENTS,
   type SnapshotSources,
+  type UdpSnapshot,
 } from "./snapshot.ts";
 export { Snapshotter } from "./ticker.ts";

@@ -27,6 +27,7 @@ import {
   type StatsByName,
   sumGlobal,
 } from "../metrics/mod.ts";
+import type { UdpRelaySnapshot } from "../l4/mod.ts";
 import type { Pool } from "../pool/mod.ts";
 
 /** One backend as the snapshot shows it. */
@@ -90,10 +91,17 @@ export interface ConnectionsSource extends ConnectionsSnapshot {
   readonly total: number;
 }
 
+/** A udp listener's NAT sessions and datagrams (see `l4/udp`). */
+export type UdpSnapshot = UdpRelaySnapshot;
+
 /** One listener as the snapshot shows it. */
 export interface ListenerSnapshot {
   /** Its name. */
   readonly name: string;
+  /** What it speaks. */
+  readonly protocol: "http" | "tcp" | "udp";
+  /** A udp listener's sessions and datagrams; `null` for the others. */
+  readonly udp: UdpSnapshot | null;
   /** Its bound address, e.g. `http://0.0.0.0:8080`. */
   readonly url: string;
   /** The pools its routes reach. */
@@ -142,6 +150,10 @@ export interface Snapshot {
 /** What a listener reports to a snapshot. */
 export interface ListenerSource {
   readonly name: string;
+  /** What it speaks; `http` when not said. */
+  readonly protocol?: "http" | "tcp" | "udp";
+  /** A udp listener's relay counters, once its socket is bound. */
+  udp?(): UdpSnapshot | undefined;
   /** Its bound address. */
   readonly url: string;
   /** The pools its routes reach. */
@@ -228,14 +240,21 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
     combinedP95(healthyOf(names).map((h) => h.stats), mono) ?? null;
   const listeners = s.listeners().map((l): ListenerSnapshot => {
     const c = l.connections();
+    const udp = l.udp?.() ?? null;
+    const traffic = snapshotGlobal(l.stats);
     return {
       name: l.name,
+      protocol: l.protocol ?? "http",
+      udp,
       url: l.url,
       pools: l.pools,
       healthyP95: p95(l.pools),
       limiter: { ...l.limiter(), lastChange: l.lastRateChange() ?? null },
       traffic: {
-        ...snapshotGlobal(l.stats),
+        ...traffic,
+        // A udp listener's bytes are the datagrams' payloads its relay counted.
+        bytesIn: traffic.bytesIn + (udp?.bytesToBackend ?? 0),
+        bytesOut: traffic.bytesOut + (udp?.bytesToClient ?? 0),
         activeConnections: c.active,
         totalConnections: c.total,
       },
@@ -252,6 +271,8 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
     listeners,
     global: {
       ...global,
+      bytesIn: global.bytesIn + listeners.reduce((n, l) => n + (l.udp?.bytesToBackend ?? 0), 0),
+      bytesOut: global.bytesOut + listeners.reduce((n, l) => n + (l.udp?.bytesToClient ?? 0), 0),
       activeConnections: connections.active,
       totalConnections: connections.total,
     },

@@ -129,6 +129,8 @@ const SNAPSHOT: Snapshot = {
   version: "0.1.0",
   listen: "http://0.0.0.0:8080",
   listeners: [{
+    protocol: "http",
+    udp: null,
     name: "default",
     url: "http://0.0.0.0:8080",
     pools: ["default"],

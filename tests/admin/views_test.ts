@@ -15,6 +15,8 @@ const SNAPSHOT: Snapshot = {
   version: "1.2.3",
   listen: "http://0.0.0.0:8080",
   listeners: [{
+    protocol: "http",
+    udp: null,
     name: "web",
     url: "http://0.0.0.0:8080",
     pools: ["api"],

@@ -52,7 +52,7 @@ Deno.test("tcp and udp listeners resolve with their pool and settings", PARSE, a
   assert.deepEqual(db!.accept_proxy_protocol, ["10.0.0.0/8"]);
   assert.deepEqual(db!.deny, ["10.9.0.0/16"]);
   assert.equal(db!.udp, undefined, "the NAT table belongs to udp listeners");
-  assert.deepEqual(dns!.udp, { session_timeout: 10_000, max_sessions: 10_000 });
+  assert.deepEqual(dns!.udp, { session_timeout: 10_000, max_sessions: 10_000, reply_timeout: 0 });
   assert.equal(r.config.pools.pg!.upstream.proxy_protocol, "v2");
   assert.equal(r.config.pools.pg!.health_check.path, undefined, "tcp pools: connect checks");
   assert.equal(r.config.pools.web!.health_check.path, "/health");

@@ -126,6 +126,8 @@ export function snapshot(n = 3, o: SnapshotOptions = {}): Snapshot {
     version: "0.1.0",
     listen: "http://0.0.0.0:8080",
     listeners: [{
+      protocol: "http",
+      udp: null,
       name: "default",
       url: "http://0.0.0.0:8080",
       pools: ["default"],

@@ -30,7 +30,10 @@ function fakes(taken: ReadonlySet<string> = new Set()) {
     const server = { connections: 1, requestsInFlight: 0, draining: false } as unknown as Server;
     const listener: Listener = {
       name: config.name,
+      protocol: "http",
       server,
+      ready: Promise.resolve(),
+      reconfigure: () => {},
       addr: { transport: "tcp", hostname: "127.0.0.1", port: 1 },
       url: `http://${config.address}`,
       drain: (graceMs) => {
