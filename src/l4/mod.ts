@@ -1,0 +1,29 @@
+/**
+ * L4 (TCP) relaying: the per-connection relay that pipes a client to a
+ * backend of a pool, and the PROXY protocol it reads from trusted proxies
+ * and writes to backends.
+ *
+ * @module
+ */
+
+export {
+  PROXY_HEADER_MAX_BYTES,
+  PROXY_SNIFF_BYTES,
+  PROXY_V1_MAX_BYTES,
+  PROXY_V1_PREFIX,
+  PROXY_V2_FIXED_BYTES,
+  PROXY_V2_MAX_PAYLOAD,
+  PROXY_V2_SIGNATURE,
+  type ProxyAddress,
+  type ProxyEndpoints,
+  type ProxyHeader,
+  type ProxySniff,
+  sniffProxyHeader,
+} from "./proxy_protocol.ts";
+export {
+  encodeProxyHeader,
+  encodeProxyV1,
+  encodeProxyV2,
+  type ProxyVersion,
+} from "./proxy_encode.ts";
+export { parseProxyHeader, type ProxyParse } from "./proxy_parse.ts";
