@@ -27,3 +27,16 @@ export {
   type ProxyVersion,
 } from "./proxy_encode.ts";
 export { parseProxyHeader, type ProxyParse } from "./proxy_parse.ts";
+export {
+  NO_RELAY_STATS,
+  RELAY_BUFFER_BYTES,
+  type RelayEnd,
+  type RelayOutcome,
+  type RelayStats,
+  type TcpRelay,
+  tcpRelay,
+  type TcpRelayOptions,
+} from "./tcp_relay.ts";
+export { type BackendConnect, type ConnectTarget, denoConnect } from "./connect_backend.ts";
+export { type PipeEnd } from "./pipe.ts";
+export { DEFAULT_PROXY_HEADER_TIMEOUT_MS, type HeaderFailure } from "./read_proxy_header.ts";
