@@ -6,6 +6,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import net from "node:net";
 import type { Clock } from "../../src/clock/mod.ts";
 import type { PoolConfig } from "../../src/config/mod.ts";
@@ -188,4 +189,56 @@ export async function startResettingBackend(greeting: Uint8Array): Promise<Reset
     port: (server.address() as net.AddressInfo).port,
     [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** What a stream carried: its length and SHA-256, hashed as it went. */
+export interface StreamDigest {
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/**
+ * Writes `total` bytes of a deterministic pseudo-random stream (xorshift32
+ * from `seed`) and ends the sending; returns the digest of what was written.
+ * Hashing runs as the bytes go (`node:crypto` hashes incrementally; Web
+ * Crypto cannot), so a gibibyte never sits in memory.
+ */
+export async function sendStream(
+  conn: Deno.TcpConn,
+  seed: number,
+  total: number,
+): Promise<StreamDigest> {
+  const hash = createHash("sha256");
+  const chunk = new Uint8Array(256 * 1024);
+  const words = new Uint32Array(chunk.buffer);
+  let state = seed | 0 || 1;
+  let sent = 0;
+  while (sent < total) {
+    for (let i = 0; i < words.length; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      words[i] = state;
+    }
+    const piece = chunk.subarray(0, Math.min(chunk.length, total - sent));
+    hash.update(piece);
+    await writeFully(conn, piece);
+    sent += piece.length;
+  }
+  await conn.closeWrite();
+  return { bytes: sent, sha256: hash.digest("hex") };
+}
+
+/** Reads to the end of the peer's sending, hashing as it goes. */
+export async function receiveStream(conn: Deno.Conn): Promise<StreamDigest> {
+  const hash = createHash("sha256");
+  const buf = new Uint8Array(256 * 1024);
+  let received = 0;
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    hash.update(buf.subarray(0, n));
+    received += n;
+  }
+  return { bytes: received, sha256: hash.digest("hex") };
 }
