@@ -8,25 +8,6 @@
 
 import { formatIp, parseIp, unmapIpv4 } from "../net/mod.ts";
 
-/**
- * The errors a socket throws when its peer or the relay itself ended the
- * connection: expected in a relay's life, never worth more than a debug line.
- */
-const NOISE = [
-  Deno.errors.BadResource,
-  Deno.errors.ConnectionReset,
-  Deno.errors.ConnectionAborted,
-  Deno.errors.BrokenPipe,
-  Deno.errors.Interrupted,
-  Deno.errors.NotConnected,
-  Deno.errors.UnexpectedEof,
-];
-
-/** True for an error that only says the connection is gone. */
-export function isSocketNoise(e: unknown): boolean {
-  return NOISE.some((kind) => e instanceof kind);
-}
-
 /** An error as one short line for logs and outcomes. */
 export function describeError(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);

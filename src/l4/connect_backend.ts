@@ -72,7 +72,7 @@ export type Connected =
   };
 
 /** `host` and port of a `tcp://host:port` backend URL, IPv6 brackets stripped. */
-export function targetOf(state: BackendState): { hostname: string; port: number } {
+function targetOf(state: BackendState): { hostname: string; port: number } {
   const url = state.backend.url;
   const host = url.hostname;
   const hostname = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;

@@ -73,6 +73,17 @@ Deno.test("tcpRelay() pipes bytes both ways and reports how the connection went"
   assert.deepEqual(attemptCounts(pool.states[0]!), ONCE);
 });
 
+Deno.test("tcpRelay() reaches an IPv6 backend given as [address]:port", async () => {
+  await using backend = startRawBackend(echo, "::1");
+  const pool = await tcpPool([`[::1]:${backend.port}`]);
+  await using listener = relayListener(relayTo(pool, []));
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+  await writeFully(client, bytes("over IPv6"));
+  assert.equal(text(await readExactly(client, 9)), "over IPv6");
+  client.close();
+  assert.equal((await listener.outcome()).backend, `[::1]:${backend.port}`);
+});
+
 Deno.test("tcpRelay() honours half-close in both directions", async (t) => {
   await t.step("the client ends its sending and still gets the whole reply", async () => {
     const reply = new Uint8Array(300_000).map((_, i) => i % 251);
