@@ -18,6 +18,7 @@ import {
   tcpPool,
   writeFully,
 } from "../_helpers/l4.ts";
+import { until } from "../_helpers/load.ts";
 import { startRawBackend } from "../_helpers/raw.ts";
 
 const UNTRIED = { requests: 0, inFlight: 0, errors: 0, failuresInARow: 0, breaker: "closed" };
@@ -90,6 +91,52 @@ Deno.test("tcpRelay() tries the next backend when a connect times out", async ()
   assert.deepEqual(attemptCounts(pool.states[0]!), FAILED_ONCE);
   assert.deepEqual(attemptCounts(pool.states[1]!), ONCE);
   assert.ok(lines.some((l) => l.includes("backend connect failed") && l.includes("timed out")));
+});
+
+/**
+ * Fills the accept queue of a listener nobody accepts from, until a new
+ * connect hangs (the kernel drops its SYN): a backend that never answers,
+ * on loopback. Returns the queued connections, for the caller to close.
+ */
+async function fillAcceptQueue(port: number): Promise<Deno.TcpConn[]> {
+  const queued: Deno.TcpConn[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const giveUp = new AbortController();
+    const timer = setTimeout(() => giveUp.abort(), 200);
+    try {
+      queued.push(await Deno.connect({ hostname: "127.0.0.1", port, signal: giveUp.signal }));
+    } catch {
+      return queued;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  for (const conn of queued) conn.close();
+  throw new Error("the accept queue never filled up");
+}
+
+Deno.test("tcpRelay() times out a real connect to a backend that never answers", async () => {
+  const clock = new ManualClock();
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const queued = await fillAcceptQueue(silent.addr.port);
+  try {
+    await using good = startRawBackend(echo);
+    const pool = await tcpPool([`127.0.0.1:${silent.addr.port}`, `127.0.0.1:${good.port}`], {
+      clock,
+    });
+    await using listener = relayListener(relayTo(pool, [], { clock }));
+    const client = pingThrough(listener.port);
+    // Deno.connect is waiting on the dropped SYN; its timer is the only one.
+    await until(() => clock.pending > 0, "the relay is connecting");
+    clock.advance(5000);
+    await client;
+    const outcome = await listener.outcome();
+    assert.equal(outcome.backend, `127.0.0.1:${good.port}`);
+    assert.deepEqual(attemptCounts(pool.states[0]!), FAILED_ONCE);
+  } finally {
+    for (const conn of queued) conn.close();
+    silent.close();
+  }
 });
 
 Deno.test("tcpRelay() tries the next backend when a connect is refused", async () => {

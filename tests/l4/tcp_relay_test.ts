@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import net from "node:net";
 import { EventLog } from "../../src/events/mod.ts";
 import { type RelayOutcome, tcpRelay, type TcpRelayOptions } from "../../src/l4/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
@@ -172,6 +173,26 @@ Deno.test("tcpRelay() closes the client when its backend dies mid-stream, and bl
   assert.equal(event?.fields.pool, "db");
   assert.equal(event?.fields.backend, id);
   assert.ok(lines.some((l) => l.includes("backend failed mid-stream") && l.includes(id)));
+});
+
+Deno.test("tcpRelay() closes the backend when the client resets, and does not blame the backend", async () => {
+  const backendSawClose = Promise.withResolvers<void>();
+  await using backend = startRawBackend(async (conn) => {
+    await echo(conn).catch(() => {});
+    backendSawClose.resolve();
+  });
+  const pool = await tcpPool([`127.0.0.1:${backend.port}`]);
+  await using listener = relayListener(relayTo(pool, []));
+  const client = net.connect(listener.port, "127.0.0.1");
+  client.on("error", () => {});
+  const echoed = new Promise((resolve) => client.once("data", resolve));
+  client.write("hi");
+  await echoed;
+  client.resetAndDestroy();
+  const outcome = await listener.outcome();
+  await backendSawClose.promise;
+  assert.equal(outcome.end, "client_closed");
+  assert.deepEqual(attemptCounts(pool.states[0]!), ONCE);
 });
 
 Deno.test("tcpRelay() closes both sides after the idle timeout, measured from the last byte", async () => {
