@@ -22,6 +22,7 @@ const ALREADY_EVENTS = new Set([
   "backend warming up",
   "circuit breaker opened",
   "circuit breaker changed",
+  "backend failed mid-stream",
   "rate limit adjusted",
   "configuration reloaded",
   "reload refused: the running configuration stays",

@@ -5,7 +5,7 @@
  */
 
 export { type Attempt, type AttemptResult, beginAttempt } from "./attempt.ts";
-export { type Backend, createBackend } from "./backend.ts";
+export { type Backend, type BackendEntry, createBackend } from "./backend.ts";
 export {
   type Balancer,
   type BalancerFactory,

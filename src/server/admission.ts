@@ -20,6 +20,16 @@ export const REJECT_REASONS: readonly RejectReason[] = Object.freeze([
   "per_client",
 ]);
 
+/**
+ * Why a connection was turned away before admission, by a listener's
+ * screen: its client's network is not allowed (`denied`), or new
+ * connections come faster than the listener takes them (`rate_limited`).
+ */
+export type ScreenReason = "denied" | "rate_limited";
+
+/** Every {@linkcode ScreenReason}, in a stable order. */
+export const SCREEN_REASONS: readonly ScreenReason[] = Object.freeze(["denied", "rate_limited"]);
+
 /** The limits in force. */
 export interface ConnectionLimits {
   /** Most client connections open at once (`server.max_connections`). */

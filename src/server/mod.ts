@@ -1,5 +1,6 @@
 /**
- * The public listener: accept, connection limits and timeouts, graceful drain.
+ * The public listeners (HTTP and TCP): accept, connection limits and
+ * timeouts, graceful drain.
  *
  * @module
  */
@@ -18,8 +19,16 @@ export {
   type ConnectionPermit,
   REJECT_REASONS,
   type RejectReason,
+  SCREEN_REASONS,
+  type ScreenReason,
   UNLIMITED_CONNECTIONS,
 } from "./admission.ts";
+export {
+  startTcpServer,
+  type TcpClient,
+  type TcpHandler,
+  type TcpServerOptions,
+} from "./tcp_server.ts";
 export { AcceptBackoff, type AcceptBackoffOptions, type AcceptFailure } from "./accept_backoff.ts";
 export {
   ADMIN_MAX_CONNECTIONS,

@@ -17,6 +17,7 @@ import {
   ConnectionAdmission,
   type ConnectionLimits,
   type RejectReason,
+  type ScreenReason,
   UNLIMITED_CONNECTIONS,
 } from "./admission.ts";
 import { type CloseReason, ConnectionState } from "./connection.ts";
@@ -79,6 +80,12 @@ export interface Server {
   readonly limits: ConnectionLimits;
   /** Connections refused since start, by the limit they hit. */
   readonly rejected: Readonly<Record<RejectReason, number>>;
+  /**
+   * Connections a TCP listener's screen closed before admission, by reason
+   * (network not allowed, new-connection rate); absent on HTTP listeners,
+   * which filter per request.
+   */
+  readonly screened?: Readonly<Record<ScreenReason, number>>;
   /** Failed `accept` calls since start (out of descriptors and the like). */
   readonly acceptErrors: number;
   /** New limits for connections accepted from now on (a reload); open ones stay. */

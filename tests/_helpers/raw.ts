@@ -86,12 +86,16 @@ export interface RawBackend extends AsyncDisposable {
 }
 
 /**
- * Starts a raw TCP backend on 127.0.0.1. `onConnection` owns each accepted
- * connection (it may write anything, stall, or close); connections still
- * open when the backend is disposed are closed.
+ * Starts a raw TCP backend on `hostname` (127.0.0.1 by default).
+ * `onConnection` owns each accepted connection (it may write anything,
+ * stall, or close); connections still open when the backend is disposed
+ * are closed.
  */
-export function startRawBackend(onConnection: (conn: Deno.TcpConn) => Promise<void>): RawBackend {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+export function startRawBackend(
+  onConnection: (conn: Deno.TcpConn) => Promise<void>,
+  hostname = "127.0.0.1",
+): RawBackend {
+  const listener = Deno.listen({ hostname, port: 0 });
   const open = new Set<Deno.TcpConn>();
   const tasks = new Set<Promise<void>>();
   let accepted = 0;
@@ -119,7 +123,7 @@ export function startRawBackend(onConnection: (conn: Deno.TcpConn) => Promise<vo
   })();
   const port = listener.addr.port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
     port,
     get accepted() {
       return accepted;

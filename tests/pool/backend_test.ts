@@ -39,3 +39,35 @@ Deno.test("createBackend() base joins with a request path into one slash", none,
 Deno.test("createBackend() throws on a URL that does not parse", none, () => {
   assert.throws(() => createBackend({ url: "not a url", weight: 1 }), TypeError);
 });
+
+Deno.test(
+  "createBackend() reads an L4 address as a tcp: URL keyed by the address",
+  none,
+  async (t) => {
+    await t.step("IPv4", () => {
+      const b = createBackend({ address: "10.0.0.6:5432", weight: 2 });
+      assert.equal(b.id, "10.0.0.6:5432");
+      assert.equal(b.url.href, "tcp://10.0.0.6:5432");
+      assert.equal(b.url.hostname, "10.0.0.6");
+      assert.equal(b.url.port, "5432");
+      assert.equal(b.base, "");
+      assert.equal(b.weight, 2);
+    });
+    await t.step("IPv6 keeps its brackets in the URL", () => {
+      const b = createBackend({ address: "[::1]:6379", weight: 1 });
+      assert.equal(b.url.hostname, "[::1]");
+      assert.equal(b.url.port, "6379");
+    });
+  },
+);
+
+Deno.test("createBackend() refuses an address that is not a bare host:port", none, async (t) => {
+  for (const address of ["db.internal", "db.internal:5432/x", "u@db:5432", "db:5432?x", "db:x"]) {
+    await t.step(address, () => {
+      assert.throws(() => createBackend({ address, weight: 1 }), TypeError);
+    });
+  }
+  await t.step("an entry with neither url nor address", () => {
+    assert.throws(() => createBackend({ weight: 1 }), TypeError);
+  });
+});
