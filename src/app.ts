@@ -29,6 +29,7 @@ import {
   loggerFor,
   type OpenListener,
   openListener,
+  openTcpListener,
   openUdpListener,
   snapshotSources,
   tickFor,
@@ -113,6 +114,10 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   const l4Parts = { runtime: () => current.runtime, shared };
   const open: OpenListener = (config, limits) => {
     if (config.protocol === "udp") return openUdpListener(config, l4Parts);
+    if (config.protocol === "tcp") {
+      const clientKeyOf = (ip: string) => clientKey(ip, prefixOf(config.name));
+      return openTcpListener(config, limits, { ...l4Parts, clientKey: clientKeyOf });
+    }
     const where = parseHostPort(config.address)!;
     return openListener({
       ...common,
@@ -122,6 +127,8 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       firstRequestTimeoutMs: config.read_timeout,
       idleTimeoutMs: config.idle_timeout,
       clientKey: (ip: string) => clientKey(ip, prefixOf(config.name)),
+      // [SECURITY] The listener's allow and deny networks, as the runtime in force has them.
+      screen: (ip: string) => current.runtime.listeners.get(config.name)?.screen(ip),
       handler: current.handlerFor(config.name),
       limits,
       rejects: stats.get(config.name),

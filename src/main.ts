@@ -94,7 +94,7 @@ async function run(
     // warnings and errors go to its event log instead.
     const withDashboard = dashboardWanted(config.tui.enabled, opts.headless === true);
     const events = new EventLog();
-    let aegis: Aegis;
+    let aegis: Aegis | undefined;
     try {
       aegis = startAegis(config, {
         configPath: opts.config,
@@ -105,7 +105,7 @@ async function run(
     } catch (e) {
       err(`aegis: ${describeStartError(e, config)}\n`);
       // A udp listener that failed to bind: the rest did start.
-      await aegis!?.shutdown();
+      await aegis?.shutdown();
       return 1;
     }
     using dashboard = withDashboard

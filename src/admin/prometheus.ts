@@ -27,6 +27,7 @@
  */
 
 import { DURATION_BUCKETS, STATUS_CLASSES } from "../metrics/mod.ts";
+import { REFUSALS } from "../server/mod.ts";
 import type { BackendSnapshot, ListenerSnapshot, Snapshot } from "../snapshot/mod.ts";
 import { family, formatBound, type MetricType, type Sample } from "./_exposition.ts";
 import { backendStateFamilies } from "./_backend_families.ts";
@@ -192,9 +193,9 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
   emit(
     "proxy_connections_rejected_total",
     "counter",
-    "Client connections closed at once because a limit was reached, by limit (max_connections, per_client).",
+    "Client connections closed at once, by why: a limit (max_connections, per_client), the listener's networks (denied) or an L4 listener's rate limit (rate_limited).",
     listeners.flatMap((l) =>
-      (["max_connections", "per_client"] as const).map((reason) => ({
+      REFUSALS.map((reason) => ({
         labels: { listener: l.name, reason },
         value: l.connections.rejected[reason],
       }))

@@ -16,6 +16,7 @@
 import type { BreakerSnapshot } from "../breaker/mod.ts";
 import type { AegisEvent } from "../events/mod.ts";
 import type { LatencySummary } from "../metrics/mod.ts";
+import type { Refusal } from "../server/mod.ts";
 import type { BackendSnapshot, Snapshot } from "../snapshot/mod.ts";
 import { healthGroups, statusGroups } from "./groups.ts";
 import { type LimiterView, limiterView } from "./limiter_view.ts";
@@ -197,7 +198,7 @@ export interface StatusView extends ReturnType<typeof statusGroups> {
   readonly connections: {
     readonly max_connections: number;
     readonly max_connections_per_client: number;
-    readonly rejected: { readonly max_connections: number; readonly per_client: number };
+    readonly rejected: Readonly<Record<Refusal, number>>;
     readonly accept_errors: number;
   };
   readonly backends: readonly StatusBackendView[];
@@ -257,10 +258,7 @@ export function statusView(snap: Snapshot, inputs: StatusInputs): StatusView {
     connections: {
       max_connections: c.maxConnections,
       max_connections_per_client: c.maxConnectionsPerClient,
-      rejected: {
-        max_connections: c.rejected.max_connections,
-        per_client: c.rejected.per_client,
-      },
+      rejected: { ...c.rejected },
       accept_errors: c.acceptErrors,
     },
     backends: snap.backends.map((b) => ({

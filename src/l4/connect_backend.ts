@@ -109,8 +109,15 @@ export async function connectBackend(
     const attempt = beginAttempt(state);
     if (!attempt) continue;
     tries++;
+    const started = options.clock.now();
     const result = await connectOnce(state, options, signal);
-    if (typeof result !== "string") return { conn: result, attempt, retries: retries() };
+    if (typeof result !== "string") {
+      // The time to connect is an L4 backend's latency: what P95, the
+      // dashboard and the adaptive loop read.
+      const now = options.clock.now();
+      attempt.headers(now - started, now);
+      return { conn: result, attempt, retries: retries() };
+    }
     if (result === "aborted") {
       // Shutting down says nothing about the backend.
       attempt.end("neutral");

@@ -10,8 +10,14 @@
 
 import { type ListenerConfig, parseHostPort } from "../config/mod.ts";
 import { startUdpRelay, type UdpRelay, type UdpRelaySnapshot } from "../l4/mod.ts";
+import type { Pool } from "../pool/mod.ts";
 import type { Runtime, Shared } from "../runtime/mod.ts";
-import type { ConnectionLimits, Server } from "../server/mod.ts";
+import {
+  type ConnectionLimits,
+  DRAIN_IDLE_GRACE_MS,
+  type Server,
+  startTcpServer,
+} from "../server/mod.ts";
 import { type Listener, tagBindError, urlOf } from "./listener.ts";
 
 /** What an L4 listener reads from the running parts. */
@@ -26,6 +32,63 @@ export interface UdpListener extends Listener {
   /** The relay's counters now; zeros until the socket is bound. */
   udp(): UdpRelaySnapshot | undefined;
 }
+
+/**
+ * Opens a tcp listener: binds at once (throwing, tagged with its name, when
+ * it cannot) and hands every admitted connection to the relay of the
+ * runtime in force, so connections accepted after a reload go to the new
+ * pool while those open carry on with theirs.
+ *
+ * @throws the bind error, tagged with the listener's name
+ */
+export function openTcpListener(
+  config: ListenerConfig,
+  limits: ConnectionLimits,
+  parts: L4ListenerParts & { readonly clientKey: (ip: string) => string },
+): Listener {
+  const { name } = config;
+  const mine = () => parts.runtime().listeners.get(name);
+  const { host, port } = parseHostPort(config.address)!;
+  let server: Server;
+  try {
+    server = startTcpServer({
+      hostname: host,
+      port,
+      logger: parts.shared.logger,
+      clock: parts.shared.clock,
+      limits,
+      clientKey: parts.clientKey,
+      // A listener a reload removed accepts nothing: its socket drains.
+      screen: (ip) => {
+        const now = mine();
+        return now ? now.screen(ip) : "denied";
+      },
+      handler: (conn, client, signal) => {
+        const relay = mine()?.relay;
+        // Unreachable: a tcp listener's runtime always has its relay.
+        if (!relay) return Promise.resolve(conn.close());
+        return relay(conn, client, signal);
+      },
+    });
+  } catch (e) {
+    throw tagBindError(e, name);
+  }
+  return {
+    name,
+    protocol: "tcp",
+    server,
+    addr: server.addr,
+    url: urlOf(server.addr, "tcp"),
+    ready: Promise.resolve(),
+    // Timeouts and the pool are the relay's, read from the runtime per connection.
+    reconfigure: (_config, next) => server.setLimits(next),
+    drain: (graceMs) => server.shutdown(graceMs),
+    [Symbol.asyncDispose]: () => server.shutdown(0),
+  };
+}
+
+/** A pool with no backend, for a udp socket bound before its runtime is in force. */
+const NO_BACKENDS: Pool = { states: [], backends: [], pick: () => undefined };
 
 /** The udp listener's own settings from its configuration. */
 function sessionLimits(config: ListenerConfig) {
@@ -46,14 +109,15 @@ export function openUdpListener(config: ListenerConfig, parts: L4ListenerParts):
   const { name } = config;
   const { logger, events, clock } = parts.shared;
   const mine = () => parts.runtime().listeners.get(name);
-  const runtime = mine()!;
   let relay: UdpRelay | undefined;
   let draining = false;
   let limits = sessionLimits(config);
   const ready = startUdpRelay({
     name,
     address: config.address,
-    pool: runtime.pool!.pool,
+    // A reload binds the socket before its runtime is in force: until then
+    // (reconfigure, right after) datagrams find no backend, and are counted.
+    pool: mine()?.pool?.pool ?? NO_BACKENDS,
     poolName: config.pool!,
     logger,
     events,
@@ -100,7 +164,9 @@ export function openUdpListener(config: ListenerConfig, parts: L4ListenerParts):
     async shutdown(graceMs) {
       draining = true;
       await ready.catch(() => {});
-      await relay?.shutdown(graceMs);
+      // A datagram session never says it is done: it gets as long as an idle
+      // keep-alive connection does, for replies already on their way.
+      await relay?.shutdown(Math.min(graceMs, DRAIN_IDLE_GRACE_MS));
     },
   };
   const listener: UdpListener = {

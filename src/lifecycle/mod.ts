@@ -27,6 +27,11 @@ export {
   type StagedListeners,
 } from "./listener_set.ts";
 export { loggerFor, tickFor } from "./parts.ts";
-export { type L4ListenerParts, openUdpListener, type UdpListener } from "./l4_listeners.ts";
+export {
+  type L4ListenerParts,
+  openTcpListener,
+  openUdpListener,
+  type UdpListener,
+} from "./l4_listeners.ts";
 export { type ApplyParts, applyPlan } from "./apply.ts";
 export { snapshotSources, type SourceParts } from "./sources.ts";

@@ -49,6 +49,8 @@ export function snapshotSources(parts: SourceParts): SnapshotSources {
       rejected: {
         max_connections: sum((s) => s.rejected.max_connections),
         per_client: sum((s) => s.rejected.per_client),
+        denied: sum((s) => s.screened?.denied ?? 0),
+        rate_limited: sum((s) => s.screened?.rate_limited ?? 0),
       },
       acceptErrors: sum((s) => s.acceptErrors),
     };

@@ -11,7 +11,9 @@
 import type { Timer } from "../clock/mod.ts";
 import type { ListenerConfig } from "../config/mod.ts";
 import { errorResponse, ProxyError, type ProxyHandler } from "../core/mod.ts";
+import { type RelayEnd, type RelayStats, type TcpRelay, tcpRelay } from "../l4/mod.ts";
 import { AdaptiveLoop, RateLimiter } from "../limit/mod.ts";
+import type { GlobalStats } from "../metrics/mod.ts";
 import { type AddressFilter, addressFilter, parseCidr } from "../net/mod.ts";
 import { createProxy, rateLimitPhase, type Router, type Upstream } from "../proxy/mod.ts";
 import { compileRoutes } from "../routing/mod.ts";
@@ -38,6 +40,8 @@ export interface ListenerRuntime {
   screen(ip: string): "denied" | "rate_limited" | undefined;
   /** The pool a tcp or udp listener forwards to; absent for http listeners. */
   readonly pool?: PoolRuntime;
+  /** Relays a tcp listener's connections to its pool; absent for the others. */
+  readonly relay?: TcpRelay;
   /** The pools its routes reach, in route order: its adaptive loop watches their backends. */
   readonly pools: readonly string[];
   /** The limiter as a snapshot shows it. */
@@ -112,6 +116,9 @@ export function buildListenerRuntime(
     config.allow.map((n) => parseCidr(n)!),
     config.deny.map((n) => parseCidr(n)!),
   );
+  const relay = config.protocol === "tcp"
+    ? relayOf(config, pools.get(config.pool!)!, shared)
+    : undefined;
   const screen = (ip: string) => {
     if (!admits(ip)) return "denied" as const;
     if (l4 && !limiter.check(ip).allowed) {
@@ -184,6 +191,7 @@ export function buildListenerRuntime(
     admits,
     screen,
     ...(config.pool !== undefined ? { pool: pools.get(config.pool)! } : {}),
+    ...(relay ? { relay } : {}),
     pools: config.pool !== undefined
       ? [config.pool]
       : [...new Set((config.routes ?? []).map((r) => r.pool))],
@@ -208,4 +216,53 @@ export function buildListenerRuntime(
 function notHttp(name: string): ProxyHandler {
   return () =>
     Promise.resolve(errorResponse(new ProxyError("internal", `listener ${name} is not http`)));
+}
+
+/** How a tcp connection ended when it was refused rather than relayed: counted as a reject. */
+const REFUSED: ReadonlySet<RelayEnd> = new Set<RelayEnd>([
+  "no_backend",
+  "proxy_header_refused",
+  "proxy_header_invalid",
+  "proxy_header_timeout",
+]);
+
+/** Counts a tcp listener's bytes for it and for each backend, and its refusals by why. */
+function relayStats(stats: GlobalStats): RelayStats {
+  return {
+    onOpen() {},
+    onBytes(toBackend, toClient, backend) {
+      stats.bytesIn += toBackend;
+      stats.bytesOut += toClient;
+      backend.stats.bytesOut += toBackend;
+      backend.stats.bytesIn += toClient;
+    },
+    onClose(outcome) {
+      if (REFUSED.has(outcome.end)) stats.recordReject(outcome.end);
+    },
+  };
+}
+
+/**
+ * The relay of a tcp listener: its pool's connect timeout, retries and
+ * PROXY protocol; the listener's idle timeout, and its `read_timeout` for
+ * the PROXY header trusted networks must send.
+ */
+function relayOf(config: ListenerConfig, pool: PoolRuntime, shared: Shared): TcpRelay {
+  const trusted = addressFilter(config.accept_proxy_protocol.map((n) => parseCidr(n)!), []);
+  const sends = pool.config.upstream.proxy_protocol;
+  return tcpRelay({
+    pool: pool.pool,
+    poolName: pool.name,
+    connectTimeoutMs: pool.config.upstream.connect_timeout,
+    retries: pool.config.retries.attempts,
+    idleTimeoutMs: config.idle_timeout,
+    ...(sends === "off" ? {} : { proxyProtocol: sends }),
+    // [SECURITY] Only listed networks may say who the client is.
+    ...(config.accept_proxy_protocol.length > 0 ? { acceptProxyFrom: trusted } : {}),
+    headerTimeoutMs: config.read_timeout,
+    clock: shared.clock,
+    logger: shared.logger,
+    events: shared.events,
+    stats: relayStats(shared.stats.get(config.name)),
+  });
 }

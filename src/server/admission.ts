@@ -30,6 +30,12 @@ export type ScreenReason = "denied" | "rate_limited";
 /** Every {@linkcode ScreenReason}, in a stable order. */
 export const SCREEN_REASONS: readonly ScreenReason[] = Object.freeze(["denied", "rate_limited"]);
 
+/** Why a listener closed a connection at once: a limit, its networks or its rate limit. */
+export type Refusal = RejectReason | ScreenReason;
+
+/** Every {@linkcode Refusal}, in a stable order. */
+export const REFUSALS: readonly Refusal[] = Object.freeze([...REJECT_REASONS, ...SCREEN_REASONS]);
+
 /** The limits in force. */
 export interface ConnectionLimits {
   /** Most client connections open at once (`server.max_connections`). */

@@ -17,6 +17,8 @@ export {
   ConnectionAdmission,
   type ConnectionLimits,
   type ConnectionPermit,
+  type Refusal,
+  REFUSALS,
   REJECT_REASONS,
   type RejectReason,
   SCREEN_REASONS,

@@ -55,6 +55,11 @@ export interface ServerOptions {
    */
   readonly clientKey?: (ip: string) => string;
   /**
+   * Why a connection from this address is closed at once, before admission
+   * (the listener's `deny`/`allow` networks); nothing is screened by default.
+   */
+  readonly screen?: (ip: string) => ScreenReason | undefined;
+  /**
    * How long an idle keep-alive connection stays open once draining, for a
    * request already on its way ({@linkcode DRAIN_IDLE_GRACE_MS} by default;
    * never longer than the shutdown's grace period).
@@ -158,6 +163,8 @@ export function startServer(options: ServerOptions): Server {
   const admission = new ConnectionAdmission(options.limits ?? UNLIMITED_CONNECTIONS);
   const keyOf = options.clientKey ?? ((ip: string) => ip);
   const refusals = new ReportGate(REPORT_EVERY_MS);
+  const screen = options.screen;
+  const screened: Record<ScreenReason, number> = { denied: 0, rate_limited: 0 };
   let accepted = 0;
   let accepting = true;
   let drainIdleGraceMs = options.drainIdleGraceMs ?? DRAIN_IDLE_GRACE_MS;
@@ -181,6 +188,14 @@ export function startServer(options: ServerOptions): Server {
       return;
     }
     const client = clientFromAddr(conn.remoteAddr, listener.addr.port);
+    // [SECURITY] Networks the listener does not serve are closed before any
+    // HTTP work, as the caps below.
+    const refusedBy = screen?.(client.ip);
+    if (refusedBy !== undefined) {
+      conn.close();
+      screened[refusedBy]++;
+      return;
+    }
     // [SECURITY] Connection caps: past server.max_connections or the
     // per-client cap the connection is closed at once, before any HTTP work,
     // so it holds its descriptor for no time; those already open go on.
@@ -316,6 +331,9 @@ export function startServer(options: ServerOptions): Server {
     },
     get acceptErrors() {
       return acceptLoop.errors;
+    },
+    get screened() {
+      return { ...screened };
     },
     setLimits(limits) {
       admission.setLimits(limits);

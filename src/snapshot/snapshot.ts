@@ -29,6 +29,7 @@ import {
 } from "../metrics/mod.ts";
 import type { UdpRelaySnapshot } from "../l4/mod.ts";
 import type { Pool } from "../pool/mod.ts";
+import type { Refusal } from "../server/mod.ts";
 
 /** One backend as the snapshot shows it. */
 export interface BackendSnapshot {
@@ -78,7 +79,7 @@ export interface ConnectionsSnapshot {
   /** `server.max_connections_per_client` in force. */
   readonly maxConnectionsPerClient: number;
   /** Connections closed at once since start, by the limit they hit. */
-  readonly rejected: { readonly max_connections: number; readonly per_client: number };
+  readonly rejected: Readonly<Record<Refusal, number>>;
   /** Failed `accept` calls since start (out of descriptors and the like). */
   readonly acceptErrors: number;
 }
@@ -207,7 +208,7 @@ function connectionsOf(c: ConnectionsSource): ListenerSnapshot["connections"] {
     total: c.total,
     maxConnections: c.maxConnections,
     maxConnectionsPerClient: c.maxConnectionsPerClient,
-    rejected: { max_connections: c.rejected.max_connections, per_client: c.rejected.per_client },
+    rejected: { ...c.rejected },
     acceptErrors: c.acceptErrors,
   };
 }
@@ -279,10 +280,7 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
     connections: {
       maxConnections: connections.maxConnections,
       maxConnectionsPerClient: connections.maxConnectionsPerClient,
-      rejected: {
-        max_connections: connections.rejected.max_connections,
-        per_client: connections.rejected.per_client,
-      },
+      rejected: { ...connections.rejected },
       acceptErrors: connections.acceptErrors,
     },
     durations: s.durations?.snapshot() ?? [],

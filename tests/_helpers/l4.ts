@@ -9,10 +9,9 @@
 import { createHash } from "node:crypto";
 import net from "node:net";
 import type { Clock } from "../../src/clock/mod.ts";
-import type { PoolConfig } from "../../src/config/mod.ts";
 import type { RelayOutcome, TcpRelay } from "../../src/l4/mod.ts";
 import { type Balancer, createPool, type Pool } from "../../src/pool/mod.ts";
-import { testConfig } from "./config.ts";
+import { parseTestConfig } from "./config.ts";
 
 /** Always the first candidate: tests say which backend a connection tries first. */
 export const FIRST_AVAILABLE: Balancer = {
@@ -21,22 +20,23 @@ export const FIRST_AVAILABLE: Balancer = {
 };
 
 /**
- * A pool of L4 backends (`host:port` addresses), built from a real test
- * configuration whose backend entries are swapped for addresses (the
- * schema learns `address` in parallel; `createBackend` already reads it).
+ * A pool of L4 backends (`host:port` addresses), from a real test
+ * configuration: a tcp listener forwarding to them; `overrides` are merged
+ * in as YAML data (top-level sections are every pool's defaults).
  */
 export async function tcpPool(
   addresses: readonly string[],
   options: { clock?: Clock; balancer?: Balancer; overrides?: Record<string, unknown> } = {},
 ): Promise<Pool> {
-  const config = await testConfig(["http://127.0.0.1:9"], options.overrides);
-  const pool: PoolConfig = {
-    ...config.pools.default!,
-    backends: addresses.map((address) => ({ address, weight: 1 })) as unknown as PoolConfig[
-      "backends"
-    ],
-  };
-  return createPool(pool, { clock: options.clock, balancer: options.balancer ?? FIRST_AVAILABLE });
+  const config = await parseTestConfig({
+    ...options.overrides,
+    listeners: [{ name: "l4", protocol: "tcp", address: "127.0.0.1:0", pool: "p" }],
+    pools: { p: { backends: addresses.map((address) => ({ address, weight: 1 })) } },
+  });
+  return createPool(config.pools.p!, {
+    clock: options.clock,
+    balancer: options.balancer ?? FIRST_AVAILABLE,
+  });
 }
 
 /** A listener whose connections go through a relay. */

@@ -18,7 +18,7 @@ export const NO_CONNECTIONS: ConnectionsSource = {
   total: 0,
   maxConnections: 10,
   maxConnectionsPerClient: 10,
-  rejected: { max_connections: 0, per_client: 0 },
+  rejected: { max_connections: 0, per_client: 0, denied: 0, rate_limited: 0 },
   acceptErrors: 0,
 };
 

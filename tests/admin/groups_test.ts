@@ -158,11 +158,18 @@ Deno.test(
     assert.deepEqual(body.listeners, [
       {
         name: "public",
+        protocol: "http",
         address: "http://127.0.0.1:8080",
         status: "degraded",
         pools: ["api", "web"],
       },
-      { name: "internal", address: "http://127.0.0.1:8081", status: "unavailable", pools: ["api"] },
+      {
+        name: "internal",
+        protocol: "http",
+        address: "http://127.0.0.1:8081",
+        status: "unavailable",
+        pools: ["api"],
+      },
     ]);
     assert.deepEqual(body.backends.map((b: { pool: string; url: string }) => [b.pool, b.url]), [
       ["api", SHARED],

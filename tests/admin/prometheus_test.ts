@@ -118,7 +118,7 @@ const TRAFFIC: Snapshot["global"] = {
 const CONNECTIONS: Snapshot["connections"] = {
   maxConnections: 18_000,
   maxConnectionsPerClient: 256,
-  rejected: { max_connections: 12, per_client: 34 },
+  rejected: { max_connections: 12, per_client: 34, denied: 0, rate_limited: 0 },
   acceptErrors: 5,
 };
 
@@ -438,7 +438,7 @@ Deno.test(
         families.get("proxy_connections_rejected_total")!.samples.map((
           s,
         ) => [s.labels.reason, s.value]),
-        [["max_connections", 12], ["per_client", 34]],
+        [["max_connections", 12], ["per_client", 34], ["denied", 0], ["rate_limited", 0]],
       );
       assert.equal(value(families, "proxy_accept_errors_total"), 5);
       assert.equal(value(families, "proxy_max_connections"), 18_000);

@@ -46,7 +46,7 @@ const SNAPSHOT: Snapshot = {
       total: 64,
       maxConnections: 67,
       maxConnectionsPerClient: 68,
-      rejected: { max_connections: 69, per_client: 70 },
+      rejected: { max_connections: 69, per_client: 70, denied: 0, rate_limited: 0 },
       acceptErrors: 71,
     },
   }],
@@ -63,7 +63,7 @@ const SNAPSHOT: Snapshot = {
   connections: {
     maxConnections: 13,
     maxConnectionsPerClient: 14,
-    rejected: { max_connections: 15, per_client: 16 },
+    rejected: { max_connections: 15, per_client: 16, denied: 0, rate_limited: 0 },
     acceptErrors: 17,
   },
   durations: [],
@@ -135,7 +135,7 @@ Deno.test("statusView names every snapshot field in snake_case and keeps its val
       connections: {
         max_connections: 13,
         max_connections_per_client: 14,
-        rejected: { max_connections: 15, per_client: 16 },
+        rejected: { max_connections: 15, per_client: 16, denied: 0, rate_limited: 0 },
         accept_errors: 17,
       },
       backends: [{
@@ -173,6 +173,7 @@ Deno.test("statusView names every snapshot field in snake_case and keeps its val
       },
       listeners: [{
         name: "web",
+        protocol: "http",
         address: "http://0.0.0.0:8080",
         pools: ["api"],
         requests: 60,
@@ -186,7 +187,7 @@ Deno.test("statusView names every snapshot field in snake_case and keeps its val
           total: 64,
           max_connections: 67,
           max_connections_per_client: 68,
-          rejected: { max_connections: 69, per_client: 70 },
+          rejected: { max_connections: 69, per_client: 70, denied: 0, rate_limited: 0 },
           accept_errors: 71,
         },
         healthy_p95_ms: 52,
@@ -233,6 +234,7 @@ Deno.test("healthView says unavailable when no backend can take traffic", () => 
     }],
     listeners: [{
       name: "web",
+      protocol: "http",
       address: "http://0.0.0.0:8080",
       status: "unavailable",
       pools: ["api"],

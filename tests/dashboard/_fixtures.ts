@@ -117,7 +117,7 @@ export function snapshot(n = 3, o: SnapshotOptions = {}): Snapshot {
   const connections: Snapshot["connections"] = {
     maxConnections: 18_000,
     maxConnectionsPerClient: 256,
-    rejected: { max_connections: 0, per_client: 0 },
+    rejected: { max_connections: 0, per_client: 0, denied: 0, rate_limited: 0 },
     acceptErrors: 0,
   };
   return {

@@ -87,7 +87,13 @@ Deno.test("GET /health reports each backend, 200 while one can take traffic and 
       breaker: "closed",
       warmup_percent: 100,
     }],
-    listeners: [{ name: "default", address: proxy.url, status: "ok", pools: ["default"] }],
+    listeners: [{
+      name: "default",
+      protocol: "http",
+      address: proxy.url,
+      status: "ok",
+      pools: ["default"],
+    }],
     pools: [{ name: "default", status: "ok", available: 1, backends: 1 }],
   });
   await a.close();

@@ -60,7 +60,7 @@ Deno.test("past server.max_connections a new connection is closed at once and co
       assert.deepEqual(status.connections, {
         max_connections: 3,
         max_connections_per_client: 256,
-        rejected: { max_connections: 1, per_client: 0 },
+        rejected: { max_connections: 1, per_client: 0, denied: 0, rate_limited: 0 },
         accept_errors: 0,
       });
       const metrics = await (await fetch(`${proxy.adminUrl}/metrics`)).text();

@@ -21,6 +21,9 @@ import {
 import { until } from "../_helpers/load.ts";
 import { startRawBackend } from "../_helpers/raw.ts";
 
+/** The black-hole address passes the SSRF check: the injected connect never reaches it. */
+const BLACK_HOLE_ALLOWED = { security: { allowed_backend_networks: ["10.255.255.1/32"] } };
+
 const UNTRIED = { requests: 0, inFlight: 0, errors: 0, failuresInARow: 0, breaker: "closed" };
 
 /** A port nothing listens on: bound, read back, released. */
@@ -74,7 +77,10 @@ async function pingThrough(port: number): Promise<void> {
 Deno.test("tcpRelay() tries the next backend when a connect times out", async () => {
   const clock = new ManualClock();
   await using good = startRawBackend(echo);
-  const pool = await tcpPool(["10.255.255.1:5432", `127.0.0.1:${good.port}`], { clock });
+  const pool = await tcpPool(["10.255.255.1:5432", `127.0.0.1:${good.port}`], {
+    clock,
+    overrides: BLACK_HOLE_ALLOWED,
+  });
   const hole = withBlackHole("10.255.255.1");
   const lines: string[] = [];
   await using listener = relayListener(relayTo(pool, lines, { clock, connect: hole.connect }));
@@ -186,7 +192,7 @@ Deno.test("tcpRelay() closes the client when no backend can be connected", async
 });
 
 Deno.test("tcpRelay() gives up a connect in progress when its signal fires, blaming no backend", async () => {
-  const pool = await tcpPool(["10.255.255.1:5432"]);
+  const pool = await tcpPool(["10.255.255.1:5432"], { overrides: BLACK_HOLE_ALLOWED });
   const hole = withBlackHole("10.255.255.1");
   await using listener = relayListener(relayTo(pool, [], { connect: hole.connect }));
   const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });

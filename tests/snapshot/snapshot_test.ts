@@ -38,7 +38,7 @@ async function sources(clock: ManualClock): Promise<SnapshotSources> {
         total: 7,
         maxConnections: 1000,
         maxConnectionsPerClient: 50,
-        rejected: { max_connections: 3, per_client: 4 },
+        rejected: { max_connections: 3, per_client: 4, denied: 0, rate_limited: 0 },
         acceptErrors: 5,
       },
     }),
@@ -83,7 +83,7 @@ Deno.test(
     assert.deepEqual(snap.connections, {
       maxConnections: 1000,
       maxConnectionsPerClient: 50,
-      rejected: { max_connections: 3, per_client: 4 },
+      rejected: { max_connections: 3, per_client: 4, denied: 0, rate_limited: 0 },
       acceptErrors: 5,
     });
     assert.ok(Object.isFrozen(snap.connections.rejected));
