@@ -9,6 +9,7 @@
  * @module
  */
 
+import { BufferPool } from "./buffer_pool.ts";
 import { type Clock, systemClock } from "../clock/mod.ts";
 import type { EventLog } from "../events/mod.ts";
 import type { Logger } from "../log/mod.ts";
@@ -147,6 +148,8 @@ export function tcpRelay(options: TcpRelayOptions): TcpRelay {
   const headerTimeoutMs = options.headerTimeoutMs ?? DEFAULT_PROXY_HEADER_TIMEOUT_MS;
   const bufferBytes = Math.max(options.bufferBytes ?? RELAY_BUFFER_BYTES, PROXY_HEADER_MAX_BYTES);
   const { logger, poolName } = options;
+  // Enough for 128 relays' worth of both directions at once (16 MiB at the default size).
+  const buffers = new BufferPool(bufferBytes, 256);
   const connectOptions = {
     pool: options.pool,
     poolName,
@@ -162,7 +165,7 @@ export function tcpRelay(options: TcpRelayOptions): TcpRelay {
     peer: ProxyAddress,
     signal: AbortSignal,
   ): Promise<RelayOutcome> => {
-    const toBackend = new Uint8Array(bufferBytes);
+    const toBackend = buffers.take();
     let source = peer;
     // HAProxy's rule (spec §3): the header a backend gets names what the
     // trusted proxy's header named, else this connection's own ends.
@@ -198,11 +201,14 @@ export function tcpRelay(options: TcpRelayOptions): TcpRelay {
           error: got.detail ?? "no backend available",
         });
       }
+      // Nothing read into it unless a PROXY header was (a read then settled too).
+      buffers.give(toBackend);
       return ended(got.failure, source, got.retries, got.detail);
     }
     using attempt = got.attempt;
     const state = attempt.state;
     const backend = new RelaySocket(got.conn);
+    const toClient = buffers.take();
     client.noDelay();
     backend.noDelay();
     const result = await pipe(client, backend, {
@@ -214,9 +220,12 @@ export function tcpRelay(options: TcpRelayOptions): TcpRelay {
       early,
       refuseProxyHeader: !fromTrusted,
       toBackendBuffer: toBackend,
-      toClientBuffer: new Uint8Array(bufferBytes),
+      toClientBuffer: toClient,
       onBytes: (up, down) => stats.onBytes(up, down, state),
     });
+    // Both directions have settled: no read is left that could write into them.
+    buffers.give(toBackend);
+    buffers.give(toClient);
     attempt.end(VERDICTS[result.end]);
     if (result.end === "backend_error") reportFailure(state, result.detail ?? "failed");
     if (result.end === "proxy_header_refused") {
