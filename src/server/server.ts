@@ -7,12 +7,13 @@
  * @module
  */
 
-import type { Watch, Watchdog } from "../clock/mod.ts";
+import { systemClock, type Watch, type Watchdog } from "../clock/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { GlobalStats } from "../metrics/mod.ts";
 import { formatIp, maskClientIp, parseIp, unmapIpv4 } from "../net/mod.ts";
 import { isMalformedFraming } from "../proxy/mod.ts";
 import { startAcceptLoop } from "./accept_loop.ts";
+import { Closing } from "./closing.ts";
 import {
   ConnectionAdmission,
   type ConnectionLimits,
@@ -169,7 +170,6 @@ export function startServer(options: ServerOptions): Server {
   let accepting = true;
   let drainIdleGraceMs = options.drainIdleGraceMs ?? DRAIN_IDLE_GRACE_MS;
   let timeouts = { firstRequestMs: options.firstRequestTimeoutMs, idleMs: options.idleTimeoutMs };
-  let allClosed: (() => void) | undefined;
   // The engine calls this for a handler that threw, and for a response body
   // that failed midway. The request path logs its own failures (as a
   // ProxyError), so only what it did not expect is an error here.
@@ -284,7 +284,7 @@ export function startServer(options: ServerOptions): Server {
       state.dispose();
       permit[Symbol.dispose]();
       live.delete(state);
-      if (live.size === 0) allClosed?.();
+      closing.connectionClosed();
     });
   };
 
@@ -295,18 +295,14 @@ export function startServer(options: ServerOptions): Server {
     () => ({ connections: live.size }),
   );
 
-  let done: Promise<void> | undefined;
-  let deadline = Infinity;
-  let forceTimer: ReturnType<typeof setTimeout> | undefined;
-  /** True once every connection closed after a shutdown or drain. */
-  let closed = false;
-  const force = () => {
-    if (live.size === 0) return;
-    logger.warn("shutdown grace period over, closing remaining connections", {
-      connections: live.size,
-    });
-    for (const state of live) state.force();
-  };
+  const closing = new Closing({
+    clock: systemClock,
+    logger,
+    open: () => live.size,
+    force: () => {
+      for (const state of live) state.force();
+    },
+  });
   return {
     addr: listener.addr,
     get connections() {
@@ -343,7 +339,7 @@ export function startServer(options: ServerOptions): Server {
     },
     connectionTimeouts: true,
     shutdown(graceMs) {
-      if (!done) {
+      return closing.begin(graceMs, () => {
         accepting = false;
         try {
           listener.close();
@@ -351,10 +347,6 @@ export function startServer(options: ServerOptions): Server {
           // Already closed.
         }
         acceptLoop.stop();
-        done = new Promise<void>((resolve) => {
-          allClosed = resolve;
-          if (live.size === 0) resolve();
-        });
         // Idle connections get a short grace for a request already on its
         // way, never longer than the grace period itself.
         drainIdleGraceMs = Math.min(drainIdleGraceMs, graceMs);
@@ -362,21 +354,8 @@ export function startServer(options: ServerOptions): Server {
         // The watchdog sweeps on its own tick (up to 250 ms); one wake-up when
         // the grace ends closes the connections idle now on time.
         const sweep = setTimeout(() => watchdog.sweep(), drainIdleGraceMs + 1);
-        done.then(() => {
-          closed = true;
-          clearTimeout(forceTimer);
-          clearTimeout(sweep);
-        });
-      }
-      // A later call may only bring the deadline closer (drain, then SIGTERM),
-      // and once every connection is closed there is nothing left to force.
-      const at = performance.now() + graceMs;
-      if (!closed && Number.isFinite(graceMs) && at < deadline) {
-        deadline = at;
-        clearTimeout(forceTimer);
-        forceTimer = setTimeout(force, graceMs);
-      }
-      return done;
+        closing.done!.then(() => clearTimeout(sweep));
+      });
     },
   };
 }

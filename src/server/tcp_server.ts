@@ -8,10 +8,11 @@
  * @module
  */
 
-import { type Clock, systemClock, type Timer } from "../clock/mod.ts";
+import { type Clock, systemClock } from "../clock/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { maskClientIp } from "../net/mod.ts";
 import { startAcceptLoop } from "./accept_loop.ts";
+import { Closing } from "./closing.ts";
 import {
   ConnectionAdmission,
   type ConnectionLimits,
@@ -110,7 +111,6 @@ export function startTcpServer(options: TcpServerOptions): Server {
   const live = new Set<Live>();
   let accepted = 0;
   let accepting = true;
-  let allClosed: (() => void) | undefined;
 
   const refused = (reason: string, client: string) => {
     const count = refusals.note(clock.now());
@@ -170,23 +170,20 @@ export function startTcpServer(options: TcpServerOptions): Server {
     }).finally(() => {
       permit[Symbol.dispose]();
       live.delete(entry);
-      if (live.size === 0) allClosed?.();
+      closing.connectionClosed();
     });
   };
 
   const acceptLoop = startAcceptLoop(listener, track, logger, () => ({ connections: live.size }));
 
-  let done: Promise<void> | undefined;
-  let deadline = Infinity;
-  let forceTimer: Timer | undefined;
-  let closed = false;
-  const force = () => {
-    if (live.size === 0) return;
-    logger.warn("shutdown grace period over, closing remaining connections", {
-      connections: live.size,
-    });
-    for (const entry of live) entry.abort.abort();
-  };
+  const closing = new Closing({
+    clock,
+    logger,
+    open: () => live.size,
+    force: () => {
+      for (const entry of live) entry.abort.abort();
+    },
+  });
 
   return {
     addr: listener.addr,
@@ -223,7 +220,7 @@ export function startTcpServer(options: TcpServerOptions): Server {
       options.onTimeouts?.(timeouts);
     },
     shutdown(graceMs) {
-      if (!done) {
+      return closing.begin(graceMs, () => {
         accepting = false;
         try {
           listener.close();
@@ -231,23 +228,7 @@ export function startTcpServer(options: TcpServerOptions): Server {
           // Already closed.
         }
         acceptLoop.stop();
-        done = new Promise<void>((resolve) => {
-          allClosed = resolve;
-          if (live.size === 0) resolve();
-        });
-        done.then(() => {
-          closed = true;
-          forceTimer?.cancel();
-        });
-      }
-      // A later call may only bring the deadline closer (drain, then SIGTERM).
-      const at = clock.now() + graceMs;
-      if (!closed && Number.isFinite(graceMs) && at < deadline) {
-        deadline = at;
-        forceTimer?.cancel();
-        forceTimer = clock.setTimer(graceMs, force);
-      }
-      return done;
+      });
     },
   };
 }
