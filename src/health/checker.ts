@@ -52,18 +52,21 @@ export function httpProbe(transport: Transport, path: string, timeoutMs: number)
       await res.body?.cancel().catch(() => {});
       return { ok: res.status >= 200 && res.status < 400, detail: `status ${res.status}` };
     } catch (e) {
-      if (!timeout.aborted && isLocalResourceError(e)) {
-        const detail = e instanceof Error ? e.message : String(e);
-        return { ok: false, detail, inconclusive: true };
-      }
-      const detail = timeout.aborted
-        ? `no answer within ${timeoutMs}ms`
-        : e instanceof Error
-        ? e.message
-        : String(e);
-      return { ok: false, detail };
+      return failedProbe(e, timeout.aborted, `no answer within ${timeoutMs}ms`);
     }
   };
+}
+
+/**
+ * What a probe that threw saw: `timedOut` says it ran out of time; an
+ * error of Aegis's own resources (descriptors) is inconclusive.
+ */
+export function failedProbe(e: unknown, timedOut: boolean, late: string): ProbeResult {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!timedOut && isLocalResourceError(e)) {
+    return { ok: false, detail: message, inconclusive: true };
+  }
+  return { ok: false, detail: timedOut ? late : message };
 }
 
 /** Options for {@linkcode startHealthLoop}. */

@@ -7,8 +7,7 @@
  * @module
  */
 
-import { isLocalResourceError } from "../core/mod.ts";
-import type { Probe } from "./checker.ts";
+import { failedProbe, type Probe } from "./checker.ts";
 
 /** How the probe opens a connection; `Deno.connect` unless a test gives another. */
 export type Connector = (
@@ -40,19 +39,7 @@ export function connectProbe(timeoutMs: number, connect: Connector = Deno.connec
       conn.close();
       return { ok: true, detail: "connected" };
     } catch (e) {
-      if (!timeout.aborted && isLocalResourceError(e)) {
-        return {
-          ok: false,
-          detail: e instanceof Error ? e.message : String(e),
-          inconclusive: true,
-        };
-      }
-      const detail = timeout.aborted
-        ? `no connection within ${timeoutMs}ms`
-        : e instanceof Error
-        ? e.message
-        : String(e);
-      return { ok: false, detail };
+      return failedProbe(e, timeout.aborted, `no connection within ${timeoutMs}ms`);
     }
   };
 }

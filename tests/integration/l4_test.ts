@@ -253,3 +253,27 @@ Deno.test("a udp listener that cannot bind: Aegis.ready rejects naming it, and a
   );
   assert.deepEqual([...proxy.aegis.listeners.keys()], ["web"]);
 });
+
+Deno.test("a tcp pool's backends are checked by connecting: one that refuses is taken out", async () => {
+  await using up = tcpBackend("up");
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const down = `127.0.0.1:${closed.addr.port}`;
+  closed.close();
+  const config = await parseTestConfig({
+    health_check: { interval: "100ms", timeout: "100ms", unhealthy_threshold: 1 },
+    listeners: [{ name: "db", protocol: "tcp", address: "127.0.0.1:0", pool: "pg" }],
+    pools: {
+      pg: { backends: [{ address: up.address, weight: 1 }, { address: down, weight: 1 }] },
+    },
+  });
+  await using proxy = startTestAegis(config);
+  const [alive, dead] = proxy.aegis.pools.get("pg")!.states;
+  await until(() => dead!.health.health === "unhealthy", "the refusing backend to fail its check");
+  assert.equal(alive!.health.health, "healthy");
+  const addr = proxy.aegis.listeners.get("db")!.addr;
+  for (let i = 0; i < 4; i++) {
+    const conn = await connectTo(addr);
+    assert.equal(read.decode(await readExactly(conn, 3)), "up:", "only the live backend is picked");
+    closeQuietly(conn);
+  }
+});
