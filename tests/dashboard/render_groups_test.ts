@@ -35,3 +35,26 @@ Deno.test("render() names each listener in the header when there are several", (
   assert.match(lines[0]!, /public http:\/\/0\.0\.0\.0:8080 · internal http:\/\/127\.0\.0\.1:8081/);
   assert.match(lineWith(lines, "Rate limiter"), /Rate limiter · public/);
 });
+
+Deno.test("render() shows tcp and udp listeners next to http ones, and their backends by address", () => {
+  const base = snapshot(1);
+  const [first] = base.listeners;
+  const s = {
+    ...base,
+    listeners: [
+      { ...first!, name: "web" },
+      { ...first!, name: "db", protocol: "tcp" as const, url: "tcp://0.0.0.0:5432" },
+      { ...first!, name: "dns", protocol: "udp" as const, url: "udp://0.0.0.0:53" },
+    ],
+    backends: [
+      { ...backend(0), pool: "web" },
+      { ...backend(1), pool: "pg", id: "10.0.1.7:5432" },
+    ],
+  };
+  const lines = plain(s, 160, 24);
+  assert.match(
+    lines[0]!,
+    /web http:\/\/0\.0\.0\.0:8080 · db tcp:\/\/0\.0\.0\.0:5432 · dns udp:\/\/0\.0\.0\.0:53/,
+  );
+  assert.match(lineWith(lines, "10.0.1.7:5432"), /^pg +10\.0\.1\.7:5432 +healthy/);
+});
