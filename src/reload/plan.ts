@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { Config, PoolConfig } from "../config/mod.ts";
+import { type Config, isL4Pool, type PoolConfig } from "../config/mod.ts";
 
 /**
  * Backends as a reload changes them, each in configuration order, named
@@ -88,6 +88,8 @@ function keptPools(running: Config, next: Config): Array<[string, PoolConfig, Po
 function fixedChanges(running: Config, next: Config): string[] {
   const problems: string[] = [];
   for (const [name, before, after] of keptPools(running, next)) {
+    // An L4 pool has no HTTP transport: its relay reads these per connection.
+    if (isL4Pool(after)) continue;
     for (const k of TRANSPORT_KEYS) {
       if (before.upstream[k] !== after.upstream[k]) {
         problems.push(
@@ -99,13 +101,23 @@ function fixedChanges(running: Config, next: Config): string[] {
   if (running.admin.address !== next.admin.address) {
     problems.push("admin.address: the admin listener cannot move while running; restart Aegis");
   }
+  for (const after of next.listeners) {
+    const before = running.listeners.find((l) => l.name === after.name);
+    if (before && before.protocol !== after.protocol) {
+      problems.push(
+        `listeners[${after.name}].protocol: a listener cannot change from ${before.protocol} to ${after.protocol} while running; restart Aegis`,
+      );
+    }
+  }
   return problems;
 }
 
 /** Which backends `next` adds, removes and keeps, by pool and URL. */
 function backendChanges(running: Config, next: Config): BackendChanges {
   const ids = (c: Config) =>
-    Object.entries(c.pools).flatMap(([name, p]) => p.backends.map((b) => `${name} ${b.url}`));
+    Object.entries(c.pools).flatMap(([name, p]) =>
+      p.backends.map((b) => `${name} ${b.url ?? b.address}`)
+    );
   const before = new Set(ids(running));
   const after = new Set(ids(next));
   return {

@@ -238,3 +238,46 @@ Deno.test(
     });
   },
 );
+
+/** One tcp or udp listener `name` forwarding to pool `l4` of `addresses`. */
+function l4(protocol: "tcp" | "udp", addresses: string[]) {
+  return parseTestConfig({
+    listeners: [{ name: "edge", protocol, address: "127.0.0.1:5432", pool: "l4" }],
+    pools: { l4: { backends: addresses.map((address) => ({ address, weight: 1 })) } },
+  });
+}
+
+Deno.test("planReload() sorts L4 backends by pool and address, as URLs", yamlEnv, async () => {
+  const plan = changes(
+    planReload(
+      await l4("tcp", ["127.0.0.1:7001", "127.0.0.1:7002"]),
+      await l4("tcp", ["127.0.0.1:7002", "127.0.0.1:7003"]),
+    ),
+  );
+  assert.deepEqual(plan.added, ["l4 127.0.0.1:7003"]);
+  assert.deepEqual(plan.removed, ["l4 127.0.0.1:7001"]);
+  assert.deepEqual(plan.kept, ["l4 127.0.0.1:7002"]);
+});
+
+Deno.test("planReload() refuses a listener that would change its protocol", yamlEnv, async () => {
+  assert.deepEqual(
+    problems(
+      planReload(await l4("tcp", ["127.0.0.1:7001"]), await l4("udp", ["127.0.0.1:7001"])),
+    ),
+    ["listeners[edge].protocol: a listener cannot change from tcp to udp while running; restart Aegis"],
+  );
+});
+
+Deno.test(
+  "planReload() takes a new connect_timeout for an L4 pool live: its relay reads it per connection",
+  yamlEnv,
+  async () => {
+    const running = await l4("tcp", ["127.0.0.1:7001"]);
+    const pool = running.pools.l4!;
+    const next = {
+      ...running,
+      pools: { l4: { ...pool, upstream: { ...pool.upstream, connect_timeout: 250 } } },
+    };
+    assert.ok(planReload(running, next).ok);
+  },
+);
