@@ -18,7 +18,10 @@ export type DropReason =
   | "too_large"
   /** The listener is shutting down and takes no new sessions. */
   | "draining"
-  /** The operating system refused the send, or a session's socket was not ready and its short queue was full. */
+  /**
+   * The operating system refused the send; or a socket had too many sends in
+   * flight; or a backend's name was still resolving and its short queue was full.
+   */
   | "send_failed"
   /** [SECURITY] A datagram reached a session's socket from an address other than its backend. */
   | "stray";
