@@ -70,8 +70,8 @@ export function canonicalIp(hostname: string): string | undefined {
  * sending without it fails anyway; asking first refuses a listener or a
  * reload at once, naming the address and the flag, instead of failing each
  * session at its first datagram. The relay asks at start for the listener,
- * each backend and the wildcard address a session's socket binds to
- * (`0.0.0.0:0`, `[::]:0` for IPv6 backends).
+ * each backend and the address a session's socket binds to
+ * ({@linkcode sessionAddressFor}).
  *
  * @throws {Deno.errors.NotCapable} naming the address and the flag
  */
@@ -81,8 +81,27 @@ export function requireNet(at: HostPort, why: string): void {
   throw new Deno.errors.NotCapable(`udp ${why} needs net access to ${host}: run with --allow-net`);
 }
 
-/** Where a session's socket for a backend at `hostname` is bound: any address, an ephemeral port. */
-export function wildcardFor(hostname: string): HostPort {
+/**
+ * Where a session's socket for a backend at `hostname` is bound, on an
+ * ephemeral port: the loopback address of its family for a loopback
+ * backend, else any address (`0.0.0.0`, `::` for an IPv6 backend; a host
+ * name counts as IPv4, and is not known to be loopback before it resolves).
+ *
+ * [SECURITY] A session's port relays whatever its backend sends to the
+ * client: bound to loopback, only processes on this host can reach it at
+ * all, and the stray filter (`upstream.ts`) guards the rest.
+ *
+ * @example
+ * ```ts
+ * sessionAddressFor("127.0.0.1"); // { hostname: "127.0.0.1", port: 0 }
+ * sessionAddressFor("10.0.0.7"); // { hostname: "0.0.0.0", port: 0 }
+ * sessionAddressFor("::1"); // { hostname: "::1", port: 0 }
+ * ```
+ */
+export function sessionAddressFor(hostname: string): HostPort {
+  const ip = canonicalIp(hostname);
+  if (ip === "::1") return { hostname: "::1", port: 0 };
+  if (ip?.startsWith("127.")) return { hostname: "127.0.0.1", port: 0 };
   return { hostname: isIpv6(hostname) ? "::" : "0.0.0.0", port: 0 };
 }
 

@@ -49,10 +49,12 @@
  * is the knob.
  *
  * **Permissions**: `--allow-net` (and `--unstable-net`) only, covering the
- * listener, each backend, every client replied to, and `0.0.0.0:0`
- * (`[::]:0` for IPv6 backends), where a session's socket binds; the
- * listener, backends and wildcard are checked at start, so a missing one
- * refuses the listener instead of failing each session.
+ * listener, each backend, every client replied to, and where a session's
+ * socket binds: `127.0.0.1:0` (`[::1]:0`) for a loopback backend, else
+ * `0.0.0.0:0` (`[::]:0` for IPv6 backends). All but the clients are checked
+ * at start, so a missing one refuses the listener instead of failing each
+ * session; a backend named by host also needs its name covered, to
+ * resolve it.
  *
  * @module
  */
@@ -64,8 +66,8 @@ import {
   formatHostPort,
   type HostPort,
   requireNet,
+  sessionAddressFor,
   splitHostPort,
-  wildcardFor,
 } from "./_address.ts";
 import { Nat } from "./nat.ts";
 import {
@@ -114,7 +116,7 @@ export interface UdpRelay extends AsyncDisposable {
  *
  * @throws {Error} (rejects) when the address cannot be bound, naming it and why, e.g. `EADDRINUSE`
  * @throws {Deno.errors.NotCapable} (rejects) when `--allow-net` does not cover the listener, a
- *   backend, or `0.0.0.0:0` / `[::]:0` where sessions bind their sockets
+ *   backend, or where sessions bind their sockets (`127.0.0.1:0`, `0.0.0.0:0`, `[::1]:0`, `[::]:0`)
  *
  * @example
  * ```ts
@@ -207,6 +209,6 @@ function requirePoolNet(pool: Pool): void {
   for (const state of pool.states) {
     const at = backendAt(state.backend.url);
     requireNet(at, `backend ${state.id}`);
-    requireNet(wildcardFor(at.hostname), "session sockets");
+    requireNet(sessionAddressFor(at.hostname), "session sockets");
   }
 }

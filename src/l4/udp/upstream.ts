@@ -18,7 +18,7 @@
  */
 
 import { lookup } from "node:dns/promises";
-import { canonicalIp, wildcardFor } from "./_address.ts";
+import { canonicalIp, sessionAddressFor } from "./_address.ts";
 import { DatagramSocket } from "./socket.ts";
 import type { DropReason } from "./stats.ts";
 
@@ -74,7 +74,7 @@ export class UpstreamSocket {
       throw new RangeError(`udp backend port ${port} is out of range 1-65535`);
     }
     this.#events = events;
-    this.#socket = DatagramSocket.bind(wildcardFor(hostname), {
+    this.#socket = DatagramSocket.bind(sessionAddressFor(hostname), {
       datagram: this.#onDatagram,
       receiveFailed: this.#onError,
       sendFailed: this.#afterSendFailed,
@@ -94,7 +94,7 @@ export class UpstreamSocket {
   /**
    * Sends one datagram to the backend (a copy: `data` may be reused at
    * once), or queues it while the backend's name resolves. Returns false
-   * when it was not taken (closed, queue full, too many sends in flight).
+   * when it was not taken (closed, a queue full).
    */
   send(data: Uint8Array): boolean {
     if (this.#closed) return false;
