@@ -19,8 +19,9 @@ export type DropReason =
   /** The listener is shutting down and takes no new sessions. */
   | "draining"
   /**
-   * The operating system refused the send; or a socket had too many sends in
-   * flight; or a backend's name was still resolving and its short queue was full.
+   * The operating system refused the send; or a socket's send queue was full
+   * (sends stopped finishing); or a backend's name was still resolving and its
+   * short queue was full.
    */
   | "send_failed"
   /** [SECURITY] A datagram reached a session's socket from an address other than its backend. */
