@@ -18,7 +18,7 @@ import { DeadlineTimer } from "./deadline.ts";
 import type { UdpRelayFilters, UdpRelayOptions } from "./options.ts";
 import { leaseBackend, UdpSession } from "./session.ts";
 import { type SessionLimits, SessionTable } from "./sessions.ts";
-import type { DatagramEvents, DatagramSocket } from "./socket.ts";
+import type { DatagramSocket } from "./socket.ts";
 import { UdpRelayStats } from "./stats.ts";
 import { UpstreamSocket } from "./upstream.ts";
 
@@ -34,11 +34,11 @@ export interface NatOptions
 }
 
 /**
- * Sessions, counters and the sweep timer of one listener. It handles the
- * listener socket's events; its owner binds the socket with them and hands
- * it over ({@linkcode Nat.listen}) before the first datagram can arrive.
+ * Sessions, counters and the sweep timer of one listener. Its owner binds
+ * the listener socket with {@linkcode Nat.datagram} as its handler and
+ * hands it over ({@linkcode Nat.listen}) before the first datagram arrives.
  */
-export class Nat implements DatagramEvents {
+export class Nat {
   readonly table: SessionTable<UdpSession>;
   readonly stats = new UdpRelayStats();
   readonly logger: Logger;
@@ -102,17 +102,6 @@ export class Nat implements DatagramEvents {
       session.firstSentAt = now;
       this.#arm();
     }
-  };
-
-  /** A receive on the listener failed: it keeps serving whatever one receive reported. */
-  receiveFailed = (error: Error): void => {
-    this.logger.warn("udp listener error", { listener: this.#name, error: error.message });
-  };
-
-  /** A reply to a client was not sent. */
-  sendFailed = (error: Error): void => {
-    const code = (error as { code?: string }).code;
-    this.stats.drops[code === "EMSGSIZE" ? "too_large" : "send_failed"]++;
   };
 
   /** New limits: a lower `maxSessions` evicts at once, new timeouts apply to every session. */

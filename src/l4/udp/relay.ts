@@ -37,16 +37,16 @@
  * receives into one buffer the caller reuses (`socket.ts`). On the
  * benchmark's load (64-byte datagrams offered at 50,000/s, 2 cores), the
  * thinnest possible relay delivered about 24.6k/s on `node:dgram` and
- * 42.5k–44k/s on `Deno.listenDatagram`; this relay went from about 23k–32k/s
- * (peak RSS 210–220 MiB) on the former to the figures in the README's L4
- * section on the latter. The price: it exists only with `--unstable-net`
- * (without it the function is missing, and {@linkcode startUdpRelay}
- * refuses to start), so every task that runs Aegis and the compiled binary
- * carry that flag; and its sockets have no `connect()`, so ICMP errors will
- * not surface even once the runtime reports them on connected sockets
- * (denoland/deno#36492) — the reply timeout stays the way to notice a dead
- * backend. Neither API raises kernel socket buffers; `net.core.rmem_default`
- * is the knob.
+ * 42.5k–49.6k/s on `Deno.listenDatagram`; this relay went from 20.5k–32k/s
+ * (peak RSS 211–219 MiB) on the former to 39.8k–49.5k/s (83–90 MiB) on the
+ * latter, the thinnest relay's own range (README, "L4: TCP and UDP"). The
+ * price: it exists only with `--unstable-net` (without it the function is
+ * missing, and {@linkcode startUdpRelay} refuses to start), so every task
+ * that runs Aegis and the compiled binary carry that flag; and its sockets
+ * have no `connect()`, so ICMP errors will not surface even once the
+ * runtime reports them on connected sockets (denoland/deno#36492): the
+ * reply timeout stays the way to notice a dead backend. Neither API raises
+ * kernel socket buffers; `net.core.rmem_default` is the knob.
  *
  * **Permissions**: `--allow-net` (and `--unstable-net`) only, covering the
  * listener, each backend, every client replied to, and where a session's
@@ -160,9 +160,21 @@ class Relay implements UdpRelay {
       clock: options.clock ?? systemClock,
       limits: limitsOf(UDP_RELAY_DEFAULTS, options),
     });
+    const stats = this.#nat.stats;
     // The first datagram can only be handled on a later turn of the event
     // loop, after the Nat has its socket.
-    const socket = DatagramSocket.bind(at, this.#nat);
+    const socket = DatagramSocket.bind(at, {
+      datagram: this.#nat.datagram,
+      // A listener keeps serving whatever one receive reported.
+      receiveFailed: (e) =>
+        options.logger.warn("udp listener error", {
+          listener: this.name,
+          error: e.message,
+        }),
+      // A reply to a client was not sent.
+      sendFailed: (e) =>
+        stats.drops[(e as { code?: string }).code === "EMSGSIZE" ? "too_large" : "send_failed"]++,
+    });
     this.#nat.listen(socket);
     this.addr = socket.addr;
   }
