@@ -38,8 +38,9 @@
  * benchmark's load (64-byte datagrams offered at 50,000/s, 2 cores), the
  * thinnest possible relay delivered about 24.6k/s on `node:dgram` and
  * 42.5k–49.6k/s on `Deno.listenDatagram`; this relay went from 20.5k–32k/s
- * (peak RSS 211–219 MiB) on the former to 39.8k–49.5k/s (83–90 MiB) on the
- * latter, the thinnest relay's own range (README, "L4: TCP and UDP"). The
+ * (peak RSS 211–219 MiB) on the former to 35.9k–49.5k/s (83–101 MiB) on
+ * the latter, within 0–8% of the thinnest relay's CPU per datagram (README,
+ * "L4: TCP and UDP"). The
  * price: it exists only with `--unstable-net` (without it the function is
  * missing, and {@linkcode startUdpRelay} refuses to start), so every task
  * that runs Aegis and the compiled binary carry that flag; and its sockets
