@@ -149,8 +149,9 @@ export class DatagramSocket {
       try {
         received = await this.#conn.receive(buffer);
       } catch (e) {
-        if (this.#closed || e instanceof Deno.errors.BadResource) return;
-        if (e instanceof Deno.errors.Interrupted) return;
+        // Closing cancels the pending receive: Interrupted (BadResource if already gone).
+        if (this.#closed || e instanceof Deno.errors.Interrupted) return;
+        if (e instanceof Deno.errors.BadResource) return;
         this.#events.receiveFailed(e instanceof Error ? e : new Error(String(e)));
         continue;
       }
