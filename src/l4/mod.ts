@@ -15,7 +15,7 @@ export {
   type UdpRelayFilters,
   type UdpRelayOptions,
 } from "./udp/options.ts";
-export { MAX_UDP_PAYLOAD } from "./udp/_dgram.ts";
+export { MAX_UDP_PAYLOAD } from "./udp/_address.ts";
 export { type SessionLimits } from "./udp/sessions.ts";
 export {
   DROP_REASONS,

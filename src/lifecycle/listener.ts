@@ -91,7 +91,7 @@ export const ADMIN_LISTENER = "(admin)";
  * ```
  */
 export function describeBindError(error: unknown, address: string): string {
-  // node:dgram (udp listeners) says why in a code, on the error or its cause.
+  // The runtime says why in a code too; a udp listener wraps its error, so the code is on its cause.
   const code = (error as { code?: unknown })?.code ??
     ((error as { cause?: { code?: unknown } })?.cause)?.code;
   const why = error instanceof Deno.errors.AddrInUse || code === "EADDRINUSE"

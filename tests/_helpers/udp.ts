@@ -3,10 +3,14 @@
  * can check, clients with their own sockets, a port where nothing
  * listens, and a pool of address backends built by the real loader.
  *
+ * Their sockets are `Deno.listenDatagram` ones (`--unstable-net`, as the
+ * relay's) that send one datagram at a time: several sends the runtime
+ * cannot finish at once, as on a new socket, go out last first, and a test
+ * sending `q1`, `q2` must be able to expect `q1` first.
+ *
  * @module
  */
 
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import type { Clock } from "../../src/clock/mod.ts";
 import { EventLog } from "../../src/events/mod.ts";
 import { startUdpRelay, type UdpRelay, type UdpRelayOptions } from "../../src/l4/mod.ts";
@@ -25,14 +29,50 @@ export const UDP_TEST: { permissions: Deno.PermissionOptionsObject } = {
 /** Guards every wait on the network, so a lost datagram fails the test instead of hanging it. */
 const WAIT_MS = 10_000;
 
-function bind(socket: Socket, port = 0): Promise<number> {
-  return new Promise((resolve) =>
-    socket.bind(port, "127.0.0.1", () => resolve(socket.address().port))
-  );
+/** A test's own socket on 127.0.0.1: datagrams in through `onDatagram`, out in the order sent. */
+interface TestSocket {
+  readonly port: number;
+  /** Sends after the previous send has finished: the runtime may reorder sends it has not finished. */
+  send(data: Uint8Array, port: number, hostname?: string): void;
+  /** Closes it; resolves once its receive loop has ended. */
+  close(): Promise<void>;
 }
 
-function close(socket: Socket): Promise<void> {
-  return new Promise((resolve) => socket.close(() => resolve()));
+function openSocket(
+  onDatagram: (data: Uint8Array, from: Deno.NetAddr) => void,
+  port = 0,
+): TestSocket {
+  const conn = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+  let closed = false;
+  let sending: Promise<unknown> = Promise.resolve();
+  const loop = (async () => {
+    const buffer = new Uint8Array(65_536);
+    for (;;) {
+      let received: [Uint8Array, Deno.Addr];
+      try {
+        received = await conn.receive(buffer);
+      } catch (e) {
+        if (closed) return;
+        throw e;
+      }
+      // A copy: what a test keeps must not change under it.
+      onDatagram(received[0].slice(), received[1] as Deno.NetAddr);
+    }
+  })();
+  return {
+    port: (conn.addr as Deno.NetAddr).port,
+    send(data, to, hostname = "127.0.0.1") {
+      sending = sending.then(() => conn.send(data, { transport: "udp", hostname, port: to }))
+        .catch(() => {});
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await sending;
+      conn.close();
+      await loop;
+    },
+  };
 }
 
 /** A UDP backend: answers each datagram with `respond(data)` (nothing when it returns undefined). */
@@ -46,25 +86,23 @@ export interface UdpBackend extends AsyncDisposable {
 }
 
 /** Starts a backend on 127.0.0.1, on a free port unless given one. */
-export async function startUdpBackend(
+export function startUdpBackend(
   name: string,
   respond: (data: Uint8Array) => Uint8Array | undefined,
   port = 0,
 ): Promise<UdpBackend> {
-  const socket = createSocket("udp4");
   const received: Array<{ data: Uint8Array; from: string }> = [];
-  socket.on("message", (data: Uint8Array, from: RemoteInfo) => {
-    received.push({ data, from: `${from.address}:${from.port}` });
+  const socket = openSocket((data, from) => {
+    received.push({ data, from: `${from.hostname}:${from.port}` });
     const reply = respond(data);
-    if (reply) socket.send(reply, from.port, from.address);
-  });
-  const bound = await bind(socket, port);
-  return {
+    if (reply) socket.send(reply, from.port, from.hostname);
+  }, port);
+  return Promise.resolve({
     name,
-    address: `127.0.0.1:${bound}`,
+    address: `127.0.0.1:${socket.port}`,
     received,
-    [Symbol.asyncDispose]: () => close(socket),
-  };
+    [Symbol.asyncDispose]: () => socket.close(),
+  });
 }
 
 const text = new TextEncoder();
@@ -90,16 +128,15 @@ export interface UdpClient extends AsyncDisposable {
 }
 
 /** Opens a client socket on 127.0.0.1 port 0. */
-export async function udpClient(): Promise<UdpClient> {
-  const socket = createSocket("udp4");
+export function udpClient(): Promise<UdpClient> {
   const queue: Uint8Array[] = [];
   const waiting: Array<(d: Uint8Array) => void> = [];
-  socket.on("message", (data: Uint8Array) => {
+  const socket = openSocket((data) => {
     const w = waiting.shift();
     if (w) w(data);
     else queue.push(data);
   });
-  const port = await bind(socket);
+  const port = socket.port;
   const next = (): Promise<Uint8Array> => {
     const ready = queue.shift();
     if (ready) return Promise.resolve(ready);
@@ -115,10 +152,9 @@ export async function udpClient(): Promise<UdpClient> {
       waiting.push(got);
     });
   };
-  return {
+  return Promise.resolve({
     port,
-    send: (data, to) =>
-      socket.send(typeof data === "string" ? text.encode(data) : data, to, "127.0.0.1"),
+    send: (data, to) => socket.send(typeof data === "string" ? text.encode(data) : data, to),
     next,
     async texts(n) {
       const out: string[] = [];
@@ -128,16 +164,15 @@ export async function udpClient(): Promise<UdpClient> {
     get pending() {
       return queue.length;
     },
-    [Symbol.asyncDispose]: () => close(socket),
-  };
+    [Symbol.asyncDispose]: () => socket.close(),
+  });
 }
 
 /** A port on 127.0.0.1 where nothing listens (bound, then closed again). */
 export async function closedPort(): Promise<number> {
-  const socket = createSocket("udp4");
-  const port = await bind(socket);
-  await close(socket);
-  return port;
+  const socket = openSocket(() => {});
+  await socket.close();
+  return socket.port;
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * tcp and udp listeners through the real entry point, with the run task's
- * permission flags: node:dgram and the relay need nothing beyond
- * `--allow-net`, and a udp address in use stops Aegis with a clear error.
+ * permission flags: the relays need nothing beyond `--allow-net` (and
+ * `--unstable-net`, without which a udp listener says it needs it), and a
+ * udp address in use stops Aegis with a clear error.
  */
 
 import assert from "node:assert/strict";
-import { runCli, spawnAegis } from "../_helpers/cli.ts";
+import { cliRunArgs, ROOT, runCli, spawnAegis } from "../_helpers/cli.ts";
 import { writeConfigFile } from "../_helpers/config.ts";
 import { closeQuietly, readExactly, writeFully } from "../_helpers/l4.ts";
 import { startTaggingBackend, udpClient } from "../_helpers/udp.ts";
@@ -71,6 +72,26 @@ Deno.test("`aegis` exits 1 naming the udp address that is in use", async () => {
       r.stderr,
       new RegExp(`aegis: cannot listen on 127\\.0\\.0\\.1:${taken.port}: address already in use`),
     );
+  } finally {
+    await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  }
+});
+
+Deno.test("`aegis` without --unstable-net exits 1 saying the udp listener needs it", async () => {
+  const path = await writeConfigFile(config("127.0.0.1:9", "127.0.0.1:9"));
+  try {
+    const args = (await cliRunArgs()).filter((a) => a !== "--unstable-net");
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [...args, "--config", path, "--headless"],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, stderr);
+    assert.match(stderr, /aegis: cannot listen on 127\.0\.0\.1:0: .*run with --unstable-net/);
   } finally {
     await Deno.remove(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   }

@@ -134,6 +134,28 @@ Deno.test(
 );
 
 Deno.test(
+  "a backend named by host is resolved once per session; its replies pass the stray filter",
+  // The name too: `--allow-net` must cover resolving it.
+  {
+    permissions: { net: ["127.0.0.1", "0.0.0.0", "localhost"], env: ["LOG_TOKENS", "LOG_STREAM"] },
+  },
+  async () => {
+    await using echo = await startTaggingBackend("named");
+    const port = Number(echo.address.split(":")[1]);
+    const pool = await udpPool([`localhost:${port}`], systemClock);
+    await using t = await startTestRelay(pool, systemClock);
+    await using client = await udpClient();
+    // Sent back to back: some wait in the session's queue while the name
+    // resolves, and still leave in order.
+    for (const payload of ["one", "two", "three"]) client.send(payload, t.port);
+    assert.deepEqual(await client.texts(3), ["named|one", "named|two", "named|three"]);
+    assert.equal(new Set(echo.received.map((r) => r.from)).size, 1, "one session socket");
+    assert.equal(t.relay.stats.drops.stray, 0);
+    assert.equal(t.relay.stats.upstreamFailures, 0);
+  },
+);
+
+Deno.test(
   "shutdown() takes no new sessions, lets open ones finish, then closes every socket",
   UDP_TEST,
   async (t) => {

@@ -7,18 +7,18 @@
  * @module
  */
 
-import type { RemoteInfo, Socket } from "node:dgram";
 import type { Clock } from "../../clock/mod.ts";
 import { isLocalResourceError } from "../../core/mod.ts";
 import type { EventLog } from "../../events/mod.ts";
 import type { Logger } from "../../log/mod.ts";
 import { maskClientIp } from "../../net/mod.ts";
 import type { Pool } from "../../pool/mod.ts";
-import { backendAt, closeSocket, MAX_UDP_PAYLOAD } from "./_dgram.ts";
+import { backendAt, MAX_UDP_PAYLOAD } from "./_address.ts";
 import { DeadlineTimer } from "./deadline.ts";
 import type { UdpRelayFilters, UdpRelayOptions } from "./options.ts";
 import { leaseBackend, UdpSession } from "./session.ts";
 import { type SessionLimits, SessionTable } from "./sessions.ts";
+import type { DatagramSocket } from "./socket.ts";
 import { UdpRelayStats } from "./stats.ts";
 import { UpstreamSocket } from "./upstream.ts";
 
@@ -33,12 +33,16 @@ export interface NatOptions
   readonly limits: SessionLimits;
 }
 
-/** Sessions, counters and the sweep timer of one listener. */
+/**
+ * Sessions, counters and the sweep timer of one listener. Its owner binds
+ * the listener socket with {@linkcode Nat.datagram} as its handler and
+ * hands it over ({@linkcode Nat.listen}) before the first datagram arrives.
+ */
 export class Nat {
   readonly table: SessionTable<UdpSession>;
   readonly stats = new UdpRelayStats();
   readonly logger: Logger;
-  readonly #socket: Socket;
+  #socket: DatagramSocket | undefined;
   readonly #name: string;
   readonly #events: EventLog;
   readonly #clock: Clock;
@@ -53,8 +57,7 @@ export class Nat {
   #closed = false;
   readonly #closing = new Set<Promise<void>>();
 
-  constructor(socket: Socket, options: NatOptions) {
-    this.#socket = socket;
+  constructor(options: NatOptions) {
     this.#name = options.name;
     this.#pool = options.pool;
     this.#poolName = options.poolName;
@@ -67,20 +70,25 @@ export class Nat {
     this.#timer = new DeadlineTimer(this.#clock, this.#sweep);
   }
 
-  /** One datagram from a client. */
-  fromClient(data: Uint8Array, from: RemoteInfo): void {
+  /** The listener socket, bound with this as its events: where replies go out. */
+  listen(socket: DatagramSocket): void {
+    this.#socket = socket;
+  }
+
+  /** One datagram from a client (a view of the listener's receive buffer). */
+  datagram = (data: Uint8Array, from: Deno.NetAddr): void => {
     if (this.#closed) return;
     const now = this.#clock.now();
     const drops = this.stats.drops;
-    let session = this.table.find(from.address, from.port);
+    let session = this.table.find(from.hostname, from.port);
     if (!session) {
       if (this.#draining) return void drops.draining++;
       // [SECURITY] Allow/deny networks, once per session: the address of a
       // session never changes, and a reload re-checks them (setFilters).
-      if (!this.#accept(from.address)) return void drops.denied++;
+      if (!this.#accept(from.hostname)) return void drops.denied++;
     }
     // [SECURITY] Flood control: every datagram, before it costs a socket.
-    if (!this.#allowPacket(from.address, now)) return void drops.rate_limited++;
+    if (!this.#allowPacket(from.hostname, now)) return void drops.rate_limited++;
     if (data.length > MAX_UDP_PAYLOAD) return void drops.too_large++;
     if (session) this.table.touch(session, now);
     else session = this.#open(from, now);
@@ -94,7 +102,7 @@ export class Nat {
       session.firstSentAt = now;
       this.#arm();
     }
-  }
+  };
 
   /** New limits: a lower `maxSessions` evicts at once, new timeouts apply to every session. */
   setLimits(limits: SessionLimits): void {
@@ -147,12 +155,12 @@ export class Nat {
     this.#closed = true;
     this.#timer.cancel();
     for (const session of this.table.entries()) this.#close(session);
-    this.#track(closeSocket(this.#socket));
+    if (this.#socket) this.#track(this.#socket.close());
     while (this.#closing.size > 0) await Promise.all(this.#closing);
   }
 
-  #open(from: RemoteInfo, now: number): UdpSession | undefined {
-    const session = new UdpSession(from.address, from.port);
+  #open(from: Deno.NetAddr, now: number): UdpSession | undefined {
+    const session = new UdpSession(from);
     if (!this.#attach(session)) return undefined;
     this.#makeRoom(1);
     this.table.add(session, now);
@@ -200,18 +208,11 @@ export class Nat {
       if (Number.isFinite(waited)) lease.state.stats.latency.record(waited, now);
     }
     if (data.length > MAX_UDP_PAYLOAD) return void this.stats.drops.too_large++;
-    this.#socket.send(data, session.port, session.address, this.#afterClientSend);
+    if (!this.#socket?.send(data, session.client)) return void this.stats.drops.send_failed++;
     this.stats.packetsToClient++;
     this.stats.bytesToClient += data.length;
     lease.state.stats.bytesIn += data.length;
   }
-
-  // One callback for every send to a client, so a datagram costs no closure.
-  #afterClientSend = (error: Error | null): void => {
-    if (!error) return;
-    const code = (error as { code?: string }).code;
-    this.stats.drops[code === "EMSGSIZE" ? "too_large" : "send_failed"]++;
-  };
 
   /** The session's backend failed it: blame the backend, and pick another next time. */
   #failed(session: UdpSession, detail: string, error?: unknown): void {

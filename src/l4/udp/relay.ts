@@ -24,47 +24,52 @@
  * until its breaker opened). When nothing is left to pick, the session
  * ends. A session the client leaves before any verdict is neutral.
  *
- * Why a reply timeout, off by default: Deno 2.9's `node:dgram` does not
- * report ICMP port-unreachable (its `connect()` is not a real one, see
- * `upstream.ts`), so silence is the only sign of a dead backend, and udp
- * pools have no active health check. But one-way protocols (syslog,
- * statsd, NetFlow) never reply: a timeout there would open every breaker.
- * Set it for request/response protocols (DNS, RADIUS, NTP).
+ * Why a reply timeout, off by default: an unconnected UDP socket hears no
+ * ICMP port-unreachable (see `upstream.ts`), so silence is the only sign of
+ * a dead backend, and udp pools have no active health check. But one-way
+ * protocols (syslog, statsd, NetFlow) never reply: a timeout there would
+ * open every breaker. Set it for request/response protocols (DNS, RADIUS,
+ * NTP).
  *
- * **Why `node:dgram` and not `Deno.listenDatagram`**: it is stable, where
- * `Deno.listenDatagram` exists only with `--unstable-net` (without it the
- * function is missing), so the compiled binary needs no unstable flag; it
- * has `connect()`, the only way ICMP errors can ever surface (not yet in
- * Deno 2.9, but for free once they do); it needs `--allow-net` and nothing
- * else (no `--allow-sys`, no `--allow-env`). Throughput was measured on
- * loopback (2 cores, echo round trips, 64 in flight, 5 s each):
- * `node:dgram` 12.4k/s at 512 B, 11.6k/s at 8 KiB, 6.4k/s at 65,507 B;
- * `Deno.listenDatagram` 11.4k–16.1k/s, 11.8k/s, 6.0k/s: the same within
- * run-to-run noise. Through this relay (8 clients × 8 in flight, clients,
- * relay and backend in one process): about 7k round trips/s at 512 B and
- * 4.7k/s at 8 KiB, against 15.9k/s and 9.3k/s direct. Neither API raises
- * kernel socket buffers (see `_dgram.ts` for the `recvBufferSize` trap);
- * `net.core.rmem_default` is the knob.
+ * **Why `Deno.listenDatagram` and not `node:dgram`**: speed. `node:dgram`
+ * in Deno 2.9 allocates a fresh 64 KiB buffer for every datagram it
+ * receives and runs each through an event emitter; `Deno.listenDatagram`
+ * receives into one buffer the caller reuses (`socket.ts`). On the
+ * benchmark's load (64-byte datagrams offered at 50,000/s, 2 cores), the
+ * thinnest possible relay delivered about 24.6k/s on `node:dgram` and
+ * 42.5k–49.6k/s on `Deno.listenDatagram`; this relay went from 20.5k–32k/s
+ * (peak RSS 211–219 MiB) on the former to 35.9k–49.5k/s (83–101 MiB) on
+ * the latter, within 0–8% of the thinnest relay's CPU per datagram (README,
+ * "L4: TCP and UDP"). The
+ * price: it exists only with `--unstable-net` (without it the function is
+ * missing, and {@linkcode startUdpRelay} refuses to start), so every task
+ * that runs Aegis and the compiled binary carry that flag; and its sockets
+ * have no `connect()`, so ICMP errors will not surface even once the
+ * runtime reports them on connected sockets (denoland/deno#36492): the
+ * reply timeout stays the way to notice a dead backend. Neither API raises
+ * kernel socket buffers; `net.core.rmem_default` is the knob.
  *
- * **Permissions**: `--allow-net` only, covering the listener, each backend
- * and `0.0.0.0:0` (`[::]:0` for IPv6 backends), where a session's socket
- * binds; checked at start, since `node:dgram` would throw `NotCapable` from
- * a callback and end the process.
+ * **Permissions**: `--allow-net` (and `--unstable-net`) only, covering the
+ * listener, each backend, every client replied to, and where a session's
+ * socket binds: `127.0.0.1:0` (`[::1]:0`) for a loopback backend, else
+ * `0.0.0.0:0` (`[::]:0` for IPv6 backends). All but the clients are checked
+ * at start, so a missing one refuses the listener instead of failing each
+ * session; a backend named by host also needs its name covered, to
+ * resolve it.
  *
  * @module
  */
 
-import type { RemoteInfo, Socket } from "node:dgram";
 import { systemClock } from "../../clock/mod.ts";
 import type { Pool } from "../../pool/mod.ts";
 import {
   backendAt,
-  bindSocket,
   formatHostPort,
+  type HostPort,
   requireNet,
+  sessionAddressFor,
   splitHostPort,
-  wildcardFor,
-} from "./_dgram.ts";
+} from "./_address.ts";
 import { Nat } from "./nat.ts";
 import {
   limitsOf,
@@ -73,6 +78,7 @@ import {
   type UdpRelayOptions,
 } from "./options.ts";
 import type { SessionLimits } from "./sessions.ts";
+import { DatagramSocket } from "./socket.ts";
 import type { UdpRelaySnapshot, UdpRelayStats } from "./stats.ts";
 
 /** A running UDP listener. */
@@ -111,7 +117,7 @@ export interface UdpRelay extends AsyncDisposable {
  *
  * @throws {Error} (rejects) when the address cannot be bound, naming it and why, e.g. `EADDRINUSE`
  * @throws {Deno.errors.NotCapable} (rejects) when `--allow-net` does not cover the listener, a
- *   backend, or `0.0.0.0:0` / `[::]:0` where sessions bind their sockets
+ *   backend, or where sessions bind their sockets (`127.0.0.1:0`, `0.0.0.0:0`, `[::1]:0`, `[::]:0`)
  *
  * @example
  * ```ts
@@ -124,18 +130,21 @@ export interface UdpRelay extends AsyncDisposable {
  * await relay.shutdown(5_000);
  * ```
  */
-export async function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay> {
-  const at = splitHostPort(options.address);
-  requireNet(at, `listener ${options.name}`);
-  requirePoolNet(options.pool);
-  const socket = await bindSocket(at.hostname, at.port);
-  const relay = new Relay(socket, options);
-  options.logger.info("udp listener started", {
-    listener: options.name,
-    address: formatHostPort(relay.addr),
-    pool: options.poolName,
+export function startUdpRelay(options: UdpRelayOptions): Promise<UdpRelay> {
+  // Binding is synchronous now; every failure still rejects, as callers
+  // (and a later asynchronous bind) expect.
+  return Promise.try(() => {
+    const at = splitHostPort(options.address);
+    requireNet(at, `listener ${options.name}`);
+    requirePoolNet(options.pool);
+    const relay = new Relay(at, options);
+    options.logger.info("udp listener started", {
+      listener: options.name,
+      address: formatHostPort(relay.addr),
+      pool: options.poolName,
+    });
+    return relay;
   });
-  return relay;
 }
 
 /** The listener's lifecycle around the packet path ({@linkcode Nat}). */
@@ -145,20 +154,30 @@ class Relay implements UdpRelay {
   readonly #nat: Nat;
   #done: Promise<void> | undefined;
 
-  constructor(socket: Socket, options: UdpRelayOptions) {
+  constructor(at: HostPort, options: UdpRelayOptions) {
     this.name = options.name;
-    const bound = socket.address();
-    this.addr = { transport: "udp", hostname: bound.address, port: bound.port };
-    this.#nat = new Nat(socket, {
+    this.#nat = new Nat({
       ...options,
       clock: options.clock ?? systemClock,
       limits: limitsOf(UDP_RELAY_DEFAULTS, options),
     });
-    socket.on("message", (data: Uint8Array, from: RemoteInfo) => this.#nat.fromClient(data, from));
-    socket.on("error", (e: Error) => {
+    const stats = this.#nat.stats;
+    // The first datagram can only be handled on a later turn of the event
+    // loop, after the Nat has its socket.
+    const socket = DatagramSocket.bind(at, {
+      datagram: this.#nat.datagram,
       // A listener keeps serving whatever one receive reported.
-      options.logger.warn("udp listener error", { listener: this.name, error: e.message });
+      receiveFailed: (e) =>
+        options.logger.warn("udp listener error", {
+          listener: this.name,
+          error: e.message,
+        }),
+      // A reply to a client was not sent.
+      sendFailed: (e) =>
+        stats.drops[(e as { code?: string }).code === "EMSGSIZE" ? "too_large" : "send_failed"]++,
     });
+    this.#nat.listen(socket);
+    this.addr = socket.addr;
   }
 
   get stats(): UdpRelayStats {
@@ -203,6 +222,6 @@ function requirePoolNet(pool: Pool): void {
   for (const state of pool.states) {
     const at = backendAt(state.backend.url);
     requireNet(at, `backend ${state.id}`);
-    requireNet(wildcardFor(at.hostname), "session sockets");
+    requireNet(sessionAddressFor(at.hostname), "session sockets");
   }
 }

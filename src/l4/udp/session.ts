@@ -13,6 +13,8 @@ import type { UpstreamSocket } from "./upstream.ts";
 
 /** A client address:port and what it is relayed through. */
 export class UdpSession extends SessionEntry {
+  /** Where the client's datagrams came from: where its replies go. */
+  readonly client: Deno.NetAddr;
   /** The backend held, while the session has one. */
   lease: BackendLease | undefined;
   /** The socket to that backend, while the session has one. */
@@ -21,6 +23,11 @@ export class UdpSession extends SessionEntry {
   excluded: Set<string> | undefined;
   /** Clock time the current backend was sent its first datagram (latency of the first reply). */
   firstSentAt = NaN;
+
+  constructor(client: Deno.NetAddr) {
+    super(client.hostname, client.port);
+    this.client = client;
+  }
 
   /** Lets go of the backend and its socket; returns the socket's close, if there was one. */
   detach(): Promise<void> | undefined {

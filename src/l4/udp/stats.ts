@@ -18,7 +18,11 @@ export type DropReason =
   | "too_large"
   /** The listener is shutting down and takes no new sessions. */
   | "draining"
-  /** The operating system refused the send, or a session's socket was not ready and its short queue was full. */
+  /**
+   * The operating system refused the send; or a socket's send queue was full
+   * (sends stopped finishing); or a backend's name was still resolving and its
+   * short queue was full.
+   */
   | "send_failed"
   /** [SECURITY] A datagram reached a session's socket from an address other than its backend. */
   | "stray";

@@ -2,61 +2,66 @@
  * One session's socket to its backend: a fresh ephemeral port per client,
  * so the backend's replies can only belong to that client (the NAT).
  *
- * The socket is `connect()`ed to the backend. In Deno 2.9 that call only
- * remembers the peer in JavaScript (denoland/deno#36492 would make it a
- * real `connect(2)`): the kernel neither filters what arrives nor reports
- * ICMP port-unreachable as `ECONNREFUSED`. So the filter is done here
- * ([SECURITY], below), and a refused backend is noticed by its silence (the
- * relay's reply timeout). Errors the socket does report — and ICMP errors,
- * once `connect()` is real — go to `failed` all the same.
+ * `Deno.listenDatagram` sockets cannot be connected: each send names the
+ * backend, and the kernel neither filters what arrives nor reports ICMP
+ * port-unreachable (Linux reports it on connected sockets only). So the
+ * filter is done here ([SECURITY], below), and a refused backend is noticed
+ * by its silence (the relay's reply timeout). Errors a send does report go
+ * to `failed` or `dropped` as before.
  *
- * `connect()` resolves the host once per session, and sends are refused
- * until it is done, so the first datagrams wait in a short queue.
+ * A backend named by host is resolved once per session, to an IPv4
+ * address, as `node:dgram`'s `connect()` did: sending to the name would
+ * resolve it again for every datagram. The first datagrams wait in a short
+ * queue until the address is known.
  *
  * @module
  */
 
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
-import { closeSocket, socketTypeFor } from "./_dgram.ts";
+import { lookup } from "node:dns/promises";
+import { canonicalIp, sessionAddressFor } from "./_address.ts";
+import { DatagramSocket } from "./socket.ts";
 import type { DropReason } from "./stats.ts";
 
 /**
- * Datagrams held while the socket connects (a host name being resolved).
- * A client that sends more than this before its backend's address is
- * known is outrunning any backend; the rest are dropped as `send_failed`.
+ * Datagrams held while the backend's name is resolved. A client that
+ * sends more than this before its backend's address is known is
+ * outrunning any backend; the rest are dropped as `send_failed`.
  */
 export const CONNECT_QUEUE_LIMIT = 64;
 
 /** What a session hears from its upstream socket. */
 export interface UpstreamEvents {
-  /** A datagram from the backend. */
+  /** A datagram from the backend (a view, valid during the call: see {@linkcode DatagramSocket}). */
   reply(data: Uint8Array): void;
   /** A datagram was not sent, or one arrived from someone else. */
   dropped(reason: DropReason): void;
-  /** The socket failed (the backend refused, or Aegis ran out of sockets). */
+  /** The socket failed (the backend refused, or its name did not resolve). */
   failed(error: Error): void;
 }
 
-// Sends that a backend refused: with a real connect(2), a pending ICMP error
-// is reported by the next send.
+// Sends that a backend refused (where the kernel reports it on a send).
 const REFUSED = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN"]);
 
-/** A connected UDP socket to one backend for one client. */
+/** A UDP socket to one backend for one client. */
 export class UpstreamSocket {
-  readonly #socket: Socket;
+  readonly #socket: DatagramSocket;
   readonly #events: UpstreamEvents;
-  #queue: Uint8Array[] | undefined = [];
-  #peerAddress = "";
-  #peerPort = -1;
+  /** The backend, as the runtime reports a sender; unknown while its name resolves. */
+  #peer: Deno.NetAddr | undefined;
+  #queue: Uint8Array[] | undefined;
+  #resolving: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
 
   /**
-   * Opens a socket and connects it to `hostname:port`.
+   * Opens a socket for the backend at `hostname:port`.
+   *
+   * @throws {RangeError} when `port` is no port a datagram can go to
+   * @throws {Error} when no socket can be bound (out of descriptors, no permission)
    *
    * @example
    * ```ts
    * const up = new UpstreamSocket("10.0.0.7", 53, {
-   *   reply: (data) => listener.send(data, client.port, client.address),
+   *   reply: (data) => listener.send(data, client),
    *   dropped: (reason) => stats.drops[reason]++,
    *   failed: (e) => session.fail(e),
    * });
@@ -65,56 +70,69 @@ export class UpstreamSocket {
    * ```
    */
   constructor(hostname: string, port: number, events: UpstreamEvents) {
+    if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+      throw new RangeError(`udp backend port ${port} is out of range 1-65535`);
+    }
     this.#events = events;
-    const socket = this.#socket = createSocket(socketTypeFor(hostname));
-    socket.on("message", this.#onMessage);
-    socket.on("error", this.#onError);
-    socket.connect(port, hostname, this.#onConnect);
+    this.#socket = DatagramSocket.bind(sessionAddressFor(hostname), {
+      datagram: this.#onDatagram,
+      receiveFailed: this.#onError,
+      sendFailed: this.#afterSendFailed,
+    });
+    const ip = canonicalIp(hostname);
+    if (ip !== undefined) {
+      this.#peer = { transport: "udp", hostname: ip, port };
+      return;
+    }
+    this.#queue = [];
+    this.#resolving = lookup(hostname, { family: 4 }).then(
+      ({ address }) => this.#onResolved({ transport: "udp", hostname: address, port }),
+      (e) => this.#onError(e instanceof Error ? e : new Error(String(e))),
+    );
   }
 
   /**
-   * Sends one datagram to the backend, or queues it while the socket
-   * connects. Returns false when it was not taken (closed, queue full).
-   * The datagram is not copied: the caller hands it over.
+   * Sends one datagram to the backend (a copy: `data` may be reused at
+   * once), or queues it while the backend's name resolves. Returns false
+   * when it was not taken (closed, a queue full).
    */
   send(data: Uint8Array): boolean {
     if (this.#closed) return false;
+    const peer = this.#peer;
+    if (peer) return this.#socket.send(data, peer);
     const queue = this.#queue;
-    if (queue) {
-      if (queue.length >= CONNECT_QUEUE_LIMIT) return false;
-      queue.push(data);
-      return true;
-    }
-    this.#socket.send(data, this.#afterSend);
+    if (!queue || queue.length >= CONNECT_QUEUE_LIMIT) return false;
+    queue.push(data.slice());
     return true;
   }
 
-  /** Closes the socket; resolves once it is closed. Calling it again returns the same promise. */
+  /**
+   * Closes the socket; resolves once it is closed and a pending name
+   * lookup has settled. Calling it again returns the same promise.
+   */
   close(): Promise<void> {
     this.#queue = undefined;
-    return this.#closed ??= closeSocket(this.#socket);
+    return this.#closed ??= Promise.all([this.#socket.close(), this.#resolving]).then(() => {});
   }
 
-  #onConnect = (error?: Error | null): void => {
+  #onResolved(peer: Deno.NetAddr): void {
     if (this.#closed) return;
-    if (error) {
-      this.#events.failed(error);
-      return;
-    }
-    const peer = this.#socket.remoteAddress();
-    this.#peerAddress = peer.address;
-    this.#peerPort = peer.port;
+    this.#peer = peer;
     const queue = this.#queue ?? [];
     this.#queue = undefined;
-    for (const data of queue) this.#socket.send(data, this.#afterSend);
-  };
+    for (const data of queue) {
+      if (!this.#socket.send(data, peer)) this.#events.dropped("send_failed");
+    }
+  }
 
-  #onMessage = (data: Uint8Array, from: RemoteInfo): void => {
+  #onDatagram = (data: Uint8Array, from: Deno.NetAddr): void => {
     if (this.#closed) return;
-    // [SECURITY] NAT injection: the socket is not really connected (see the
-    // module doc), so anyone who learns its port could reach the client
-    // through it. Only the backend's own address and port are relayed.
-    if (from.port !== this.#peerPort || from.address !== this.#peerAddress) {
+    const peer = this.#peer;
+    // [SECURITY] NAT injection: the kernel delivers whatever reaches the
+    // socket's port (see the module doc), so anyone who learns it could
+    // reach the client through it. Only the backend's own address and port
+    // are relayed.
+    if (!peer || from.port !== peer.port || from.hostname !== peer.hostname) {
       this.#events.dropped("stray");
       return;
     }
@@ -125,9 +143,8 @@ export class UpstreamSocket {
     if (!this.#closed) this.#events.failed(error);
   };
 
-  // One callback for every send, so a datagram costs no closure.
-  #afterSend = (error: Error | null): void => {
-    if (!error || this.#closed) return;
+  #afterSendFailed = (error: Error): void => {
+    if (this.#closed) return;
     const code = (error as { code?: string }).code ?? "";
     if (REFUSED.has(code)) this.#events.failed(error);
     else this.#events.dropped(code === "EMSGSIZE" ? "too_large" : "send_failed");
