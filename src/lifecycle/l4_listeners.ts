@@ -112,6 +112,12 @@ export function openUdpListener(config: ListenerConfig, parts: L4ListenerParts):
   let relay: UdpRelay | undefined;
   let draining = false;
   let limits = sessionLimits(config);
+  // Read per datagram from the runtime in force: a reload's filters and
+  // rate limit apply at once, without waiting for reconfigure.
+  const filters = {
+    accept: (ip: string) => mine()?.admits(ip) ?? false,
+    allowPacket: (ip: string) => mine()?.screen(ip) === undefined,
+  };
   const ready = startUdpRelay({
     name,
     address: config.address,
@@ -123,10 +129,7 @@ export function openUdpListener(config: ListenerConfig, parts: L4ListenerParts):
     events,
     clock,
     ...limits,
-    // Read per datagram from the runtime in force: a reload's filters and
-    // rate limit apply at once, without waiting for reconfigure.
-    accept: (ip) => mine()?.admits(ip) ?? false,
-    allowPacket: (ip) => mine()?.screen(ip) === undefined,
+    ...filters,
   }).then((r) => {
     relay = r;
   }, (e) => {
@@ -188,10 +191,7 @@ export function openUdpListener(config: ListenerConfig, parts: L4ListenerParts):
       relay.setLimits(limits);
       relay.setPool(now.pool.pool, next.pool);
       // Sessions of clients now denied end here; new datagrams read the runtime.
-      relay.setFilters({
-        accept: (ip) => mine()?.admits(ip) ?? false,
-        allowPacket: (ip) => mine()?.screen(ip) === undefined,
-      });
+      relay.setFilters(filters);
     },
     drain: (graceMs) => server.shutdown(graceMs),
     [Symbol.asyncDispose]: () => server.shutdown(0),
