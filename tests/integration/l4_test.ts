@@ -11,38 +11,18 @@ import { closeQuietly, echo, readAll, readExactly, writeFully } from "../_helper
 import { liveConfigFile, parseTestConfig } from "../_helpers/config.ts";
 import { startTaggingBackend, udpClient } from "../_helpers/udp.ts";
 import { until } from "../_helpers/load.ts";
+import { startRawBackend } from "../_helpers/raw.ts";
 
 const text = new TextEncoder();
 const read = new TextDecoder();
 
 /** A TCP backend on loopback that greets each connection with `name:` and then echoes. */
 function tcpBackend(name: string) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns = new Set<Deno.TcpConn>();
-  const served = (async () => {
-    for await (const conn of listener) {
-      conns.add(conn);
-      (async () => {
-        try {
-          await writeFully(conn, text.encode(`${name}:`));
-          await echo(conn);
-        } catch {
-          // The peer went away.
-        } finally {
-          conns.delete(conn);
-          closeQuietly(conn);
-        }
-      })();
-    }
-  })();
-  return {
-    address: `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      for (const c of conns) closeQuietly(c);
-      await served;
-    },
-  };
+  const backend = startRawBackend(async (conn) => {
+    await writeFully(conn, text.encode(`${name}:`));
+    await echo(conn);
+  });
+  return Object.assign(backend, { address: `127.0.0.1:${backend.port}` });
 }
 
 /** Health checks that stay out of the way. */
