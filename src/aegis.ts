@@ -16,7 +16,7 @@ import type { StatsByName } from "./metrics/mod.ts";
 import type { Pool } from "./pool/mod.ts";
 import type { RateLimiter } from "./limit/mod.ts";
 import type { Server } from "./server/mod.ts";
-import type { Snapshot } from "./snapshot/mod.ts";
+import type { HistoryPoint, Snapshot } from "./snapshot/mod.ts";
 
 /** Overrides for tests and embedding. */
 export interface AegisOptions {
@@ -93,6 +93,8 @@ export interface Aegis extends AsyncDisposable {
   snapshot(): Snapshot;
   /** Builds a fresh snapshot now. */
   refreshSnapshot(): Snapshot;
+  /** The last 15 minutes of headline figures, about one point a second, oldest first. */
+  history(): readonly HistoryPoint[];
   /** Aborted when Aegis stops; every background loop listens to it. */
   readonly signal: AbortSignal;
   /** Re-reads the configuration file and swaps it in if valid (SIGHUP, `POST /reload`). */

@@ -46,7 +46,7 @@ import {
   transportFor,
 } from "./runtime/mod.ts";
 import { readDescriptorLimit } from "./server/mod.ts";
-import { Snapshotter } from "./snapshot/mod.ts";
+import { SnapshotHistory, Snapshotter } from "./snapshot/mod.ts";
 import { VERSION } from "./version.ts";
 
 // The contract is in aegis.ts; main.ts and the tests import it from here, with startAegis.
@@ -140,6 +140,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     new ListenerSet(initialConfig, limitsOf(initialConfig), { open, logger })
   );
 
+  const history = new SnapshotHistory();
   const snapshots = life.start(() => {
     const s = new Snapshotter(
       snapshotSources({ version: VERSION, shared, current, listeners }),
@@ -148,6 +149,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
         initialConfig.tui.refresh_interval,
         ...initialConfig.listeners.map((l) => l.adaptive.evaluation_interval),
       ),
+      history,
     );
     s.start(root.signal);
     return s;
@@ -266,6 +268,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     },
     snapshot: () => snapshots.current,
     refreshSnapshot: () => snapshots.tick(),
+    history: () => history.points(),
     signal: root.signal,
     reload,
     drain: drain.drain,

@@ -2,32 +2,20 @@
  * The figures the dashboard derives from snapshots: rates need two of them
  * (this frame's and the previous one), sums and markers need one.
  *
- * Counters only grow while Aegis runs, but a backend removed and added back
- * by a reload starts again from zero; a negative difference therefore means
- * "no comparable figure" and prints as missing, never as a negative rate.
+ * The rates themselves are `snapshot/rates.ts`'s: a counter that went back
+ * (a backend removed and added again by a reload) prints as missing, never
+ * as a negative rate.
  *
  * @module
  */
 
-import type { BackendSnapshot, Snapshot } from "../snapshot/mod.ts";
-
-/** Seconds between two snapshots, or `undefined` without a usable previous one. */
-export function intervalSeconds(now: Snapshot, previous: Snapshot | undefined): number | undefined {
-  if (previous === undefined) return undefined;
-  const dt = (now.time - previous.time) / 1000;
-  return Number.isFinite(dt) && dt > 0 ? dt : undefined;
-}
-
-/** `(now − before) / seconds`, or `undefined` when any input is missing or the counter went back. */
-export function perSecond(
-  now: number,
-  before: number | undefined,
-  seconds: number | undefined,
-): number | undefined {
-  if (before === undefined || seconds === undefined) return undefined;
-  const delta = now - before;
-  return Number.isFinite(delta) && delta >= 0 ? delta / seconds : undefined;
-}
+import {
+  type BackendSnapshot,
+  errorShare,
+  intervalSeconds,
+  perSecond,
+  type Snapshot,
+} from "../snapshot/mod.ts";
 
 /** Proxy-wide figures for the header and the limiter panel. */
 export interface GlobalFigures {
@@ -44,28 +32,15 @@ export interface GlobalFigures {
   readonly inFlight: number;
 }
 
-function responseTotals(s: Snapshot): { all: number; errors: number } {
-  const r = s.global.responses;
-  return { all: r["1xx"] + r["2xx"] + r["3xx"] + r["4xx"] + r["5xx"], errors: r["5xx"] };
-}
-
 /** Computes {@linkcode GlobalFigures}. */
 export function globalFigures(now: Snapshot, previous: Snapshot | undefined): GlobalFigures {
   const dt = intervalSeconds(now, previous);
-  const cur = responseTotals(now);
-  let all = cur.all;
-  let errors = cur.errors;
-  if (previous !== undefined && dt !== undefined) {
-    const before = responseTotals(previous);
-    all -= before.all;
-    errors -= before.errors;
-  }
   let inFlight = 0;
   for (const b of now.backends) inFlight += b.metrics.inFlight;
   return {
     requestsPerSecond: perSecond(now.global.requests, previous?.global.requests, dt),
     rateLimitedPerSecond: perSecond(now.global.rateLimited, previous?.global.rateLimited, dt),
-    errorShare: all > 0 && errors >= 0 ? Math.min(1, errors / all) : undefined,
+    errorShare: errorShare(now, previous),
     inFlight,
   };
 }

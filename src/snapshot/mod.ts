@@ -18,3 +18,11 @@ export {
   type UdpSnapshot,
 } from "./snapshot.ts";
 export { Snapshotter } from "./ticker.ts";
+export {
+  HISTORY_STEP_MS,
+  HISTORY_WINDOW_MS,
+  type HistoryOptions,
+  type HistoryPoint,
+  SnapshotHistory,
+} from "./history.ts";
+export { errorShare, intervalSeconds, perSecond, responseTotals } from "./rates.ts";

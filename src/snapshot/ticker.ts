@@ -7,6 +7,7 @@
  */
 
 import type { Clock, Timer } from "../clock/mod.ts";
+import type { SnapshotHistory } from "./history.ts";
 import { buildSnapshot, type Snapshot, type SnapshotSources } from "./snapshot.ts";
 
 /** Keeps the latest snapshot. */
@@ -14,15 +15,24 @@ export class Snapshotter implements Disposable {
   readonly #sources: SnapshotSources;
   readonly #clock: Clock;
   readonly #intervalMs: number;
+  readonly #history: SnapshotHistory | undefined;
   #current: Snapshot;
   #timer: Timer | undefined;
   #stopped = false;
 
-  constructor(sources: SnapshotSources, intervalMs: number) {
+  /** Every snapshot built is offered to `history`, which keeps about one a second. */
+  constructor(sources: SnapshotSources, intervalMs: number, history?: SnapshotHistory) {
     this.#sources = sources;
     this.#clock = sources.clock;
     this.#intervalMs = intervalMs;
-    this.#current = buildSnapshot(sources);
+    this.#history = history;
+    this.#current = this.#build();
+  }
+
+  #build(): Snapshot {
+    const snapshot = buildSnapshot(this.#sources);
+    this.#history?.record(snapshot);
+    return snapshot;
   }
 
   /** The snapshot of the last tick. */
@@ -32,7 +42,7 @@ export class Snapshotter implements Disposable {
 
   /** Builds a fresh snapshot now and keeps it. */
   tick(): Snapshot {
-    this.#current = buildSnapshot(this.#sources);
+    this.#current = this.#build();
     return this.#current;
   }
 

@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { EventLog } from "../../src/events/mod.ts";
 import { StatsByName } from "../../src/metrics/mod.ts";
 import { createPool } from "../../src/pool/mod.ts";
-import { buildSnapshot, type SnapshotSources, Snapshotter } from "../../src/snapshot/mod.ts";
+import {
+  buildSnapshot,
+  SnapshotHistory,
+  type SnapshotSources,
+  Snapshotter,
+} from "../../src/snapshot/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { parseTestConfig, testConfig } from "../_helpers/config.ts";
 import { NO_CONNECTIONS, oneListener } from "../_helpers/snapshot.ts";
@@ -167,4 +172,23 @@ Deno.test("Snapshotter rebuilds once per tick and stops when aborted", env, asyn
   assert.equal(snapshots.current.backends[0]!.metrics.requests, 5);
   abort.abort();
   assert.equal(clock.pending, 0);
+});
+
+Deno.test("Snapshotter offers every snapshot it builds to the history", env, async () => {
+  const clock = new ManualClock();
+  const wall = { now: 1_700_000_000_000 };
+  const s = { ...(await sources(clock)), now: () => wall.now };
+  const history = new SnapshotHistory();
+  const abort = new AbortController();
+  const snapshots = new Snapshotter(s, 1000, history);
+  snapshots.start(abort.signal);
+  for (let i = 0; i < 3; i++) {
+    s.stats.get("default").requests += 10;
+    wall.now += 1000;
+    clock.advance(1000);
+  }
+  abort.abort();
+  const points = history.points();
+  assert.equal(points.length, 4, "the first snapshot and three ticks");
+  assert.deepEqual(points.map((p) => p.requestsPerSecond), [null, 10, 10, 10]);
 });
