@@ -111,6 +111,7 @@ async function run(
     using dashboard = withDashboard
       ? new Dashboard({
         snapshot: () => aegis.snapshot(),
+        history: () => aegis.history(),
         refreshMs: config.tui.refresh_interval,
         onQuit: onSignal,
       })
