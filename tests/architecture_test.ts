@@ -33,6 +33,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
     "reload",
     "aegis.ts",
     "app.ts",
+    "cli",
     "main.ts",
     "demo",
   ],
