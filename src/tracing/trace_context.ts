@@ -56,19 +56,16 @@ const ZERO_SPAN = "0".repeat(16);
 export function parseTraceparent(value: string): TraceParent | undefined {
   const m = TRACEPARENT.exec(value);
   if (!m) return undefined;
-  const [, version, traceId, spanId, flags] = m as unknown as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
+  const [, version, traceId, spanId, flags] = m as unknown as readonly string[] & {
+    1: string;
+    2: string;
+    3: string;
+    4: string;
+  };
   if (version === "ff") return undefined;
-  // Version 00 has exactly four fields; a later one may add fields after a dash (§4.3).
-  if (
-    version === "00" ? value.length !== TRACEPARENT_LENGTH : value.length > TRACEPARENT_LENGTH &&
-      value[TRACEPARENT_LENGTH] !== "-"
-  ) return undefined;
+  // Version 00 has exactly these fields; a later one may add more, each after a dash (§4.3).
+  const more = value.length > TRACEPARENT_LENGTH;
+  if (more && (version === "00" || value[TRACEPARENT_LENGTH] !== "-")) return undefined;
   if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
   return { traceId, spanId, sampled: (parseInt(flags, 16) & 1) === 1 };
 }
