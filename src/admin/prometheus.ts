@@ -244,6 +244,21 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
 
   emitUdpFamilies(emit, listeners);
 
+  if (snapshot.tracing) {
+    emit(
+      "proxy_tracing_spans_exported_total",
+      "counter",
+      "Spans the tracing collector accepted.",
+      one(snapshot.tracing.spansExported),
+    );
+    emit(
+      "proxy_tracing_spans_dropped_total",
+      "counter",
+      "Spans dropped: export queue full, collector down, failing or slow, or left at shutdown.",
+      one(snapshot.tracing.spansDropped),
+    );
+  }
+
   // The process.
   emit(
     "proxy_uptime_seconds",

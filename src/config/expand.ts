@@ -133,5 +133,6 @@ export function expandConfig(file: FileConfig): Config {
     tui: file.tui,
     development: file.development,
     admin: file.admin,
+    tracing: file.tracing,
   };
 }

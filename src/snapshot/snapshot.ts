@@ -30,6 +30,7 @@ import {
 import type { UdpRelaySnapshot } from "../l4/mod.ts";
 import type { Pool } from "../pool/mod.ts";
 import type { Refusal } from "../server/mod.ts";
+import type { TracingCounters } from "../tracing/mod.ts";
 
 /** One backend as the snapshot shows it. */
 export interface BackendSnapshot {
@@ -95,6 +96,14 @@ export interface ConnectionsSource extends ConnectionsSnapshot {
 /** A udp listener's NAT sessions and datagrams (see `l4/udp`). */
 export type UdpSnapshot = UdpRelaySnapshot;
 
+/** Spans sent to the tracing collector, and spans lost on the way. */
+export interface TracingSnapshot {
+  /** Spans the collector accepted since start. */
+  readonly spansExported: number;
+  /** Spans dropped since start: queue full, export failed or timed out, left at shutdown. */
+  readonly spansDropped: number;
+}
+
 /** One listener as the snapshot shows it. */
 export interface ListenerSnapshot {
   /** Its name. */
@@ -146,6 +155,8 @@ export interface Snapshot {
   readonly limiter: LimiterSnapshot;
   /** Recent events, newest first. */
   readonly events: readonly AegisEvent[];
+  /** Span export counters; absent where no tracing counters were given. */
+  readonly tracing?: TracingSnapshot;
 }
 
 /** What a listener reports to a snapshot. */
@@ -187,6 +198,8 @@ export interface SnapshotSources {
   readonly clock: Clock;
   /** Wall clock. */
   readonly now?: () => number;
+  /** Span export counters. */
+  readonly tracing?: TracingCounters;
 }
 
 /** What `limiter` shows when there is no listener (never, in a running Aegis). */
@@ -288,5 +301,8 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
     healthyP95: p95(pools.map(([name]) => name)),
     limiter: listeners[0]?.limiter ?? NO_LIMITER,
     events: s.events.recent(SNAPSHOT_EVENTS),
+    ...(s.tracing
+      ? { tracing: { spansExported: s.tracing.exported, spansDropped: s.tracing.dropped } }
+      : {}),
   });
 }
