@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { startTestAegis } from "../_helpers/aegis.ts";
 import { startBackend } from "../_helpers/backend.ts";
-import { parseTestConfig } from "../_helpers/config.ts";
+import { liveConfigFile, parseTestConfig } from "../_helpers/config.ts";
 import { until } from "../_helpers/load.ts";
 import { createPki, curl, handshake, type IssuedFiles, run } from "../_helpers/tls.ts";
 import { EventLog } from "../../src/events/mod.ts";
@@ -238,4 +238,40 @@ Deno.test("HTTP/2 streams on one connection are each rate limited as requests", 
   const logged = proxy.accessLogs().map((l) => l.status);
   assert.equal(logged.filter((s) => s === 200).length, 5);
   assert.equal(logged.filter((s) => s === 429).length, 15);
+});
+
+Deno.test("a reload serves the certificates it names to new connections, and refuses a broken one whole", async () => {
+  await using pki = await createPki();
+  const first = await pki.issue("first", ["site.test"]);
+  const second = await pki.issue("second", ["site.test", "www.site.test"]);
+  const other = await pki.issue("other", ["other.test"]);
+  await using backend = echoProto();
+  const topology = (cert: IssuedFiles) => ({
+    ...quiet,
+    listeners: [tlsListener("web", [cert])],
+    pools: { p: { backends: [{ url: backend.url, weight: 1 }] } },
+  });
+  await using file = await liveConfigFile(topology(first));
+  await using proxy = startTestAegis(file.config, { configPath: file.path });
+  const web = () => proxy.aegis.listeners.get("web")!;
+  const port = web().addr.port;
+  const names = () => web().server.certificates!.map((c) => c.names.join(","));
+  assert.deepEqual(names(), ["site.test"]);
+
+  await file.write(topology(second));
+  const applied = await proxy.aegis.reload();
+  assert.ok(applied.ok, JSON.stringify(applied));
+  assert.deepEqual(names(), ["site.test,www.site.test"]);
+  assert.equal(web().addr.port, port, "the same port");
+  const res = await curl(`https://www.site.test:${port}/`, {
+    caFile: pki.caFile,
+    args: ["--resolve", `www.site.test:${port}:127.0.0.1`],
+  });
+  assert.equal(res.status, 200, "a name only the new certificate has");
+
+  await file.write(topology({ certFile: second.certFile, keyFile: other.keyFile }));
+  const refused = await proxy.aegis.reload();
+  assert.equal(refused.ok, false);
+  assert.match(JSON.stringify(refused), /key_file: .* is not the private key/);
+  assert.deepEqual(names(), ["site.test,www.site.test"], "the previous certificate keeps serving");
 });
