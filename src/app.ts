@@ -137,6 +137,8 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       handler: current.handlerFor(config.name),
       limits,
       rejects: stats.get(config.name),
+      tls: config.tls,
+      events,
       // Drained with the shutdown grace before anything is disposed.
       closeGraceMs: 0,
     });

@@ -30,7 +30,12 @@ import {
 } from "./config/mod.ts";
 import { Dashboard, dashboardWanted } from "./dashboard/mod.ts";
 import { EventLog } from "./events/mod.ts";
-import { ADMIN_LISTENER, describeBindError, listenerOf } from "./lifecycle/mod.ts";
+import {
+  ADMIN_LISTENER,
+  describeBindError,
+  listenerOf,
+  loadListenerCertificates,
+} from "./lifecycle/mod.ts";
 import { eventLogger, type Level, LEVELS } from "./log/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -64,6 +69,19 @@ async function check(path: string): Promise<number> {
   const config = await load(path);
   if (!config) return 1;
   out(stringify(printableConfig(config)));
+  // The YAML above reads back as the same configuration: what the files hold goes to stderr.
+  const now = Date.now();
+  for (const l of config.listeners) {
+    if (!l.tls) continue;
+    for (const c of loadListenerCertificates(l.tls, now)) {
+      const days = Math.floor((c.notAfter - now) / 86_400_000);
+      err(
+        `aegis: listener ${l.name} certificate ${c.certFile}: ${c.subject}; names ${
+          c.names.join(", ")
+        }; expires ${new Date(c.notAfter).toISOString()} (in ${days} days)\n`,
+      );
+    }
+  }
   err(`aegis: ${path} is valid\n`);
   return 0;
 }

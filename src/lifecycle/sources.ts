@@ -73,6 +73,7 @@ export function snapshotSources(parts: SourceParts): SnapshotSources {
         lastRateChange: () => shared.rateChanges.get(l.name),
         stats: shared.stats.get(l.name),
         connections: () => connections(listeners.socketsOf(l.name).map((s) => s.server)),
+        certificates: () => listeners.get(l.name)?.server.certificates ?? [],
       })),
     stats: shared.stats,
     durations: shared.durations,

@@ -104,6 +104,14 @@ export interface TracingSnapshot {
   readonly spansDropped: number;
 }
 
+/** A certificate a TLS listener serves. */
+export interface CertificateSnapshot {
+  /** Its subject, one line: `CN=example.com`. */
+  readonly subject: string;
+  /** When it expires, epoch milliseconds. */
+  readonly notAfter: number;
+}
+
 /** One listener as the snapshot shows it. */
 export interface ListenerSnapshot {
   /** Its name. */
@@ -127,6 +135,8 @@ export interface ListenerSnapshot {
   readonly traffic: GlobalMetricsSnapshot;
   /** Its sockets' connections, limits and refusals (a moved listener's old socket included). */
   readonly connections: ConnectionsSnapshot & { readonly active: number; readonly total: number };
+  /** The certificates a TLS listener serves; absent or empty for the others. */
+  readonly certificates?: readonly CertificateSnapshot[];
 }
 
 /** Everything, at one moment. */
@@ -166,6 +176,8 @@ export interface ListenerSource {
   readonly protocol?: "http" | "tcp" | "udp";
   /** A udp listener's relay counters, once its socket is bound. */
   udp?(): UdpSnapshot | undefined;
+  /** A TLS listener's certificates in service. */
+  certificates?(): readonly CertificateSnapshot[];
   /** Its bound address. */
   readonly url: string;
   /** The pools its routes reach. */
@@ -273,6 +285,10 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
         totalConnections: c.total,
       },
       connections: connectionsOf(c),
+      certificates: (l.certificates?.() ?? []).map((c) => ({
+        subject: c.subject,
+        notAfter: c.notAfter,
+      })),
     };
   });
   const connections = s.connections();
