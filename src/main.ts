@@ -30,7 +30,12 @@ import {
 } from "./config/mod.ts";
 import { Dashboard, dashboardWanted } from "./dashboard/mod.ts";
 import { EventLog } from "./events/mod.ts";
-import { ADMIN_LISTENER, describeBindError, listenerOf } from "./lifecycle/mod.ts";
+import {
+  ADMIN_LISTENER,
+  describeBindError,
+  listenerOf,
+  METRICS_LISTENER,
+} from "./lifecycle/mod.ts";
 import { eventLogger, type Level, LEVELS } from "./log/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -74,6 +79,8 @@ function describeStartError(e: unknown, config: Config): string {
   if (name === undefined) return e instanceof Error ? e.message : String(e);
   const where = name === ADMIN_LISTENER
     ? config.admin.address
+    : name === METRICS_LISTENER
+    ? config.admin.metrics_address
     : config.listeners.find((l) => l.name === name)?.address ?? name;
   return describeBindError(e, where);
 }
