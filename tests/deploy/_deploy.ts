@@ -36,6 +36,15 @@ export async function composeConfig(): Promise<Config> {
   return result.config;
 }
 
+/** Every address `config` listens on: its listeners', the admin API's and the metrics listener's. */
+export function listenAddresses(config: Config): string[] {
+  return [
+    ...config.listeners.map((l) => l.address),
+    config.admin.address,
+    config.admin.metrics_address,
+  ];
+}
+
 /** A service of `deploy/docker-compose.yml`, as far as the tests read it. */
 export interface ComposeService {
   readonly image?: string;

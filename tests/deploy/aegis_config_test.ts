@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { formatDiagnostic, loadConfigFile } from "../../src/config/mod.ts";
-import { cliRunArgs, ROOT, runCli } from "../_helpers/cli.ts";
+import { type CliResult, runCli } from "../_helpers/cli.ts";
 import { fakeResolver } from "../_helpers/config.ts";
 import { COMPOSE_HOSTS, composeConfig, deployPath } from "./_deploy.ts";
 
@@ -38,39 +38,25 @@ Deno.test("the SSRF check refuses the same names resolved into another private n
   );
 });
 
-/** `aegis check --config deploy/aegis.yml` with /etc/hosts replaced by `hosts`, or undefined without a mount namespace. */
-async function checkWithHosts(
-  hosts: string,
-): Promise<{ code: number; stderr: string } | undefined> {
+/**
+ * `aegis check --config deploy/aegis.yml` with /etc/hosts replaced by
+ * `hosts`, in a mount namespace of its own; undefined where none can be made.
+ */
+async function checkWithHosts(hosts: string): Promise<CliResult | undefined> {
   const dir = await Deno.makeTempDir({ prefix: "aegis-hosts-" });
   try {
-    await Deno.writeTextFile(`${dir}/hosts`, hosts);
+    const file = `${dir}/hosts`;
+    await Deno.writeTextFile(file, hosts);
+    const bind = 'mount --bind "$0" /etc/hosts';
+    // Whether a mount namespace can be made here at all.
     const probe = await new Deno.Command("unshare", {
-      args: ["--mount", "sh", "-c", 'mount --bind "$0" /etc/hosts', `${dir}/hosts`],
+      args: ["--mount", "sh", "-c", bind, file],
       stdout: "null",
       stderr: "null",
     }).output().catch(() => undefined);
     if (!probe?.success) return undefined;
-    const out = await new Deno.Command("unshare", {
-      args: [
-        "--mount",
-        "sh",
-        "-c",
-        'mount --bind "$0" /etc/hosts && exec "$@"',
-        `${dir}/hosts`,
-        Deno.execPath(),
-        ...await cliRunArgs(),
-        "check",
-        "--config",
-        PATH,
-      ],
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+    const under = ["unshare", "--mount", "sh", "-c", `${bind} && exec "$@"`, file];
+    return await runCli(["check", "--config", PATH], under);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { parse } from "yaml";
 import { parseDuration } from "../../src/config/mod.ts";
 import { ROOT } from "../_helpers/cli.ts";
-import { composeConfig, composeFile, deployPath, portOf } from "./_deploy.ts";
+import { composeConfig, composeFile, deployPath, listenAddresses, portOf } from "./_deploy.ts";
 
 const { services, networks } = await composeFile();
 
@@ -40,11 +40,7 @@ Deno.test("every volume mounts a path that exists in the repository", async () =
 
 Deno.test("the aegis service publishes exactly the ports deploy/aegis.yml listens on", async () => {
   const config = await composeConfig();
-  const listening = [
-    ...config.listeners.map((l) => l.address),
-    config.admin.address,
-    config.admin.metrics_address,
-  ];
+  const listening = listenAddresses(config);
   const published = services.aegis!.ports!.map((p) => p.split(":"));
   assert.deepEqual(
     published.map((p) => Number(p.at(-1))).sort(),

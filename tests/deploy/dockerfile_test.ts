@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { ROOT } from "../_helpers/cli.ts";
-import { composeConfig, composeFile, deployPath, portOf } from "./_deploy.ts";
+import { composeConfig, composeFile, deployPath, listenAddresses, portOf } from "./_deploy.ts";
 
 /** One instruction: its keyword and the rest of its line, continuations joined. */
 interface Instruction {
@@ -107,11 +107,7 @@ Deno.test("both images run as a non-root user on distroless", () => {
 
 Deno.test("the Aegis image exposes deploy/aegis.yml's ports and runs the mounted config headless", async () => {
   const config = await composeConfig();
-  const ports = [
-    ...config.listeners.map((l) => l.address),
-    config.admin.address,
-    config.admin.metrics_address,
-  ].map(portOf);
+  const ports = listenAddresses(config).map(portOf);
   assert.deepEqual(args("aegis", "EXPOSE"), [ports.join(" ")]);
   assert.deepEqual(args("aegis", "ENTRYPOINT"), ['["/usr/local/bin/aegis"]']);
   const cmd = JSON.parse(args("aegis", "CMD")[0]!);
