@@ -36,7 +36,7 @@ export interface AegisOptions {
   readonly configPath?: string;
   /** Time limit for parsing and validating the file on reload; 10 s by default. */
   readonly configTimeoutMs?: number;
-  /** Start the admin server (default true). */
+  /** Start the admin server, and the metrics listener when configured (default true). */
   readonly admin?: boolean;
   /** The event log to use (the dashboard's logger writes into it); a new one by default. */
   readonly events?: EventLog;
@@ -74,6 +74,8 @@ export interface Aegis extends AsyncDisposable {
   readonly addr: Deno.NetAddr;
   /** The admin listener's address, when it runs. */
   readonly adminAddr: Deno.NetAddr | undefined;
+  /** The metrics listener's address, when it runs (`admin.metrics_address`). */
+  readonly metricsAddr: Deno.NetAddr | undefined;
   /** The first listener's server. */
   readonly server: Server;
   /** Every listener in service, by name, in configuration order. */

@@ -12,10 +12,10 @@
  */
 
 import type { Aegis, AegisOptions } from "./aegis.ts";
-import { createAdminHandler } from "./admin/mod.ts";
+import { type AdminControl, createAdminHandler, createMetricsHandler } from "./admin/mod.ts";
 import { systemClock, Watchdog } from "./clock/mod.ts";
 import { type Config, DEFAULT_NAME, parseHostPort } from "./config/mod.ts";
-import { ADMIN_LIMITS, listenerLimits } from "./connection_limits.ts";
+import { ADMIN_LIMITS, listenerLimits, METRICS_LIMITS } from "./connection_limits.ts";
 import { EventLog } from "./events/mod.ts";
 import {
   ADMIN_LISTENER,
@@ -27,6 +27,7 @@ import {
   type ListenerOptions,
   ListenerSet,
   loggerFor,
+  METRICS_LISTENER,
   type OpenListener,
   openListener,
   openTcpListener,
@@ -45,7 +46,7 @@ import {
   type Shared,
   transportFor,
 } from "./runtime/mod.ts";
-import { readDescriptorLimit } from "./server/mod.ts";
+import { type ConnectionLimits, readDescriptorLimit } from "./server/mod.ts";
 import { SnapshotHistory, Snapshotter } from "./snapshot/mod.ts";
 import { Tracing } from "./tracing/mod.ts";
 import { VERSION } from "./version.ts";
@@ -53,18 +54,19 @@ import { VERSION } from "./version.ts";
 // The contract is in aegis.ts; main.ts and the tests import it from here, with startAegis.
 export type { Aegis, AegisOptions, ListenerView } from "./aegis.ts";
 
-/** How long the admin listener's requests in progress get at stop, after the public drain. */
+/** How long the admin and metrics listeners' requests in progress get at stop, after the public drain. */
 const ADMIN_CLOSE_GRACE_MS = 1000;
 
 /**
  * Starts Aegis: transports, watchdog, every listener, snapshots, runtime
- * loops, admin listener, in that order. Stop undoes it in reverse, after
+ * loops, admin listener, metrics listener, in that order. Stop undoes it in reverse, after
  * draining the listeners first: the admin API answers and the loops run
  * until the last client request is done. A part that fails to start undoes
  * the parts started before it.
  *
  * @throws {Deno.errors.AddrInUse} and other errors binding a listener,
- * tagged with the listener's name (`listenerOf`), or `ADMIN_LISTENER`
+ * tagged with the listener's name (`listenerOf`), `ADMIN_LISTENER` or
+ * `METRICS_LISTENER`
  */
 export function startAegis(initialConfig: Config, options: AegisOptions = {}): Aegis {
   const logger = switchableLogger(options.logger ?? loggerFor(initialConfig));
@@ -191,30 +193,51 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   });
   const drain = drainControl(listeners, logger, events);
 
+  /** The admin and metrics listeners: fixed limits, and a grace of their own at stop. */
+  const openControlListener = (
+    name: string,
+    address: string,
+    limits: ConnectionLimits,
+    handle: (request: Request) => Promise<Response>,
+  ) => {
+    const where = parseHostPort(address)!;
+    return openListener({
+      ...common,
+      name,
+      hostname: where.host,
+      port: where.port,
+      handler: (request) => handle(request),
+      limits,
+      closeGraceMs: ADMIN_CLOSE_GRACE_MS,
+    });
+  };
   let admin: Listener | undefined;
+  let metrics: Listener | undefined;
   if (options.admin ?? true) {
-    const where = parseHostPort(initialConfig.admin.address)!;
-    const adminHandler = createAdminHandler({
+    const control: AdminControl = {
       snapshot: () => snapshots.tick(),
       config: () => current.config,
       get adminListen() {
         return admin?.url ?? "";
       },
+      get metricsListen() {
+        return metrics?.url ?? "";
+      },
       reload,
       drain: drain.drain,
       drainStatus: drain.status,
-    }, logger);
+    };
+    const { address, metrics_address } = initialConfig.admin;
+    const adminHandler = createAdminHandler(control, logger);
     admin = life.start(() =>
-      openListener({
-        ...common,
-        name: ADMIN_LISTENER,
-        hostname: where.host,
-        port: where.port,
-        handler: (request) => adminHandler(request),
-        limits: ADMIN_LIMITS,
-        closeGraceMs: ADMIN_CLOSE_GRACE_MS,
-      })
+      openControlListener(ADMIN_LISTENER, address, ADMIN_LIMITS, adminHandler)
     );
+    if (metrics_address !== "") {
+      const metricsHandler = createMetricsHandler(control);
+      metrics = life.start(() =>
+        openControlListener(METRICS_LISTENER, metrics_address, METRICS_LIMITS, metricsHandler)
+      );
+    }
   }
   // Registered last, so it is the first thing stop does: client requests
   // finish while everything they use still runs.
@@ -228,6 +251,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       address: listeners.live[0]!.url,
       listeners: Object.fromEntries(listeners.live.map((l) => [l.name, l.url])),
       ...(admin ? { admin: admin.url } : {}),
+      ...(metrics ? { metrics: metrics.url } : {}),
       pools: pools.length,
       backends: pools.reduce((n, p) => n + p.pool.states.length, 0),
       max_connections: firstServer.limits.maxConnections,
@@ -259,6 +283,9 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     },
     get adminAddr() {
       return admin?.addr;
+    },
+    get metricsAddr() {
+      return metrics?.addr;
     },
     get server() {
       return listeners.live[0]!.server;

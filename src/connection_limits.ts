@@ -1,8 +1,8 @@
 /**
  * The listeners' connection limits from the configuration: each listener's
  * `max_connections` (`auto`: a share of what the descriptor limit leaves,
- * see `server/fd_limit.ts`) and `max_connections_per_client`, and a fixed
- * share for the admin listener.
+ * see `server/fd_limit.ts`) and `max_connections_per_client`, and fixed
+ * shares for the admin and metrics listeners.
  *
  * @module
  */
@@ -13,12 +13,19 @@ import {
   ADMIN_MAX_CONNECTIONS,
   type ConnectionLimits,
   deriveMaxConnections,
+  METRICS_MAX_CONNECTIONS,
 } from "./server/mod.ts";
 
 /** The admin listener's share of descriptors is fixed (it is in the reserve). */
 export const ADMIN_LIMITS: ConnectionLimits = Object.freeze({
   maxConnections: ADMIN_MAX_CONNECTIONS,
   maxPerClient: ADMIN_MAX_CONNECTIONS,
+});
+
+/** So is the metrics listener's, when it runs. */
+export const METRICS_LIMITS: ConnectionLimits = Object.freeze({
+  maxConnections: METRICS_MAX_CONNECTIONS,
+  maxPerClient: METRICS_MAX_CONNECTIONS,
 });
 
 /**
@@ -49,6 +56,7 @@ export function listenerLimits(
       (n, p) => n + p.backends.length * p.upstream.max_connections,
       0,
     ),
+    metricsListener: config.admin.metrics_address !== "",
   }).maxConnections;
   let explicit = 0;
   let autos = 0;

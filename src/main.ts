@@ -35,6 +35,7 @@ import {
   describeBindError,
   listenerOf,
   loadListenerCertificates,
+  METRICS_LISTENER,
 } from "./lifecycle/mod.ts";
 import { eventLogger, type Level, LEVELS } from "./log/mod.ts";
 import { VERSION } from "./version.ts";
@@ -92,6 +93,8 @@ function describeStartError(e: unknown, config: Config): string {
   if (name === undefined) return e instanceof Error ? e.message : String(e);
   const where = name === ADMIN_LISTENER
     ? config.admin.address
+    : name === METRICS_LISTENER
+    ? config.admin.metrics_address
     : config.listeners.find((l) => l.name === name)?.address ?? name;
   return describeBindError(e, where);
 }

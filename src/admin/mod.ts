@@ -1,10 +1,16 @@
 /**
- * The admin API: health, status, Prometheus metrics, reload and drain.
+ * The admin API: health, status, Prometheus metrics, reload and drain; and
+ * the metrics listener, which serves only the metrics.
  *
  * @module
  */
 
-export { type AdminControl, createAdminHandler } from "./routes.ts";
+export {
+  type AdminControl,
+  createAdminHandler,
+  createMetricsHandler,
+  type MetricsSource,
+} from "./routes.ts";
 export {
   type DrainStatus,
   type DrainView,

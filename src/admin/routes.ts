@@ -20,6 +20,10 @@
  * token is configured. Everything an endpoint reads comes from a snapshot;
  * what it answers is a plain view with snake_case keys (`views.ts`).
  *
+ * The metrics listener (`admin.metrics_address`) serves the same
+ * `GET /metrics` route and nothing else, so a scraper never needs the
+ * admin API.
+ *
  * @module
  */
 
@@ -37,20 +41,26 @@ import {
   statusView,
 } from "./views.ts";
 
-/** What the admin API controls and reads. */
-export interface AdminControl {
+/** What `GET /metrics` reads: all the metrics listener is given. */
+export interface MetricsSource {
   /** A fresh snapshot. */
   snapshot(): Snapshot;
+  /** Drain progress (`proxy_draining`). */
+  drainStatus(): DrainStatus;
+}
+
+/** What the admin API controls and reads. */
+export interface AdminControl extends MetricsSource {
   /** The running configuration. */
   config(): Config;
   /** The admin listener's address, e.g. `http://127.0.0.1:9090`. */
   readonly adminListen: string;
+  /** The metrics listener's address, e.g. `http://127.0.0.1:9091`; `""` when there is none. */
+  readonly metricsListen: string;
   /** Re-reads the configuration file. */
   reload(): Promise<ReloadResult>;
   /** Starts draining (idempotent). */
   drain(): void;
-  /** Drain progress. */
-  drainStatus(): DrainStatus;
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -61,10 +71,10 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 }
 
 /** A request handler of the admin API; it reads what it needs through `control`. */
-type Handler = (control: AdminControl) => Response | Promise<Response>;
+type Handler<C> = (control: C) => Response | Promise<Response>;
 
-/** One admin endpoint. */
-interface Route {
+/** One admin endpoint, answered with what a `C` offers. */
+interface Route<C = AdminControl> {
   /** The path, matched exactly. */
   readonly path: string;
   /**
@@ -75,28 +85,53 @@ interface Route {
   /** Whether it needs `Authorization: Bearer <admin.token>` (when a token is set). */
   readonly auth: boolean;
   /** Answers an admitted request. */
-  readonly handler: Handler;
+  readonly handler: Handler<C>;
 }
 
+/** `GET /metrics`, on the admin listener and alone on the metrics listener. */
+const METRICS: Route<MetricsSource> = {
+  path: "/metrics",
+  method: "GET",
+  auth: false,
+  handler: metrics,
+};
+
 /**
- * Every endpoint, the one table the dispatcher reads: a path not here is
- * 404, a path here asked with another method is 405. Reads need no token;
- * whatever changes the running proxy does.
+ * Every endpoint of the admin listener, the one table its dispatcher reads:
+ * a path not here is 404, a path here asked with another method is 405.
+ * Reads need no token; whatever changes the running proxy does.
  */
 const ROUTES: readonly Route[] = [
   { path: "/health", method: "GET", auth: false, handler: health },
   { path: "/status", method: "GET", auth: false, handler: status },
-  { path: "/metrics", method: "GET", auth: false, handler: metrics },
+  METRICS,
   { path: "/reload", method: "POST", auth: true, handler: reload },
   { path: "/drain", method: "POST", auth: true, handler: drain },
 ];
 
-/** The routes by path; a path may list several methods. */
-const BY_PATH: ReadonlyMap<string, readonly Route[]> = Map.groupBy(ROUTES, (r) => r.path);
+/** Routes by path; a path may list several methods. */
+type RouteTable<C> = ReadonlyMap<string, readonly Route<C>[]>;
+
+const ADMIN_TABLE: RouteTable<AdminControl> = Map.groupBy(ROUTES, (r) => r.path);
+const METRICS_TABLE: RouteTable<MetricsSource> = Map.groupBy([METRICS], (r) => r.path);
 
 /** Whether `route` answers `method`. */
-function answers(route: Route, method: string): boolean {
+function answers(route: Pick<Route, "method">, method: string): boolean {
   return method === route.method || (route.method === "GET" && method === "HEAD");
+}
+
+/**
+ * The route of `table` that answers `request`, or the answer when none
+ * does: 404 for a path not in the table, 405 for another method.
+ */
+function match<C>(table: RouteTable<C>, request: Request): Route<C> | Response {
+  const routes = table.get(new URL(request.url).pathname);
+  if (!routes) return json(404, { error: "not found" });
+  const route = routes.find((r) => answers(r, request.method));
+  if (route) return route;
+  // Allow lists every method the path answers, HEAD included where GET is (RFC 9110 §10.2.1).
+  const allowed = routes.flatMap((r) => r.method === "GET" ? ["GET", "HEAD"] : [r.method]);
+  return json(405, { error: "method not allowed" }, { allow: allowed.join(", ") });
 }
 
 /** Builds the admin request handler. */
@@ -105,15 +140,9 @@ export function createAdminHandler(
   logger: Logger,
 ): (request: Request) => Promise<Response> {
   return async (request) => {
-    const path = new URL(request.url).pathname;
-    const routes = BY_PATH.get(path);
-    if (!routes) return json(404, { error: "not found" });
-    const route = routes.find((r) => answers(r, request.method));
-    if (!route) {
-      // Allow lists every method the path answers, HEAD included where GET is (RFC 9110 §10.2.1).
-      const allowed = routes.flatMap((r) => r.method === "GET" ? ["GET", "HEAD"] : [r.method]);
-      return json(405, { error: "method not allowed" }, { allow: allowed.join(", ") });
-    }
+    const route = match(ADMIN_TABLE, request);
+    if (route instanceof Response) return route;
+    const { path } = route;
     if (route.auth) {
       // [SECURITY] Unauthorised control: reload and drain need the bearer
       // token when one is set (and one must be set off loopback: config checks).
@@ -134,8 +163,29 @@ export function createAdminHandler(
   };
 }
 
+/**
+ * Builds the metrics listener's request handler: `GET /metrics` (and
+ * HEAD) as the admin API serves it, 404 for any other path, 405 for any
+ * other method. It reads and changes nothing else, so it needs no token.
+ *
+ * @example
+ * ```ts
+ * const handler = createMetricsHandler({ snapshot, drainStatus });
+ * (await handler(new Request("http://aegis/metrics"))).status; // 200
+ * (await handler(new Request("http://aegis/status"))).status; // 404
+ * ```
+ */
+export function createMetricsHandler(
+  source: MetricsSource,
+): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const route = match(METRICS_TABLE, request);
+    return route instanceof Response ? route : await route.handler(source);
+  };
+}
+
 /** `GET /metrics`: Prometheus text. */
-function metrics(control: AdminControl): Response {
+function metrics(control: MetricsSource): Response {
   return new Response(
     renderPrometheus(control.snapshot(), { draining: control.drainStatus().draining }),
     { headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" } },
@@ -167,6 +217,7 @@ function status(control: AdminControl): Response {
     statusView(control.snapshot(), {
       drain: control.drainStatus(),
       adminListen: control.adminListen,
+      metricsListen: control.metricsListen,
       config: printableConfig(control.config()),
     }),
   );

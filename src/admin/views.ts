@@ -189,7 +189,12 @@ export interface EventView {
 export interface StatusView extends ReturnType<typeof statusGroups> {
   readonly version: string;
   readonly uptime_seconds: number;
-  readonly listen: { readonly public: string; readonly admin: string };
+  readonly listen: {
+    readonly public: string;
+    readonly admin: string;
+    /** `""` without `admin.metrics_address`. */
+    readonly metrics: string;
+  };
   readonly drain: DrainView;
   readonly global: {
     readonly requests: number;
@@ -221,6 +226,8 @@ export interface StatusInputs {
   readonly drain: DrainStatus;
   /** The admin listener's address. */
   readonly adminListen: string;
+  /** The metrics listener's address; `""` when there is none. */
+  readonly metricsListen: string;
   /** The running configuration, already printable (secrets redacted). */
   readonly config: unknown;
 }
@@ -251,7 +258,7 @@ export function statusView(snap: Snapshot, inputs: StatusInputs): StatusView {
   return {
     version: snap.version,
     uptime_seconds: Math.round(snap.uptimeMs / 1000),
-    listen: { public: snap.listen, admin: inputs.adminListen },
+    listen: { public: snap.listen, admin: inputs.adminListen, metrics: inputs.metricsListen },
     drain: drainView(inputs.drain),
     global: {
       requests: g.requests,

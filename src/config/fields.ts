@@ -61,6 +61,12 @@ export const processSections = {
       default: "127.0.0.1:9090",
       check: checkListenAddress,
     }),
+    metrics_address: str({
+      doc:
+        "host:port of a listener serving only GET /metrics, for scrapers; empty (the default) for none",
+      default: "",
+      check: (a) => a === "" ? undefined : checkListenAddress(a),
+    }),
     token: str({
       doc:
         "Bearer token required by POST /reload and POST /drain; required when address is not loopback",

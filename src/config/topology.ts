@@ -5,8 +5,8 @@
  *
  * - `listeners` replaces `server.host`/`server.port`, and `pools` replaces
  *   the top-level `backends`: writing both is an error at the key that goes;
- * - a listener name is unique, and no two listeners (nor the admin API)
- *   share an address;
+ * - a listener name is unique, and no two listeners (nor the admin API,
+ *   nor the metrics listener) share an address;
  * - a route names a pool that exists; `strip_prefix` needs a prefix;
  * - a pool no route uses, and a route no request can take, are warnings.
  *
@@ -190,13 +190,16 @@ export function topologyChecks(d: Decoder, root: Node): void {
     }
     l4Checks(d, l, poolNames, l4Pool);
   }
-  const admin = d.values.get("admin.address") ??
-    (d.values.get("admin") as { address?: string } | undefined)?.address;
-  const taken = typeof admin === "string"
-    ? addresses.find(([, a, f]) => f === "tcp" && clash(a, admin))
-    : undefined;
-  if (taken) {
-    d.report("admin.address", `${quote(admin as string)} is taken by ${taken[0]} (${taken[1]})`);
+  // The admin API's listener, then the metrics listener: free of every listener and of each other.
+  const admin = d.values.get("admin") as Record<string, unknown> | undefined;
+  for (const key of ["address", "metrics_address"]) {
+    const path = `admin.${key}`;
+    const address = d.values.get(path) ?? admin?.[key];
+    // The metrics listener's "" is off: it binds nothing.
+    if (typeof address !== "string" || address === "") continue;
+    const taken = addresses.find(([, a, f]) => f === "tcp" && clash(a, address));
+    if (taken) d.report(path, `${quote(address)} is taken by ${taken[0]} (${taken[1]})`);
+    else addresses.push([path, address, "tcp"]);
   }
 
   const used = new Set<string>(expanded ? [] : [DEFAULT_NAME]);

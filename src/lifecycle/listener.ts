@@ -96,6 +96,9 @@ export function urlOf(addr: Deno.NetAddr, scheme = "http"): string {
  */
 export const ADMIN_LISTENER = "(admin)";
 
+/** The name the metrics listener's bind errors are tagged with, as {@linkcode ADMIN_LISTENER}. */
+export const METRICS_LISTENER = "(metrics)";
+
 /**
  * What a failed bind says: the address, and why in a few words.
  *

@@ -14,6 +14,7 @@ export {
   type Listener,
   listenerOf,
   type ListenerOptions,
+  METRICS_LISTENER,
   openListener,
   urlOf,
 } from "./listener.ts";

@@ -5,9 +5,9 @@
  *
  * A setting falls in one of three groups:
  * - **refused**: parts built once at start cannot take a new value live
- *   (the admin listener's address, a pool's backend connection pools); a
- *   reload that changes one is refused whole, and the running
- *   configuration stays;
+ *   (the admin and metrics listeners' addresses, a pool's backend
+ *   connection pools); a reload that changes one is refused whole, and
+ *   the running configuration stays;
  * - **planned**: listeners by name are opened, closed, moved (the new
  *   socket bound before the old one closes) or kept; backends by pool and
  *   URL are added, removed or kept (keeping their state);
@@ -100,6 +100,11 @@ function fixedChanges(running: Config, next: Config): string[] {
   }
   if (running.admin.address !== next.admin.address) {
     problems.push("admin.address: the admin listener cannot move while running; restart Aegis");
+  }
+  if (running.admin.metrics_address !== next.admin.metrics_address) {
+    problems.push(
+      "admin.metrics_address: the metrics listener cannot open, close or move while running; restart Aegis",
+    );
   }
   for (const after of next.listeners) {
     const before = running.listeners.find((l) => l.name === after.name);

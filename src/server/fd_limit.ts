@@ -38,6 +38,12 @@ export const PROCESS_RESERVE = 64;
 /** Connections the admin listener accepts at once, so its share is bounded too. */
 export const ADMIN_MAX_CONNECTIONS = 64;
 
+/**
+ * Connections the metrics listener (`admin.metrics_address`) accepts at
+ * once: a scraper holds one, and a few Prometheus replicas are plenty.
+ */
+export const METRICS_MAX_CONNECTIONS = 16;
+
 /** The soft `Max open files` limit in `/proc/self/limits` text, if present. */
 export function parseOpenFilesLimit(text: string): number | undefined {
   const m = /^Max open files\s+(\S+)/m.exec(text);
@@ -85,6 +91,8 @@ export interface ReserveInputs {
    * upstreamMaxConnections` by default.
    */
   readonly upstreamConnections?: number;
+  /** Whether the metrics listener runs: its connections are kept too. False by default. */
+  readonly metricsListener?: boolean;
 }
 
 /** The `auto` value of `server.max_connections`, and how it was reached. */
@@ -93,14 +101,15 @@ export interface DerivedMaxConnections {
   readonly maxConnections: number;
   /** Descriptors kept for backend connections. */
   readonly upstreamReserve: number;
-  /** Descriptors kept for the process, the admin listener and health checks. */
+  /** Descriptors kept for the process, the admin and metrics listeners and health checks. */
   readonly fixedReserve: number;
 }
 
 /**
  * `server.max_connections: auto`. From the descriptor limit, keep
- * {@linkcode PROCESS_RESERVE}, {@linkcode ADMIN_MAX_CONNECTIONS} and one per
- * backend for its health probe; of the rest, keep `backends ×
+ * {@linkcode PROCESS_RESERVE}, {@linkcode ADMIN_MAX_CONNECTIONS},
+ * {@linkcode METRICS_MAX_CONNECTIONS} when the metrics listener runs, and
+ * one per backend for its health probe; of the rest, keep `backends ×
  * upstream.max_connections` for backend connections, but never more than
  * half: on HTTP/1.1 a client connection has at most one request in flight,
  * which needs at most one backend connection, so an even split starves
@@ -117,7 +126,8 @@ export function deriveMaxConnections(inputs: ReserveInputs): DerivedMaxConnectio
   // [SECURITY] Descriptor reserve: however many clients connect, descriptors
   // stay for backend connections, health probes and the admin API, so a
   // flood cannot turn into failed backends and open breakers (issue 11).
-  const fixedReserve = PROCESS_RESERVE + ADMIN_MAX_CONNECTIONS + inputs.backends;
+  const metrics = inputs.metricsListener ? METRICS_MAX_CONNECTIONS : 0;
+  const fixedReserve = PROCESS_RESERVE + ADMIN_MAX_CONNECTIONS + metrics + inputs.backends;
   const available = Math.max(0, inputs.descriptorLimit - fixedReserve);
   const upstreamReserve = Math.min(
     inputs.upstreamConnections ?? inputs.backends * inputs.upstreamMaxConnections,

@@ -38,6 +38,7 @@ export {
   deriveMaxConnections,
   type DescriptorLimit,
   FALLBACK_DESCRIPTOR_LIMIT,
+  METRICS_MAX_CONNECTIONS,
   readDescriptorLimit,
 } from "./fd_limit.ts";
 export { serveOnConnection } from "./_serve_connection.ts";

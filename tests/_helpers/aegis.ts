@@ -21,6 +21,8 @@ export interface TestAegis extends AsyncDisposable {
   accessLogs(): Array<Record<string, unknown>>;
   /** `http://127.0.0.1:port` of the admin server. */
   readonly adminUrl: string;
+  /** `http://127.0.0.1:port` of the metrics listener; `""` without `admin.metrics_address`. */
+  readonly metricsUrl: string;
 }
 
 /**
@@ -53,6 +55,7 @@ export function startTestAegis(config: Config, options: AegisOptions = {}): Test
     logs,
     accessLogs: () => logs.filter((l) => l.msg === "request"),
     adminUrl: aegis.adminAddr ? `http://127.0.0.1:${aegis.adminAddr.port}` : "",
+    metricsUrl: aegis.metricsAddr ? `http://127.0.0.1:${aegis.metricsAddr.port}` : "",
     [Symbol.asyncDispose]: () => aegis.shutdown(),
   };
 }

@@ -68,10 +68,15 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `aegis ...args` to completion. */
-export async function runCli(args: string[]): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [...await cliRunArgs(), ...args],
+/**
+ * Runs `aegis ...args` to completion; with `under`, as the last arguments
+ * of that command (`["unshare", "--mount", ...]`), which must run them.
+ */
+export async function runCli(args: string[], under: readonly string[] = []): Promise<CliResult> {
+  const argv = [Deno.execPath(), ...await cliRunArgs(), ...args];
+  const [command, ...rest] = [...under, ...argv];
+  const out = await new Deno.Command(command!, {
+    args: rest,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",

@@ -94,6 +94,7 @@ async function admin() {
     snapshot,
     config: () => config,
     adminListen: "http://127.0.0.1:9090",
+    metricsListen: "",
     reload: () => Promise.resolve({ ok: false, problems: [] }),
     drain: () => {},
     drainStatus: () => ({ draining: false, connections: 0, inFlight: 0 }),

@@ -1,11 +1,18 @@
 /**
  * The admin API as a fetch-shaped function, called with `new Request()`:
- * which path and method reach which endpoint, and which need the token.
- * `tests/integration/admin_test.ts` covers the same API over a socket.
+ * which path and method reach which endpoint, and which need the token;
+ * and the metrics listener's handler, which serves `/metrics` alone.
+ * `tests/integration/admin_test.ts` and `metrics_listener_test.ts` cover
+ * the same over a socket.
  */
 
 import assert from "node:assert/strict";
-import { type AdminControl, createAdminHandler } from "../../src/admin/mod.ts";
+import {
+  type AdminControl,
+  createAdminHandler,
+  createMetricsHandler,
+  PROMETHEUS_CONTENT_TYPE,
+} from "../../src/admin/mod.ts";
 import type { Config } from "../../src/config/mod.ts";
 import { EventLog } from "../../src/events/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
@@ -54,6 +61,7 @@ async function admin(token = TOKEN) {
       }),
     config: () => config,
     adminListen: "http://127.0.0.1:9090",
+    metricsListen: "",
     reload: () => {
       calls.push("reload");
       return Promise.resolve({
@@ -76,7 +84,7 @@ async function admin(token = TOKEN) {
   );
   const call = (path: string, method = "GET", headers: Record<string, string> = {}) =>
     handle(new Request(`http://127.0.0.1:9090${path}`, { method, headers }));
-  return { call, calls, logs };
+  return { call, calls, logs, control };
 }
 
 const bearer = { authorization: `Bearer ${TOKEN}` };
@@ -195,3 +203,46 @@ Deno.test("the admin API runs reload and drain for anyone when no token is set",
   assert.equal((await call("/drain", "POST")).status, 202);
   assert.deepEqual(calls, ["reload", "drain"]);
 });
+
+Deno.test(
+  "the metrics listener's handler serves the admin API's /metrics and nothing else",
+  env,
+  async (t) => {
+    const { call, calls, control } = await admin();
+    const handle = createMetricsHandler(control);
+    const ask = (path: string, method = "GET") =>
+      handle(new Request(`http://127.0.0.1:9091${path}`, { method, headers: bearer }));
+    await t.step("GET /metrics: the same text, with the Prometheus content type", async () => {
+      const res = await ask("/metrics");
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("content-type"), PROMETHEUS_CONTENT_TYPE);
+      assert.equal(await res.text(), await (await call("/metrics")).text());
+    });
+    await t.step("HEAD /metrics", async () => {
+      assert.equal((await ask("/metrics", "HEAD")).status, 200);
+    });
+    await t.step("every admin endpoint and any other path: 404, even with the token", async () => {
+      for (const path of ["/health", "/status", "/reload", "/drain", "/", "/metrics/"]) {
+        for (const method of ["GET", "POST"]) {
+          const res = await ask(path, method);
+          assert.equal(res.status, 404, `${method} ${path}`);
+          assert.equal(await res.text(), '{\n  "error": "not found"\n}\n');
+        }
+      }
+      assert.deepEqual(calls, [], "neither reload nor drain ran");
+    });
+    await t.step("another method on /metrics: 405 with Allow", async () => {
+      for (const method of ["POST", "PUT", "DELETE"]) {
+        const res = await ask("/metrics", method);
+        assert.equal(res.status, 405, method);
+        assert.equal(res.headers.get("allow"), "GET, HEAD");
+        assert.equal(await res.text(), '{\n  "error": "method not allowed"\n}\n');
+      }
+    });
+    await t.step("it reads the drain the admin API started", async () => {
+      assert.match(await (await ask("/metrics")).text(), /^proxy_draining 0$/m);
+      assert.equal((await call("/drain", "POST", bearer)).status, 202);
+      assert.match(await (await ask("/metrics")).text(), /^proxy_draining 1$/m);
+    });
+  },
+);

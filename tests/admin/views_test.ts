@@ -116,11 +116,20 @@ const DRAIN = { draining: true, connections: 50, inFlight: 51 };
 Deno.test("statusView names every snapshot field in snake_case and keeps its value", () => {
   const config = { admin: { token: "<redacted>" } };
   assert.deepEqual(
-    statusView(SNAPSHOT, { drain: DRAIN, adminListen: "http://127.0.0.1:9090", config }),
+    statusView(SNAPSHOT, {
+      drain: DRAIN,
+      adminListen: "http://127.0.0.1:9090",
+      metricsListen: "http://127.0.0.1:9091",
+      config,
+    }),
     {
       version: "1.2.3",
       uptime_seconds: 6,
-      listen: { public: "http://0.0.0.0:8080", admin: "http://127.0.0.1:9090" },
+      listen: {
+        public: "http://0.0.0.0:8080",
+        admin: "http://127.0.0.1:9090",
+        metrics: "http://127.0.0.1:9091",
+      },
       drain: { draining: true, connections: 50, in_flight: 51 },
       global: {
         requests: 1,
@@ -216,7 +225,7 @@ Deno.test("statusView names every snapshot field in snake_case and keeps its val
 
 Deno.test("statusView shows no rate change yet as last_change: null", () => {
   const snap = { ...SNAPSHOT, limiter: { ...SNAPSHOT.limiter, lastChange: null } };
-  const view = statusView(snap, { drain: DRAIN, adminListen: "", config: {} });
+  const view = statusView(snap, { drain: DRAIN, adminListen: "", metricsListen: "", config: {} });
   assert.equal(view.limiter.last_change, null);
 });
 

@@ -144,7 +144,7 @@ const DEFAULTS: Omit<Config, "listeners" | "pools"> = {
   logging: { level: "info", format: "json" },
   tui: { refresh_interval: 1000, enabled: true },
   development: { allow_loopback_backends: false },
-  admin: { address: "127.0.0.1:9090", token: "" },
+  admin: { address: "127.0.0.1:9090", metrics_address: "", token: "" },
   tracing: {
     enabled: false,
     endpoint: "http://127.0.0.1:4318/v1/traces",
@@ -713,6 +713,18 @@ Deno.test(
         ],
       ],
       [
+        "a metrics address without a port",
+        ["admin:", "  metrics_address: localhost"],
+        [
+          'aegis.yml:2:20 admin.metrics_address: "localhost" is not host:port (for IPv6 use [::1]:9090)',
+        ],
+      ],
+      [
+        "a metrics address on port 99999",
+        ["admin:", '  metrics_address: "0.0.0.0:99999"'],
+        ["aegis.yml:2:20 admin.metrics_address: port 99999 is out of range: must be 0–65535"],
+      ],
+      [
         "methods in lower case, with spaces, or not strings",
         ["security:", '  allowed_methods: [get, "GET /", []]'],
         [
@@ -759,6 +771,7 @@ Deno.test(
         '  host: "::"',
         "admin:",
         '  address: "[::1]:9091"',
+        '  metrics_address: "0.0.0.0:9092"',
         "security:",
         "  allowed_methods: [GET, PROPFIND]",
         '  allowed_hosts: ["*.example.com", "example.com:8080", "[::1]:8080", "10.0.0.1"]',
@@ -767,6 +780,7 @@ Deno.test(
       ));
       assert.equal(front(config).address, "[::]:8080");
       assert.equal(config.admin.address, "[::1]:9091");
+      assert.equal(config.admin.metrics_address, "0.0.0.0:9092", "needs no token: it only reads");
       assert.deepEqual(front(config).security.allowed_methods, ["GET", "PROPFIND"]);
     });
   },

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { listener, PARSE, POOLS, problems, yml } from "./_topology.ts";
+import { listener, PARSE, POOLS, problems, warnings, yml } from "./_topology.ts";
 
 Deno.test("mixing the two forms is an error at the key that has to go", PARSE, async (t) => {
   await t.step("listeners with server.host and server.port", async () => {
@@ -102,6 +102,45 @@ Deno.test(
           "backends: [{ url: http://h, weight: 1 }]",
         )),
         ['aegis.yml:1:1 admin.address: "127.0.0.1:9090" is taken by server.port (127.0.0.1:9090)'],
+      );
+    });
+    await t.step("the metrics listener on a listener's or the admin API's address", async () => {
+      assert.deepEqual(
+        await problems(yml(
+          "admin:",
+          "  metrics_address: 0.0.0.0:8080",
+          "listeners:",
+          ...listener("web", "127.0.0.1:8080"),
+          ...POOLS,
+        )),
+        [
+          'aegis.yml:2:20 admin.metrics_address: "0.0.0.0:8080" is taken by listeners[0].address (127.0.0.1:8080)',
+        ],
+      );
+      assert.deepEqual(
+        await problems(yml(
+          "admin:",
+          "  metrics_address: 127.0.0.1:9090",
+          "backends: [{ url: http://h, weight: 1 }]",
+        )),
+        [
+          'aegis.yml:2:20 admin.metrics_address: "127.0.0.1:9090" is taken by admin.address (127.0.0.1:9090)',
+        ],
+      );
+    });
+    await t.step("the metrics listener beside a udp listener on its port", async () => {
+      assert.deepEqual(
+        await warnings(yml(
+          "admin:",
+          "  metrics_address: 127.0.0.1:9091",
+          "listeners:",
+          ...listener("web", "127.0.0.1:8080"),
+          "  - { name: dns, protocol: udp, address: 127.0.0.1:9091, pool: dns }",
+          ...POOLS,
+          "  dns:",
+          "    backends: [{ address: h:53, weight: 1 }]",
+        )),
+        [],
       );
     });
   },

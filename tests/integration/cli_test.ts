@@ -107,7 +107,7 @@ Deno.test(
     });
     assert.deepEqual(pool.retries, { attempts: 1 });
     assert.deepEqual(printed.logging, { level: "info", format: "json" });
-    assert.deepEqual(printed.admin, { address: "127.0.0.1:0", token: "" });
+    assert.deepEqual(printed.admin, { address: "127.0.0.1:0", metrics_address: "", token: "" });
     assert.deepEqual(printed.development, { allow_loopback_backends: true });
   },
 );
@@ -333,21 +333,28 @@ Deno.test("`aegis` exits 1 with one line when its port is already in use", {
 });
 
 Deno.test(
-  "`aegis` exits 1 naming the admin address when the admin port is in use, and serves nothing",
+  "`aegis` exits 1 naming the admin or metrics address when its port is in use, and serves nothing",
   {
     permissions: { ...CLI.permissions, net: ["127.0.0.1"] },
   },
-  async () => {
+  async (t) => {
     using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (taken.addr as Deno.NetAddr).port;
-    await using file = await tempConfig(validConfig({
-      admin: { address: `127.0.0.1:${port}` },
-      tui: { enabled: false },
-    }));
-    const r = await runCli(["-c", file.path, "--headless"]);
-    assert.equal(r.code, 1);
-    assert.ok(!r.stdout.includes("Aegis listening"), r.stdout);
-    assert.equal(r.stderr, `aegis: cannot listen on 127.0.0.1:${port}: address already in use\n`);
+    for (const field of ["address", "metrics_address"]) {
+      await t.step(`admin.${field}`, async () => {
+        await using file = await tempConfig(validConfig({
+          admin: { address: "127.0.0.1:0", [field]: `127.0.0.1:${port}` },
+          tui: { enabled: false },
+        }));
+        const r = await runCli(["-c", file.path, "--headless"]);
+        assert.equal(r.code, 1);
+        assert.ok(!r.stdout.includes("Aegis listening"), r.stdout);
+        assert.equal(
+          r.stderr,
+          `aegis: cannot listen on 127.0.0.1:${port}: address already in use\n`,
+        );
+      });
+    }
   },
 );
 

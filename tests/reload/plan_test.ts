@@ -144,6 +144,25 @@ Deno.test("planReload() refuses moving the admin listener", yamlEnv, async () =>
 });
 
 Deno.test(
+  "planReload() refuses opening, moving or closing the metrics listener",
+  yamlEnv,
+  async (t) => {
+    const off = await testConfig([A]);
+    const on = edit(off, "admin", { metrics_address: "127.0.0.1:9091" });
+    const refusal = [
+      "admin.metrics_address: the metrics listener cannot open, close or move while running; restart Aegis",
+    ];
+    await t.step("opening it", () => assert.deepEqual(problems(planReload(off, on)), refusal));
+    await t.step("moving it", () => {
+      const moved = edit(on, "admin", { metrics_address: "127.0.0.1:9092" });
+      assert.deepEqual(problems(planReload(on, moved)), refusal);
+    });
+    await t.step("closing it", () => assert.deepEqual(problems(planReload(on, off)), refusal));
+    await t.step("keeping it where it is", () => assert.ok(planReload(on, on).ok));
+  },
+);
+
+Deno.test(
   "planReload() opens, closes, moves and keeps listeners by name",
   yamlEnv,
   async () => {

@@ -3,6 +3,7 @@ import {
   ADMIN_MAX_CONNECTIONS,
   deriveMaxConnections,
   FALLBACK_DESCRIPTOR_LIMIT,
+  METRICS_MAX_CONNECTIONS,
   parseOpenFilesLimit,
   PROCESS_RESERVE,
   readDescriptorLimit,
@@ -65,7 +66,7 @@ Deno.test(
 );
 
 Deno.test(
-  "deriveMaxConnections() keeps a reserve for backend pools, health checks, admin and the process",
+  "deriveMaxConnections() keeps a reserve for backend pools, health checks, admin, metrics and the process",
   none,
   async (t) => {
     await t.step("plenty of descriptors: every pool's ceiling is reserved", () => {
@@ -76,6 +77,19 @@ Deno.test(
       });
       assert.equal(d.fixedReserve, PROCESS_RESERVE + ADMIN_MAX_CONNECTIONS + 3);
       assert.equal(d.upstreamReserve, 3 * 512);
+      assert.equal(d.maxConnections, 20_000 - d.fixedReserve - 3 * 512);
+    });
+    await t.step("with the metrics listener: its connections are reserved too", () => {
+      const d = deriveMaxConnections({
+        descriptorLimit: 20_000,
+        backends: 3,
+        upstreamMaxConnections: 512,
+        metricsListener: true,
+      });
+      assert.equal(
+        d.fixedReserve,
+        PROCESS_RESERVE + ADMIN_MAX_CONNECTIONS + METRICS_MAX_CONNECTIONS + 3,
+      );
       assert.equal(d.maxConnections, 20_000 - d.fixedReserve - 3 * 512);
     });
     await t.step("pools larger than half the rest: half is reserved for them", () => {
