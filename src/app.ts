@@ -178,8 +178,13 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   let admin: Listener | undefined;
   if (options.admin ?? true) {
     const where = parseHostPort(initialConfig.admin.address)!;
+    // Aborted just before the admin listener closes: open dashboard streams
+    // end then, so its close does not wait out ADMIN_CLOSE_GRACE_MS for them.
+    const adminClosing = new AbortController();
     const adminHandler = createAdminHandler({
       snapshot: () => snapshots.tick(),
+      history: () => history.points(),
+      closing: adminClosing.signal,
       config: () => current.config,
       get adminListen() {
         return admin?.url ?? "";
@@ -199,6 +204,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
         closeGraceMs: ADMIN_CLOSE_GRACE_MS,
       })
     );
+    life.defer(() => adminClosing.abort());
   }
   // Registered last, so it is the first thing stop does: client requests
   // finish while everything they use still runs.
