@@ -138,7 +138,7 @@ table.grid { width: 100%; border-collapse: collapse; font-variant-numeric: tabul
 .pill.bad { background: var(--bad-bg); color: var(--bad); }
 .pill.plain { background: var(--plain-bg); color: var(--muted); }
 
-.columns { display: grid; grid-template-columns: minmax(280px, 1fr) minmax(320px, 2fr); gap: 16px; }
+.columns { display: grid; grid-template-columns: minmax(340px, 1fr) minmax(320px, 1.6fr); gap: 16px; }
 .columns .panel { margin-bottom: 16px; }
 .columns h2 + .scroll + h2 { margin-top: 16px; }
 .fields { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0; }
