@@ -84,6 +84,9 @@ export class DashboardStreams {
    */
   stream(source: StreamSource, closed: AbortSignal): ReadableStream<Uint8Array> | undefined {
     if (closed.aborted) return new ReadableStream({ start: (c) => c.close() });
+    // [SECURITY] Admin connection exhaustion: dashboards left open, or a
+    // client opening streams in a loop, take at most a quarter of the admin
+    // listener's connections; the rest answer health checks and reloads.
     if (this.#open >= this.#max) return undefined;
     this.#open++;
     const encoder = new TextEncoder();
