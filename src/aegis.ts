@@ -63,8 +63,9 @@ export interface ListenerView {
 /** A running Aegis. */
 export interface Aegis extends AsyncDisposable {
   /**
-   * Settles once every listener is bound: at once unless there are udp
-   * listeners, whose sockets bind asynchronously. A failure rejects it with
+   * Settles once every listener is bound (at once unless there are udp
+   * listeners, whose sockets bind asynchronously) and, with tracing enabled,
+   * once its exporter is built (the SDK loads on demand). A bind failure rejects it with
    * the bind error, tagged with the listener's name; Aegis is then still
    * running what did bind, and should be shut down.
    */

@@ -47,6 +47,7 @@ import {
 } from "./runtime/mod.ts";
 import { readDescriptorLimit } from "./server/mod.ts";
 import { SnapshotHistory, Snapshotter } from "./snapshot/mod.ts";
+import { Tracing } from "./tracing/mod.ts";
 import { VERSION } from "./version.ts";
 
 // The contract is in aegis.ts; main.ts and the tests import it from here, with startAegis.
@@ -83,6 +84,9 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   const given = options.transport && life.start(() => options.transport!);
   const retired = life.start(() => new Retirements(clock));
   const watchdog = life.start(() => new Watchdog({ clock, tickMs: tickFor(initialConfig) }));
+  // Stopped after the drain: the last requests' spans are flushed too.
+  const tracing = life.start(() => new Tracing({ clock, logger }));
+  const tracingReady = tracing.configure(initialConfig.tracing);
   const shared: Shared = {
     logger,
     clock,
@@ -95,6 +99,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     transportFor: (pool) =>
       given ? { transport: given, owned: false } : { transport: transportFor(pool), owned: true },
     retired,
+    tracer: () => tracing.tracer,
   };
   // Built now for its handlers; its loops start below, once snapshots exist.
   const current = new CurrentRuntime(initialConfig, (c, prev) => buildRuntime(c, shared, prev));
@@ -132,6 +137,8 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       handler: current.handlerFor(config.name),
       limits,
       rejects: stats.get(config.name),
+      tls: config.tls,
+      events,
       // Drained with the shutdown grace before anything is disposed.
       closeGraceMs: 0,
     });
@@ -143,7 +150,13 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   const history = new SnapshotHistory();
   const snapshots = life.start(() => {
     const s = new Snapshotter(
-      snapshotSources({ version: VERSION, shared, current, listeners }),
+      snapshotSources({
+        version: VERSION,
+        shared,
+        current,
+        listeners,
+        tracing: tracing.counters,
+      }),
       Math.min(
         1000,
         initialConfig.tui.refresh_interval,
@@ -165,13 +178,16 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     logger,
     events,
     running: () => current.config,
-    apply: (plan) =>
-      applyPlan(plan, {
+    apply: async (plan) => {
+      const problems = await applyPlan(plan, {
         listeners,
         current,
         limits: limitsOf(plan.next),
         useLogger: options.logger ? undefined : (next) => logger.use(loggerFor(next)),
-      }),
+      });
+      if (problems.length === 0) await tracing.configure(plan.next.tracing);
+      return problems;
+    },
   });
   const drain = drainControl(listeners, logger, events);
 
@@ -242,7 +258,8 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   };
 
   return {
-    ready: listeners.ready,
+    // Tracing is ready once its exporter is built (the SDK loads on first use).
+    ready: Promise.all([listeners.ready, tracingReady]).then(() => {}),
     get addr() {
       return listeners.live[0]!.addr;
     },

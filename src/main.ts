@@ -4,6 +4,9 @@
  * ```
  * aegis [--config aegis.yml] [--headless] [--log-level info]
  * aegis check [--config aegis.yml]
+ * aegis proxy --to URL [--to URL ...] [--listen :8080] [--allow-loopback]
+ *             [--allow-network CIDR ...] [--admin host:port] [--print-config]
+ *             [--headless] [--log-level info]
  * ```
  *
  * Exit codes: 0 success, 1 invalid configuration or startup failure,
@@ -15,6 +18,7 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { stringify } from "yaml";
 import { type Aegis, startAegis } from "./app.ts";
+import { proxyConfig, type ProxyFlags } from "./cli/mod.ts";
 import {
   type Config,
   ConfigFileError,
@@ -26,7 +30,12 @@ import {
 } from "./config/mod.ts";
 import { Dashboard, dashboardWanted } from "./dashboard/mod.ts";
 import { EventLog } from "./events/mod.ts";
-import { ADMIN_LISTENER, describeBindError, listenerOf } from "./lifecycle/mod.ts";
+import {
+  ADMIN_LISTENER,
+  describeBindError,
+  listenerOf,
+  loadListenerCertificates,
+} from "./lifecycle/mod.ts";
 import { eventLogger, type Level, LEVELS } from "./log/mod.ts";
 import { VERSION } from "./version.ts";
 
@@ -60,6 +69,19 @@ async function check(path: string): Promise<number> {
   const config = await load(path);
   if (!config) return 1;
   out(stringify(printableConfig(config)));
+  // The YAML above reads back as the same configuration: what the files hold goes to stderr.
+  const now = Date.now();
+  for (const l of config.listeners) {
+    if (!l.tls) continue;
+    for (const c of loadListenerCertificates(l.tls, now)) {
+      const days = Math.floor((c.notAfter - now) / 86_400_000);
+      err(
+        `aegis: listener ${l.name} certificate ${c.certFile}: ${c.subject}; names ${
+          c.names.join(", ")
+        }; expires ${new Date(c.notAfter).toISOString()} (in ${days} days)\n`,
+      );
+    }
+  }
   err(`aegis: ${path} is valid\n`);
   return 0;
 }
@@ -74,30 +96,65 @@ function describeStartError(e: unknown, config: Config): string {
   return describeBindError(e, where);
 }
 
-/** `aegis`: run the proxy until SIGINT or SIGTERM, then shut down gracefully. */
-async function run(
+/** `aegis`: run the proxy from the file until SIGINT or SIGTERM. */
+async function runFile(
   opts: { config: string; headless?: boolean; logLevel?: Level },
 ): Promise<number> {
   let config = await load(opts.config);
   if (!config) return 1;
   if (opts.logLevel) config = { ...config, logging: { ...config.logging, level: opts.logLevel } };
+  return await run(config, { configPath: opts.config, headless: opts.headless === true });
+}
 
+/**
+ * `aegis proxy`: run the configuration the flags stand for, or with
+ * `--print-config` write it as `aegis.yml` and start nothing.
+ */
+async function runFlags(
+  flags: ProxyFlags & { printConfig?: boolean; headless?: boolean },
+): Promise<number> {
+  const result = await proxyConfig(flags);
+  if (!result.ok) {
+    for (const p of result.problems) err(`aegis: ${p}\n`);
+    return 1;
+  }
+  if (flags.printConfig) {
+    out(result.text);
+    return 0;
+  }
+  return await run(result.config, { headless: flags.headless === true });
+}
+
+/**
+ * Runs `config` until SIGINT or SIGTERM, then shuts down gracefully.
+ * Without `configPath` (`aegis proxy`), SIGHUP and `POST /reload` are refused.
+ */
+async function run(
+  config: Config,
+  opts: { configPath?: string; headless: boolean },
+): Promise<number> {
   // Signal handlers go in before the listener opens: a supervisor that takes
   // "Aegis listening" as ready may signal at once. Repeated signals are
   // ignored: task runners forward Ctrl+C on top of the terminal's own, and
   // the grace period already bounds how long shutdown takes.
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
   const { promise: signalled, resolve: onSignal } = Promise.withResolvers<void>();
+  // SIGHUP re-reads the configuration, as POST /reload does. Its handler goes
+  // in now too, since SIGHUP's default action ends the process; one that
+  // comes before Aegis is ready has nothing to reload yet.
+  let ready: Aegis | undefined;
+  const onHangup = () => void ready?.reload();
   for (const s of signals) Deno.addSignalListener(s, onSignal);
+  Deno.addSignalListener("SIGHUP", onHangup);
   try {
     // The dashboard owns the terminal: log lines would scribble over it, so
     // warnings and errors go to its event log instead.
-    const withDashboard = dashboardWanted(config.tui.enabled, opts.headless === true);
+    const withDashboard = dashboardWanted(config.tui.enabled, opts.headless);
     const events = new EventLog();
     let aegis: Aegis | undefined;
     try {
       aegis = startAegis(config, {
-        configPath: opts.config,
+        configPath: opts.configPath,
         events,
         ...(withDashboard ? { logger: eventLogger(events) } : {}),
       });
@@ -108,30 +165,40 @@ async function run(
       await aegis?.shutdown();
       return 1;
     }
+    ready = aegis;
     using dashboard = withDashboard
       ? new Dashboard({
         snapshot: () => aegis.snapshot(),
+        history: () => aegis.history(),
         refreshMs: config.tui.refresh_interval,
         onQuit: onSignal,
       })
       : undefined;
     dashboard?.start();
-    // SIGHUP re-reads the configuration, as POST /reload does.
-    const onHangup = () => void aegis.reload();
-    Deno.addSignalListener("SIGHUP", onHangup);
     try {
       await signalled;
       await aegis.shutdown();
     } finally {
-      Deno.removeSignalListener("SIGHUP", onHangup);
       dashboard?.stop();
     }
     if (dashboard) err("aegis: Aegis shutdown complete\n");
     return 0;
   } finally {
     for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    Deno.removeSignalListener("SIGHUP", onHangup);
   }
 }
+
+/** `--headless`, for `aegis` and `aegis proxy` alike. */
+const headlessOption = () =>
+  new Option("--headless", "never start the terminal dashboard; log to stdout");
+
+/** `--log-level`, for `aegis` and `aegis proxy` alike. */
+const logLevelOption = (description: string) =>
+  new Option("--log-level <level>", description).choices(LEVELS);
+
+/** Collects a repeatable option's values in order. */
+const repeated = (value: string, previous: string[] = []) => [...previous, value];
 
 /**
  * Runs the command line with `args` and resolves to the exit code.
@@ -149,14 +216,12 @@ export async function main(args: readonly string[]): Promise<number> {
     .version(VERSION, "-v, --version", "print the version and exit")
     .helpOption("-h, --help", "show this help")
     .option("-c, --config <file>", "configuration file", "aegis.yml")
-    .option("--headless", "never start the terminal dashboard; log to stdout")
-    .addOption(
-      new Option("--log-level <level>", "override logging.level").choices(LEVELS),
-    )
+    .addOption(headlessOption())
+    .addOption(logLevelOption("override logging.level"))
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err })
     .action(async (opts) => {
-      code = await run(opts);
+      code = await runFile(opts);
     });
   program
     .command("check")
@@ -164,6 +229,41 @@ export async function main(args: readonly string[]): Promise<number> {
     .helpOption("-h, --help", "show this help")
     .action(async (_opts, cmd) => {
       code = await check(cmd.optsWithGlobals().config as string);
+    });
+  program
+    .command("proxy")
+    .description("run a proxy to the --to backends from flags alone, no configuration file")
+    .helpOption("-h, --help", "show this help")
+    .addHelpText(
+      "after",
+      "\nWithout a file, SIGHUP and POST /reload have nothing to re-read and are refused;\n" +
+        "`aegis proxy ... --print-config > aegis.yml` writes the file to grow from.\n",
+    )
+    .option("--listen <address>", "where to listen: :port, host:port or [IPv6]:port", ":8080")
+    .requiredOption("--to <url>", "a backend URL, http or https; repeat for more", repeated)
+    .option(
+      "--allow-loopback",
+      "accept loopback backends: local testing only (development.allow_loopback_backends)",
+    )
+    .option(
+      "--allow-network <cidr>",
+      "trust backends in this network despite the SSRF check; repeatable " +
+        "(security.allowed_backend_networks)",
+      repeated,
+    )
+    .option("--admin <address>", "where the admin API listens, host:port (admin.address)")
+    .option("--print-config", "print the equivalent aegis.yml and exit without starting")
+    // Parsed by the program wherever they stand; declared again for this help.
+    .addOption(headlessOption())
+    .addOption(logLevelOption("logging.level"))
+    .action(async (opts, cmd) => {
+      if (program.getOptionValueSource("config") === "cli") {
+        cmd.error(
+          "error: aegis proxy reads no configuration file; to run one: aegis --config FILE",
+        );
+      }
+      const { headless, logLevel } = cmd.optsWithGlobals();
+      code = await runFlags({ ...opts, headless, logLevel });
     });
   try {
     await program.parseAsync([...args], { from: "user" });

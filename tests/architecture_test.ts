@@ -18,7 +18,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
   // Time, addresses, events, logs, counters: no knowledge of HTTP.
   ["clock", "net", "events", "log", "metrics"],
   // What a configuration is made of, and the state machines it configures.
-  ["config", "breaker", "limit", "health", "pool"],
+  ["config", "breaker", "limit", "health", "pool", "tracing", "tls"],
   // The request paths: the HTTP proxy and its upstream transports; the L4 relays.
   ["proxy", "h1", "routing", "l4"],
   // Listeners, lifecycle, reload, admin, dashboards, the command line.
@@ -33,6 +33,7 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
     "reload",
     "aegis.ts",
     "app.ts",
+    "cli",
     "main.ts",
     "demo",
   ],

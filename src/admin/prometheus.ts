@@ -208,6 +208,17 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
     perListener((l) => l.connections.acceptErrors),
   );
   emit(
+    "proxy_tls_certificate_expiry_seconds",
+    "gauge",
+    "Seconds until each certificate a TLS listener serves expires (negative once expired).",
+    listeners.flatMap((l) =>
+      (l.certificates ?? []).map((c) => ({
+        labels: { listener: l.name, subject: c.subject },
+        value: Math.round((c.notAfter - snapshot.time) / 1000),
+      }))
+    ),
+  );
+  emit(
     "proxy_max_connections",
     "gauge",
     "Most client connections open at once (max_connections, resolved when auto).",
@@ -243,6 +254,21 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
   );
 
   emitUdpFamilies(emit, listeners);
+
+  if (snapshot.tracing) {
+    emit(
+      "proxy_tracing_spans_exported_total",
+      "counter",
+      "Spans the tracing collector accepted.",
+      one(snapshot.tracing.spansExported),
+    );
+    emit(
+      "proxy_tracing_spans_dropped_total",
+      "counter",
+      "Spans dropped: export queue full, collector down, failing or slow, or left at shutdown.",
+      one(snapshot.tracing.spansDropped),
+    );
+  }
 
   // The process.
   emit(

@@ -31,7 +31,12 @@ export type ReloadResult =
     /** Listeners by name the reload opened, closed and moved to a new address. */
     readonly listeners: ListenerChanges;
   }
-  | { readonly ok: false; readonly problems: readonly string[] };
+  | {
+    readonly ok: false;
+    readonly problems: readonly string[];
+    /** What refused it, when not the file's content (there is no file to reload). */
+    readonly error?: string;
+  };
 
 /** Listeners by name a reload opened, closed and moved. */
 export interface ListenerChanges {
@@ -76,7 +81,10 @@ export type ReloadView =
 /** A reload's outcome as the admin API shows it. */
 export function reloadView(result: ReloadResult): ReloadView {
   if (!result.ok) {
-    return { error: "invalid configuration, nothing changed", problems: result.problems };
+    return {
+      error: result.error ?? "invalid configuration, nothing changed",
+      problems: result.problems,
+    };
   }
   return {
     reloaded: true,

@@ -82,6 +82,22 @@ export function checkBackendAddress(text: string): string | undefined {
   return checkHost(hp.host.includes(":") ? "::" : hp.host);
 }
 
+/** Checks the URL spans are posted to: http or https, no credentials in it. */
+export function checkCollectorUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `${quote(text)} is not a URL (for example http://127.0.0.1:4318/v1/traces)`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `scheme must be http or https, found ${quote(url.protocol.slice(0, -1))}`;
+  }
+  // [SECURITY] Secret leaks: the resolved configuration is printed and logged.
+  if (url.username || url.password) return "must not contain credentials";
+  return undefined;
+}
+
 /** Checks an admin listen address: `host:port`, port 0–65535 (0 picks a free port). */
 export function checkListenAddress(text: string): string | undefined {
   const hp = parseHostPort(text);

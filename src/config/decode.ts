@@ -31,6 +31,16 @@ export interface SsrfWork {
   readonly allowedNetworks: readonly string[];
 }
 
+/** A listener's certificate files, where they were written, for the file checks after decoding. */
+export interface CertificateWork {
+  /** Where the pair was written: `listeners[0].tls.certificates[1]`. */
+  readonly path: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** Where `cert_file` and `key_file` were written. */
+  readonly positions: { readonly cert_file?: Position; readonly key_file?: Position };
+}
+
 /** The outcome of {@linkcode decodeConfig}: plain data. */
 export interface DecodedConfig {
   /** The resolved configuration, if the file has no problem so far (the SSRF check is still to come). */
@@ -43,6 +53,27 @@ export interface DecodedConfig {
   readonly omitted: number;
   /** The SSRF check still to do; absent when the file is not even valid YAML. */
   readonly ssrf?: SsrfWork;
+  /** The certificate files to read and check; absent when the file is not even valid YAML. */
+  readonly certificates?: readonly CertificateWork[];
+}
+
+const CERT_FILE = /^(listeners\[\d+\]\.tls\.certificates\[\d+\])\.cert_file$/;
+
+/** Every certificate pair that decoded, with the positions of its two files. */
+function certificateFiles(d: Decoder): CertificateWork[] {
+  const out: CertificateWork[] = [];
+  for (const [path, value] of d.values) {
+    const at = CERT_FILE.exec(path)?.[1];
+    const keyFile = d.values.get(`${at}.key_file`);
+    if (at === undefined || typeof keyFile !== "string") continue;
+    out.push({
+      path: at,
+      certFile: value as string,
+      keyFile,
+      positions: { cert_file: d.nearest(path), key_file: d.nearest(`${at}.key_file`) },
+    });
+  }
+  return out;
 }
 
 /**
@@ -96,5 +127,12 @@ export function decodeConfig(text: string): DecodedConfig {
     allowedNetworks: (d.values.get("security.allowed_backend_networks") as string[] | undefined) ??
       [],
   };
-  return { config, diagnostics: d.diagnostics, warnings: d.warnings, omitted: d.omitted, ssrf };
+  return {
+    config,
+    diagnostics: d.diagnostics,
+    warnings: d.warnings,
+    omitted: d.omitted,
+    ssrf,
+    certificates: certificateFiles(d),
+  };
 }

@@ -60,6 +60,7 @@ function resolveListener(file: FileConfig, l: FileListener): ListenerConfig {
     deny: l.deny,
     accept_proxy_protocol: l.accept_proxy_protocol,
     ...(l.protocol === "udp" ? { udp: l.udp ?? udpSection.default! } : {}),
+    ...(l.tls ? { tls: l.tls } : {}),
     ...front,
     rate_limit: { ...file.rate_limit, ...l.rate_limit },
     adaptive: { ...file.adaptive, ...l.adaptive },
@@ -133,5 +134,6 @@ export function expandConfig(file: FileConfig): Config {
     tui: file.tui,
     development: file.development,
     admin: file.admin,
+    tracing: file.tracing,
   };
 }

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { checkHost, checkListenAddress } from "./checks.ts";
+import { checkCollectorUrl, checkHost, checkListenAddress } from "./checks.ts";
 import { DAY_MS } from "./duration.ts";
 import {
   adaptiveSection,
@@ -27,7 +27,7 @@ import {
 } from "./fields_front.ts";
 import { backendsField, poolSections } from "./fields_pool.ts";
 import { fileListenersField, filePoolsField } from "./fields_topology.ts";
-import { bool, duration, int, oneOf, str } from "./scalars.ts";
+import { bool, duration, int, num, oneOf, str } from "./scalars.ts";
 import { type Infer, optional, section } from "./schema.ts";
 
 export { DEFAULT_METHODS } from "./fields_front.ts";
@@ -70,6 +70,25 @@ export const processSections = {
         t === "" || /^[\x21-\x7e]{16,}$/.test(t)
           ? undefined
           : "must be at least 16 printable characters without spaces",
+    }),
+  }),
+  tracing: section("Distributed tracing: spans exported over OTLP/HTTP", {
+    enabled: bool({ doc: "Create a span per request and export it", default: false }),
+    endpoint: str({
+      doc: "OTLP/HTTP traces URL of the collector (OTLP/JSON is posted to it)",
+      default: "http://127.0.0.1:4318/v1/traces",
+      check: checkCollectorUrl,
+    }),
+    sampling_ratio: num({
+      doc: "Share of new traces sampled; a caller's sampled flag decides for its own",
+      default: 1,
+      min: 0,
+      max: 1,
+    }),
+    service_name: str({
+      doc: "`service.name` of the spans",
+      default: "aegis",
+      check: (s) => s.trim() === "" ? "must not be empty" : undefined,
     }),
   }),
 };

@@ -106,6 +106,35 @@ export const udpSection = section("The NAT session table of a udp listener", {
   }),
 });
 
+/** `tls`: TLS termination on an http listener. */
+export const tlsSection = section("TLS termination on an http listener", {
+  certificates: list(
+    section("A certificate and its key", {
+      cert_file: str({
+        doc:
+          "PEM certificate file: the server certificate first, then its chain (certbot's fullchain.pem)",
+      }),
+      key_file: str({ doc: "PEM private key file of that certificate (certbot's privkey.pem)" }),
+    }),
+    {
+      doc:
+        "The certificates served; the one whose names match the client's SNI (exact, then wildcard), the first otherwise",
+      min: 1,
+    },
+  ),
+  min_version: str({
+    doc:
+      "Oldest TLS version accepted; only 1.2 (TLS 1.2 and 1.3): the runtime's TLS library offers no way to refuse 1.2",
+    default: "1.2",
+    check: (v) =>
+      v === "1.2"
+        ? undefined
+        : v === "1.3"
+        ? "1.3 cannot be enforced: Deno's TLS (rustls) offers no setting to refuse TLS 1.2 clients; use 1.2"
+        : "must be 1.2 (TLS 1.2 and 1.3 are accepted)",
+  }),
+});
+
 /** What every listener may carry besides its protocol's own settings. */
 const listenerCommon = {
   pool: optional(str({
@@ -118,6 +147,7 @@ const listenerCommon = {
     "tcp listeners: networks trusted to send a PROXY protocol header (v1 or v2); their connections must start with one, anyone else sending one is refused",
   ),
   udp: optional(udpSection),
+  tls: optional(tlsSection),
 };
 
 /** Each field of `fields`, made optional. */

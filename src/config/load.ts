@@ -7,12 +7,13 @@
  */
 
 import { parseCidr } from "../net/mod.ts";
-import { decodeConfig, type DecodedConfig } from "./decode.ts";
+import { type CertificateWork, decodeConfig, type DecodedConfig } from "./decode.ts";
 import { DecodeError, decodeOffThread } from "./decode_off_thread.ts";
 import { type Diagnostic, MAX_DIAGNOSTICS, sortDiagnostics } from "./decoder.ts";
 import { type Config, resolvedSchema } from "./resolved.ts";
 import { ConfigFileError, readConfigText } from "./read.ts";
 import { checkBackendAddress, type Resolver, systemResolver } from "./ssrf.ts";
+import { CertificateError, EXPIRY_WARNING_MS, loadCertificate } from "../tls/mod.ts";
 
 /** Options for {@linkcode parseConfig}. */
 export interface ParseOptions {
@@ -104,8 +105,10 @@ async function finish(decoded: DecodedConfig, resolver: Resolver): Promise<Confi
       if (message) found.push({ path: b.path, message, ...b.position ?? { line: 1, col: 1 } });
     });
   }
+  const warnings = [...decoded.warnings];
+  checkCertificates(decoded.certificates ?? [], found, warnings);
   if (decoded.config !== undefined && found.length === 0 && decoded.omitted === 0) {
-    return { ok: true, config: decoded.config, warnings: sortDiagnostics(decoded.warnings) };
+    return { ok: true, config: decoded.config, warnings: sortDiagnostics(warnings) };
   }
   const sorted = sortDiagnostics(found);
   return {
@@ -113,6 +116,41 @@ async function finish(decoded: DecodedConfig, resolver: Resolver): Promise<Confi
     diagnostics: sorted.slice(0, MAX_DIAGNOSTICS),
     omitted: decoded.omitted + Math.max(0, sorted.length - MAX_DIAGNOSTICS),
   };
+}
+
+/**
+ * Reads every listener's certificate files and checks them (readable, PEM,
+ * key matching, not expired), as the listener will when it opens: a problem
+ * is a positioned error, an expiry within 14 days a warning.
+ */
+function checkCertificates(
+  work: readonly CertificateWork[],
+  found: Diagnostic[],
+  warnings: Diagnostic[],
+): void {
+  const now = Date.now();
+  for (const c of work) {
+    try {
+      const loaded = loadCertificate(c, now);
+      const days = Math.floor((loaded.notAfter - now) / 86_400_000);
+      if (loaded.notAfter - now <= EXPIRY_WARNING_MS) {
+        warnings.push({
+          path: `${c.path}.cert_file`,
+          message: `the certificate for ${loaded.subject} expires in ${days} days (${
+            new Date(loaded.notAfter).toISOString()
+          })`,
+          ...c.positions.cert_file ?? { line: 1, col: 1 },
+        });
+      }
+    } catch (e) {
+      if (!(e instanceof CertificateError)) throw e;
+      found.push({
+        path: `${c.path}.${e.field}`,
+        message: e.message,
+        ...c.positions[e.field] ?? { line: 1, col: 1 },
+      });
+    }
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ export {
   type PoolConfig,
   resolvedSchema,
   type RouteConfig,
+  type TracingConfig,
 } from "./resolved.ts";
 export { DEFAULT_HEALTH_PATH, DEFAULT_NAME, isL4Pool, joinHostPort } from "./expand.ts";
 export { PROTOCOLS } from "./fields_topology.ts";

@@ -34,5 +34,8 @@ export type RouteConfig = NonNullable<ListenerConfig["routes"]>[number];
 /** One backend group: its backends and their settings. */
 export type PoolConfig = Config["pools"][string];
 
+/** The `tracing` section. */
+export type TracingConfig = Config["tracing"];
+
 /** One backend entry of a pool. */
 export type BackendConfig = PoolConfig["backends"][number];

@@ -245,7 +245,8 @@ export function topologyChecks(d: Decoder, root: Node): void {
  * What a listener's protocol asks of it: an http listener routes requests
  * (`routes`, no `pool`); a tcp or udp listener forwards everything to one
  * pool of address backends (`pool`, no `routes`). The PROXY protocol is
- * accepted on tcp listeners, and `udp` belongs to udp listeners.
+ * accepted on tcp listeners, `udp` belongs to udp listeners and `tls` to
+ * http listeners.
  */
 function l4Checks(
   d: Decoder,
@@ -297,4 +298,10 @@ function l4Checks(
     );
   }
   if (protocol !== "udp" && has("udp")) d.report(`${l.path}.udp`, "is for udp listeners only");
+  if (protocol !== "http" && has("tls")) {
+    d.report(
+      `${l.path}.tls`,
+      `is for http listeners only; a ${protocol} listener forwards bytes as they come (TLS passes through to the backend)`,
+    );
+  }
 }

@@ -11,6 +11,8 @@
 export interface Layout {
   /** Header lines: 2 (full) or 1 (compact). */
   readonly header: 1 | 2;
+  /** The history line under the header: 1, or 0 when not wanted or out of room. */
+  readonly history: 0 | 1;
   /** Whether the backends table has its `── Backends ──` title. */
   readonly backendTitle: boolean;
   /** Whether the backends table has its column header. */
@@ -49,13 +51,18 @@ export const EVENT_RESERVE = 5;
  *    compact header is left.
  *
  * `backendLines` is how many rows the table would like (1 for an empty
- * table, which says so).
+ * table, which says so). With `history`, the history line sits under the
+ * header while every panel can be full around three backend rows, and goes
+ * before anything else gives way.
  */
-export function layout(height: number, backendLines: number): Layout {
+export function layout(height: number, backendLines: number, history = false): Layout {
   const want = Math.max(1, backendLines);
   const minRows = Math.min(want, BACKEND_MIN_ROWS);
   // Header 2, backends title and column header 2, limiter 3, footer 1.
   const fullChrome = 8;
+  if (history && height >= fullChrome + 1 + minRows) {
+    return { ...layout(height - 1, backendLines), history: 1 };
+  }
   if (height >= fullChrome + minRows) {
     const rest = height - fullChrome;
     const rows = Math.min(want, Math.max(minRows, rest - EVENT_RESERVE));
@@ -68,6 +75,7 @@ export function layout(height: number, backendLines: number): Layout {
   if (height >= 6) return full(1, Math.min(want, height - 5), 1, 0);
   return {
     header: 1,
+    history: 0,
     backendTitle: false,
     columnHeader: height >= 3,
     backendRows: height >= 2 ? 1 : 0,
@@ -80,6 +88,7 @@ export function layout(height: number, backendLines: number): Layout {
 function full(header: 1 | 2, backendRows: number, limiter: 1 | 3, events: number): Layout {
   return {
     header,
+    history: 0,
     backendTitle: true,
     columnHeader: true,
     backendRows,

@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Snapshot } from "../snapshot/mod.ts";
+import type { HistoryPoint, Snapshot } from "../snapshot/mod.ts";
 import { type DashboardView, render } from "./render.ts";
 
 const ESC = "\x1b[";
@@ -56,6 +56,8 @@ export function processTerminal(): Terminal {
 export interface DashboardOptions {
   /** The latest snapshot. */
   readonly snapshot: () => Snapshot;
+  /** The recent history for the sparklines; no history line without it. */
+  readonly history?: () => readonly HistoryPoint[];
   /** Milliseconds between redraws (`tui.refresh_interval`). */
   readonly refreshMs: number;
   /** Called once when the user asks to quit. */
@@ -81,6 +83,7 @@ export class Dashboard implements Disposable {
   #scroll = 0;
   #previous: Snapshot | undefined;
   #current: Snapshot | undefined;
+  #history: readonly HistoryPoint[] | undefined;
   #quitRequested = false;
   readonly #restoreOnExit = () => this.stop();
   readonly #onResize = () => this.#draw(false);
@@ -179,6 +182,8 @@ export class Dashboard implements Disposable {
         this.#previous = this.#current;
         this.#current = next;
       }
+      // Read with the snapshot, so a paused frame keeps the history it had.
+      this.#history = this.#o.history?.();
     }
     const snapshot = this.#current ?? this.#o.snapshot();
     const { columns, rows } = this.#term.size();
@@ -186,6 +191,7 @@ export class Dashboard implements Disposable {
       paused: this.#paused,
       eventScroll: this.#scroll,
       previous: this.#previous,
+      ...(this.#history ? { history: this.#history } : {}),
     };
     const lines = render(
       snapshot,

@@ -4,19 +4,20 @@
  * terminal, the timer and the keys, and tests call {@linkcode render} with
  * hand-made snapshots.
  *
- * Top to bottom: header, backends table, rate limiter panel, event log,
- * key help. How panels give way on short terminals is documented on
+ * Top to bottom: header, history sparklines (when the view has a
+ * history), backends table, rate limiter panel, event log, key help. How panels give way on short terminals is documented on
  * `layout` (`_layout.ts`), how table columns give way on narrow ones on
  * `COLUMN_DROP_ORDER` (`_table.ts`).
  *
  * @module
  */
 
-import type { Snapshot } from "../snapshot/mod.ts";
+import type { HistoryPoint, Snapshot } from "../snapshot/mod.ts";
 import { globalFigures, isDraining } from "./_figures.ts";
 import { layout } from "./_layout.ts";
 import { finish, type Line, rule } from "./_line.ts";
 import { eventLog, footer, header, limiter } from "./_panels.ts";
+import { historyLine } from "./_sparkline.ts";
 import { backendTable, type ColumnKey } from "./_table.ts";
 
 /** The terminal to render for. */
@@ -37,6 +38,8 @@ export interface DashboardView {
   readonly eventScroll: number;
   /** The previous frame's snapshot, for per-second figures; `undefined` on the first frame. */
   readonly previous?: Snapshot;
+  /** The recent history, drawn as sparklines under the header; no history line without it. */
+  readonly history?: readonly HistoryPoint[];
 }
 
 /** The view of a first frame: not paused, not scrolled, no previous snapshot. */
@@ -64,7 +67,7 @@ function size(n: number): number {
  * messages) is stripped of control characters before it is printed.
  *
  * On a short terminal, panels give way in this order (details on
- * `layout` in `_layout.ts`): backend rows beyond three (only when the
+ * `layout` in `_layout.ts`): the history line, backend rows beyond three (only when the
  * event log would get fewer than four events), then the event log shrinks
  * and goes, then the limiter panel collapses to one line, then the header
  * to one line, then backend rows shrink to one, then the backends title,
@@ -105,13 +108,14 @@ export function render(
 
   const previous = view.previous;
   const figures = globalFigures(snapshot, previous);
-  const plan = layout(height, snapshot.backends.length);
+  const plan = layout(height, snapshot.backends.length, view.history !== undefined);
 
   const top: Line[] = header(
     { snapshot, figures, paused: view.paused, draining: isDraining(snapshot) },
     width,
     plan.header,
   );
+  if (plan.history) top.push(historyLine(view.history ?? [], width));
   if (plan.backendRows > 0) {
     const table = backendTable({ snapshot, previous, width, rows: plan.backendRows });
     if (plan.backendTitle) top.push(backendsRule(snapshot, width, table.columns));

@@ -9,6 +9,14 @@
  */
 
 import type { ListenerConfig } from "../config/mod.ts";
+import type { EventLog } from "../events/mod.ts";
+import {
+  loadListenerCertificates,
+  refreshCertificates,
+  type TlsConfig,
+  warnExpiring,
+  watchCertificateFiles,
+} from "./certificates.ts";
 import {
   type ConnectionLimits,
   type Server,
@@ -26,6 +34,13 @@ export interface ListenerOptions extends ServerOptions {
    * then; one that was not (the admin one) gets this long.
    */
   readonly closeGraceMs: number;
+  /**
+   * Terminates TLS with these certificates, re-read on a reload and when
+   * their files change; plain HTTP when absent.
+   */
+  readonly tls?: TlsConfig;
+  /** Where certificate changes and expiry warnings are recorded. */
+  readonly events?: EventLog;
 }
 
 /** A bound, serving listener: http, tcp or udp. */
@@ -122,19 +137,32 @@ export function listenerOf(error: unknown): string | undefined {
  * `listener: options.name`, before anything is served
  */
 export function openListener(options: ListenerOptions): Listener {
+  let tls = options.tls;
+  const reports = { listener: options.name, logger: options.logger, events: options.events };
   let server: Server;
   try {
-    server = startServer(options);
+    const certificates = tls ? loadListenerCertificates(tls) : undefined;
+    server = startServer({ ...options, certificates });
+    if (certificates) warnExpiring(certificates, reports);
   } catch (e) {
     // The caller says which address failed from the tag (main.ts).
     throw tagBindError(e, options.name);
   }
+  const watch = () =>
+    tls && watchCertificateFiles(() => tls!, () => {
+      refreshCertificates(server, tls!, "files changed", reports);
+    });
+  let watching = watch();
+  const stop = (graceMs: number) => {
+    watching?.[Symbol.dispose]();
+    return server.shutdown(graceMs);
+  };
   return {
     name: options.name,
     protocol: "http",
     server,
     addr: server.addr,
-    url: urlOf(server.addr),
+    url: urlOf(server.addr, tls ? "https" : "http"),
     ready: Promise.resolve(),
     reconfigure(config, limits) {
       server.setLimits(limits);
@@ -142,9 +170,18 @@ export function openListener(options: ListenerOptions): Listener {
         firstRequestTimeoutMs: config.read_timeout,
         idleTimeoutMs: config.idle_timeout,
       });
+      // A switch between plain and TLS is refused by the reload plan.
+      if (!config.tls || !tls || server.draining) return;
+      const filesMoved = JSON.stringify(config.tls) !== JSON.stringify(tls);
+      tls = config.tls;
+      refreshCertificates(server, tls, "reload", reports);
+      if (filesMoved) {
+        watching?.[Symbol.dispose]();
+        watching = watch();
+      }
     },
-    drain: (graceMs) => server.shutdown(graceMs),
-    [Symbol.asyncDispose]: () => server.shutdown(options.closeGraceMs),
+    drain: stop,
+    [Symbol.asyncDispose]: () => stop(options.closeGraceMs),
   };
 }
 

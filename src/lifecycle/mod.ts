@@ -35,3 +35,9 @@ export {
 } from "./l4_listeners.ts";
 export { type ApplyParts, applyPlan } from "./apply.ts";
 export { snapshotSources, type SourceParts } from "./sources.ts";
+export {
+  loadListenerCertificates,
+  refreshCertificates,
+  type TlsConfig,
+  WATCH_DEBOUNCE_MS,
+} from "./certificates.ts";

@@ -9,6 +9,7 @@
 import type { Shared } from "../runtime/mod.ts";
 import type { Server } from "../server/mod.ts";
 import type { ConnectionsSource, SnapshotSources } from "../snapshot/mod.ts";
+import type { TracingCounters } from "../tracing/mod.ts";
 import type { CurrentRuntime } from "./current.ts";
 import type { UdpListener } from "./l4_listeners.ts";
 import type { Listener } from "./listener.ts";
@@ -25,6 +26,8 @@ export interface SourceParts {
   readonly shared: Shared;
   readonly current: CurrentRuntime;
   readonly listeners: ListenerSet;
+  /** Span export counters, for `/metrics`. */
+  readonly tracing?: TracingCounters;
 }
 
 /**
@@ -70,11 +73,13 @@ export function snapshotSources(parts: SourceParts): SnapshotSources {
         lastRateChange: () => shared.rateChanges.get(l.name),
         stats: shared.stats.get(l.name),
         connections: () => connections(listeners.socketsOf(l.name).map((s) => s.server)),
+        certificates: () => listeners.get(l.name)?.server.certificates ?? [],
       })),
     stats: shared.stats,
     durations: shared.durations,
     connections: () => connections(listeners.sockets.map((l) => l.server)),
     events: shared.events,
     clock: shared.clock,
+    ...(parts.tracing ? { tracing: parts.tracing } : {}),
   };
 }

@@ -6,6 +6,7 @@
 
 import type { Backend } from "../pool/mod.ts";
 import type { ClientInfo, HeaderList } from "../core/mod.ts";
+import type { RequestSpan } from "../tracing/mod.ts";
 import type { RequestTarget } from "./target.ts";
 import type { Upstream } from "./upstream.ts";
 
@@ -23,6 +24,8 @@ export interface RequestContext {
   readonly requestId: string;
   /** When handling began, on the proxy clock. */
   readonly started: number;
+  /** Its part in a trace: ended with the access-log line. */
+  readonly span: RequestSpan;
   /** The pool routing chose, once it did. */
   upstream?: Upstream;
   /** The backend chosen last, once one is. */

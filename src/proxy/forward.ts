@@ -16,6 +16,7 @@ import { upstreamHeaders } from "./headers.ts";
 import type { RequestTarget } from "./target.ts";
 import {
   type HeaderFields,
+  type HeaderList,
   localResourceError,
   ProxyError,
   type Send,
@@ -51,6 +52,8 @@ export interface ForwardInput {
   readonly clientIp: string;
   /** The request id. */
   readonly requestId: string;
+  /** `traceparent` and `tracestate` to send instead of the client's; theirs go on when absent. */
+  readonly trace?: HeaderList;
   /** How the client reached Aegis. */
   readonly proto: "http" | "https";
   /** Told how many request body bytes went to the backend, chunk by chunk. */
@@ -118,6 +121,7 @@ export async function forward(
   const headers = upstreamHeaders(input.fields, {
     clientIp: input.clientIp,
     requestId: input.requestId,
+    trace: input.trace,
     proto: input.proto,
     host: input.target.authority,
     preserveHost: options.preserveHost,

@@ -15,6 +15,7 @@
 import { type Clock, systemClock, type Watchdog } from "../clock/mod.ts";
 import type { ListenerConfig } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
+import { DISABLED_TRACER, type RequestTracer } from "../tracing/mod.ts";
 import { type DurationHistograms, GlobalStats } from "../metrics/mod.ts";
 import { type Attempt, type BackendState, beginAttempt } from "../pool/mod.ts";
 import { prepareBody, type PreparedBody } from "./body.ts";
@@ -57,6 +58,8 @@ export interface ProxyOptions {
   readonly durations?: DurationHistograms;
   /** Phases run after validation, in order (the rate limiter). */
   readonly phases?: readonly Phase[];
+  /** The tracer in force when a request starts (it changes on reload); tracing off by default. */
+  readonly tracer?: () => RequestTracer;
 }
 
 /**
@@ -82,6 +85,7 @@ const REJECTED_KINDS: ReadonlySet<ErrorKind> = new Set(["malformed_body", "body_
 export function createProxy(options: ProxyOptions): ProxyHandler {
   const { listener, route, logger, watchdog } = options;
   const clock = options.clock ?? systemClock;
+  const tracer = options.tracer ?? (() => DISABLED_TRACER);
   const stats = options.stats ?? new GlobalStats();
   const rules: ValidationRules = {
     maxBodyBytes: listener.max_body_bytes,
@@ -138,6 +142,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
           target,
           clientIp: ctx.client.ip,
           requestId: ctx.requestId,
+          trace: ctx.span.propagate,
           proto: ctx.client.proto,
           body: body.replayable ? body.payload : body.stream,
           onSent: (bytes) => {
@@ -229,6 +234,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
         if (!again) return fail(ctx, error);
         retry++;
         failed = error;
+        ctx.span.retried(state.id, error.kind);
         logger.info("retrying on another backend", { request_id: ctx.requestId, failed: state.id });
         continue;
       }
@@ -265,13 +271,26 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   return async (request, client) => {
     stats.requests++;
     const fields = fieldList(request.headers);
+    const target = splitTarget(request.url, request.method);
+    const requestId = requestIdFrom(fields);
     const ctx: RequestContext = {
       request,
       fields,
       client,
-      target: splitTarget(request.url, request.method),
-      requestId: requestIdFrom(fields),
+      target,
+      requestId,
       started: clock.now(),
+      span: tracer().start({
+        fields,
+        method: request.method,
+        path: target.path,
+        scheme: client.proto,
+        authority: target.authority,
+        clientIp: client.ip,
+        port: client.listenerPort,
+        listener: listener.name,
+        requestId,
+      }),
     };
     try {
       return await handle(ctx);

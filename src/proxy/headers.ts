@@ -111,7 +111,12 @@ export interface UpstreamHeaderInput {
   readonly host: string;
   /** Keep the client's Host (true) or let the backend's host be used (false). */
   readonly preserveHost: boolean;
+  /** Aegis's `traceparent` (and `tracestate`), sent instead of the client's; theirs pass when absent. */
+  readonly trace?: HeaderList;
 }
+
+/** The W3C Trace Context fields, replaced whole when Aegis takes part in the trace. */
+const TRACE_CONTEXT = new Set(["traceparent", "tracestate"]);
 
 /** Request headers Aegis sets itself, whatever the client sent. */
 const SET_UPSTREAM = new Set([
@@ -136,6 +141,9 @@ export function upstreamHeaders(incoming: HeaderFields, input: UpstreamHeaderInp
     // [SECURITY] Request smuggling and header injection: hop-by-hop fields, and
     // those the client names in Connection, describe its hop, not the request.
     if (REQUEST_HOP.has(lower) || named?.has(lower)) continue;
+    // [SECURITY] Forged or malformed trace context: with tracing on, the backend
+    // gets only the trace fields Aegis checked and wrote.
+    if (input.trace && TRACE_CONTEXT.has(lower)) continue;
     // [SECURITY] Spoofed forwarding headers: X-Forwarded-Proto/Host, X-Request-ID
     // and Host are Aegis's to set; only the X-Forwarded-For chain is kept.
     if (!SET_UPSTREAM.has(lower)) out.push(field);
@@ -151,6 +159,7 @@ export function upstreamHeaders(incoming: HeaderFields, input: UpstreamHeaderInp
     ["x-forwarded-host", input.host],
     ["x-request-id", input.requestId],
   );
+  if (input.trace) out.push(...input.trace);
   if (input.preserveHost) out.push(["host", input.host]);
   return out;
 }

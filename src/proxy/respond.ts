@@ -120,6 +120,13 @@ export function createResponder(options: ResponderOptions): Responder {
     stats.recordResponse(status);
     stats.bytesOut += bytes;
     const ms = clock.now() - ctx.started;
+    ctx.span.end({
+      status,
+      pool: ctx.upstream?.name,
+      backend: ctx.backend?.id,
+      reason: ctx.reason,
+      outcome: outcome && outcome !== "complete" ? outcome : undefined,
+    });
     durations?.record(
       { listener, pool: ctx.upstream?.name ?? "-", backend: ctx.backend?.id ?? "-" },
       status,
@@ -131,6 +138,7 @@ export function createResponder(options: ResponderOptions): Responder {
     // and the client address masked.
     logger.info("request", {
       request_id: ctx.requestId,
+      ...(ctx.span.traceId ? { trace_id: ctx.span.traceId } : {}),
       method: ctx.request.method,
       path: ctx.target.path.length > MAX_LOGGED_PATH
         ? ctx.target.path.slice(0, MAX_LOGGED_PATH) + "…"

@@ -14,4 +14,4 @@ export {
   type ReloadPlan,
   type ReloadRefusal,
 } from "./plan.ts";
-export { createReloader, type ReloaderOptions } from "./reloader.ts";
+export { createReloader, NO_FILE_TO_RELOAD, type ReloaderOptions } from "./reloader.ts";

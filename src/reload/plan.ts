@@ -108,6 +108,12 @@ function fixedChanges(running: Config, next: Config): string[] {
         `listeners[${after.name}].protocol: a listener cannot change from ${before.protocol} to ${after.protocol} while running; restart Aegis`,
       );
     }
+    // The socket kind changes, and the old one holds the address until the new one is bound.
+    if (before && before.address === after.address && !before.tls !== !after.tls) {
+      problems.push(
+        `listeners[${after.name}].tls: a listener cannot switch between plain HTTP and TLS on the same address while running; restart Aegis, or give it a new address`,
+      );
+    }
   }
   return problems;
 }

@@ -50,6 +50,11 @@ export interface ReloaderOptions {
   readonly load?: (path: string, options: LoadOptions) => Promise<ConfigResult>;
 }
 
+/** Why a reload is refused when Aegis runs without a configuration file. */
+export const NO_FILE_TO_RELOAD =
+  "Aegis was started without a configuration file (aegis proxy): restart it with other flags, " +
+  "or run it from a file (aegis proxy --print-config writes one)";
+
 /** A refusal, logged and recorded; `count` includes problems left out of `problems`. */
 function refuse(options: ReloaderOptions, problems: string[], count: number): ReloadResult {
   const { logger, events } = options;
@@ -62,7 +67,12 @@ function refuse(options: ReloaderOptions, problems: string[], count: number): Re
 /** One reload, start to end. */
 async function reloadOnce(options: ReloaderOptions): Promise<ReloadResult> {
   const { path, logger, signal } = options;
-  if (!path) return { ok: false, problems: ["no configuration file to reload"] };
+  if (!path) {
+    // Said out loud: a SIGHUP that changes nothing would otherwise look lost.
+    logger.warn("reload refused: no configuration file", { problem: NO_FILE_TO_RELOAD });
+    options.events.record("reload", "reload refused: no configuration file", { ok: false });
+    return { ok: false, error: "nothing to reload", problems: [NO_FILE_TO_RELOAD] };
+  }
   logger.info("reloading configuration", { file: path });
   let result: ConfigResult;
   try {

@@ -111,6 +111,7 @@ export function buildListenerRuntime(
     stats,
     durations: shared.durations,
     phases: [rateLimitPhase(limiter, stats)],
+    tracer: shared.tracer,
   });
   const admits = addressFilter(
     config.allow.map((n) => parseCidr(n)!),

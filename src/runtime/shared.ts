@@ -14,6 +14,7 @@ import type { Probe } from "../health/mod.ts";
 import type { AdaptiveChange } from "../limit/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { DurationHistograms, StatsByName } from "../metrics/mod.ts";
+import type { RequestTracer } from "../tracing/mod.ts";
 import type { Retirements } from "./retire.ts";
 
 /** The last adaptive rate change, with its wall-clock time. */
@@ -43,4 +44,6 @@ export interface Shared {
   readonly transportFor: (config: PoolConfig) => PoolTransport;
   /** Transports of pools that went away, closed once their requests are done. */
   readonly retired: Retirements;
+  /** The tracer in force (a reload may change it); tracing off when absent. */
+  readonly tracer?: () => RequestTracer;
 }

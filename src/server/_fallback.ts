@@ -13,7 +13,11 @@ import { type ClientInfo } from "../core/mod.ts";
 /** `Deno.serve` without connection timeouts, for runtimes lacking the per-connection server. */
 export function startFallback(
   options: ServerOptions,
-  clientFromAddr: (addr: Deno.NetAddr, listenerPort: number) => ClientInfo,
+  clientFromAddr: (
+    addr: Deno.NetAddr,
+    listenerPort: number,
+    proto: ClientInfo["proto"],
+  ) => ClientInfo,
 ): Server {
   const { logger, handler } = options;
   logger.warn(
@@ -22,7 +26,10 @@ export function startFallback(
   const abort = new AbortController();
   let open = 0;
   let accepted = 0;
+  const tls = options.certificates?.[0];
   const server = Deno.serve({
+    // No SNI choice nor certificate renewal here: the first certificate, for good.
+    ...(tls ? { cert: tls.cert, key: tls.key } : {}),
     hostname: options.hostname,
     port: options.port,
     signal: abort.signal,
@@ -32,7 +39,10 @@ export function startFallback(
     accepted++;
     const ended = () => open--;
     info.completed.then(ended, ended);
-    return handler(request, clientFromAddr(info.remoteAddr, server.addr.port));
+    return handler(
+      request,
+      clientFromAddr(info.remoteAddr, server.addr.port, tls ? "https" : "http"),
+    );
   });
   let shuttingDown: Promise<void> | undefined;
   return {

@@ -22,9 +22,9 @@ export interface AcceptLoop {
  *
  * @param describe extra fields for the `accept failed` log line (open connections)
  */
-export function startAcceptLoop(
-  listener: Deno.Listener<Deno.TcpConn>,
-  onConnection: (conn: Deno.TcpConn) => void,
+export function startAcceptLoop<C extends Deno.Conn>(
+  listener: Deno.Listener<C>,
+  onConnection: (conn: C) => void,
   logger: Logger,
   describe: () => Record<string, number>,
 ): AcceptLoop {
@@ -39,7 +39,7 @@ export function startAcceptLoop(
   (async () => {
     const backoff = new AcceptBackoff();
     while (running) {
-      let conn: Deno.TcpConn;
+      let conn: C;
       try {
         conn = await listener.accept();
       } catch (e) {

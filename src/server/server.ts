@@ -25,6 +25,8 @@ import { type CloseReason, ConnectionState } from "./connection.ts";
 import { ReportGate } from "./report_gate.ts";
 import { startFallback } from "./_fallback.ts";
 import { cancelConnection, type ServedConnection, serveOnConnection } from "./_serve_connection.ts";
+import { listenTls } from "./_tls_listen.ts";
+import type { LoadedCertificate } from "../tls/mod.ts";
 import { type ClientInfo, jsonResponse, ProxyError, type ProxyHandler } from "../core/mod.ts";
 
 /** Options for {@linkcode startServer}. */
@@ -66,6 +68,8 @@ export interface ServerOptions {
    * never longer than the shutdown's grace period).
    */
   readonly drainIdleGraceMs?: number;
+  /** Terminates TLS with these certificates (at least one); plain HTTP when absent. */
+  readonly certificates?: readonly LoadedCertificate[];
 }
 
 /** A running listener. */
@@ -94,6 +98,15 @@ export interface Server {
   readonly screened?: Readonly<Record<ScreenReason, number>>;
   /** Failed `accept` calls since start (out of descriptors and the like). */
   readonly acceptErrors: number;
+  /** The certificates served to new connections; absent on a plain HTTP listener. */
+  readonly certificates?: readonly LoadedCertificate[];
+  /**
+   * Serves `certificates` to connections accepted from now on, on a freshly
+   * bound socket; open connections keep theirs. A TLS listener only.
+   *
+   * @throws the bind error, the old certificates still serving
+   */
+  setCertificates?(certificates: readonly LoadedCertificate[]): void;
   /** New limits for connections accepted from now on (a reload); open ones stay. */
   setLimits(limits: ConnectionLimits): void;
   /**
@@ -120,14 +133,18 @@ export interface Server {
  * // { ip: "203.0.113.9", port: 5000, proto: "http", listenerPort: 8080 }
  * ```
  */
-export function clientFromAddr(addr: Deno.NetAddr, listenerPort: number): ClientInfo {
+export function clientFromAddr(
+  addr: Deno.NetAddr,
+  listenerPort: number,
+  proto: ClientInfo["proto"] = "http",
+): ClientInfo {
   // [SECURITY] IP spoofing: who the client is comes from the socket alone;
   // no header (X-Forwarded-For, X-Real-IP) is ever read for it.
   const ip = parseIp(addr.hostname);
   return {
     ip: ip ? formatIp(unmapIpv4(ip)) : addr.hostname,
     port: addr.port,
-    proto: "http",
+    proto,
     listenerPort,
   };
 }
@@ -155,11 +172,39 @@ export function startServer(options: ServerOptions): Server {
   const serveConn = serveOnConnection();
   if (!serveConn) return startFallback(options, clientFromAddr);
   const { logger, watchdog, handler } = options;
-  const listener = Deno.listen({
-    hostname: options.hostname,
-    port: options.port,
-    transport: "tcp",
-  });
+  let certificates = options.certificates ?? [];
+  const proto = certificates.length > 0 ? "https" : "http";
+  let renewing = false;
+  const bind = (port: number): Deno.Listener<Deno.Conn<Deno.NetAddr>, Deno.NetAddr> => {
+    if (certificates.length === 0) {
+      return Deno.listen({ hostname: options.hostname, port, transport: "tcp" });
+    }
+    const socket = listenTls({
+      hostname: options.hostname,
+      port,
+      certificates,
+      // [SECURITY] Memory: the runtime caches a certificate per server name a
+      // client sends, for the socket's life; a fresh socket starts afresh.
+      onCacheFull: () => {
+        if (renewing) return;
+        renewing = true;
+        setTimeout(() => {
+          renewing = false;
+          if (accepting) replaceSocket();
+        });
+      },
+    });
+    if (!socket.sni) {
+      logger.warn(
+        "this runtime cannot choose a certificate by SNI: the first one is served to all",
+        {
+          port: options.port,
+        },
+      );
+    }
+    return socket.listener;
+  };
+  let listener = bind(options.port);
   const live = new Set<ConnectionState>();
   const admission = new ConnectionAdmission(options.limits ?? UNLIMITED_CONNECTIONS);
   const keyOf = options.clientKey ?? ((ip: string) => ip);
@@ -180,14 +225,14 @@ export function startServer(options: ServerOptions): Server {
     return jsonResponse(500, { error: "internal error" });
   };
 
-  const track = (conn: Deno.TcpConn) => {
+  const track = (conn: Deno.Conn<Deno.NetAddr>) => {
     if (!accepting) {
       // Accepted in the moment between the shutdown and the listener's
       // close taking effect: turn it away rather than serve it.
       conn.close();
       return;
     }
-    const client = clientFromAddr(conn.remoteAddr, listener.addr.port);
+    const client = clientFromAddr(conn.remoteAddr, listener.addr.port, proto);
     // [SECURITY] Networks the listener does not serve are closed before any
     // HTTP work, as the caps below.
     const refusedBy = screen?.(client.ip);
@@ -217,7 +262,8 @@ export function startServer(options: ServerOptions): Server {
     }
     accepted++;
     try {
-      conn.setNoDelay(true);
+      // A TLS connection has no such switch (its socket is the runtime's).
+      if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     } catch {
       // The peer may already be gone.
     }
@@ -288,12 +334,27 @@ export function startServer(options: ServerOptions): Server {
     });
   };
 
-  const acceptLoop = startAcceptLoop(
-    listener,
-    track,
-    logger,
-    () => ({ connections: live.size }),
-  );
+  const describe = () => ({ connections: live.size });
+  let acceptLoop = startAcceptLoop(listener, track, logger, describe);
+  let pastAcceptErrors = 0;
+  /**
+   * Binds a new socket on the same port and accepts there; the old one stops
+   * accepting and closes, its connections going on. A connection the kernel
+   * queued on the old socket in the instant between is reset (clients retry).
+   */
+  const replaceSocket = () => {
+    const next = bind(listener.addr.port);
+    const old = { listener, acceptLoop };
+    pastAcceptErrors += acceptLoop.errors;
+    listener = next;
+    acceptLoop = startAcceptLoop(next, track, logger, describe);
+    old.acceptLoop.stop();
+    try {
+      old.listener.close();
+    } catch {
+      // Already closed.
+    }
+  };
 
   const closing = new Closing({
     clock: systemClock,
@@ -326,7 +387,24 @@ export function startServer(options: ServerOptions): Server {
       return { ...admission.rejected };
     },
     get acceptErrors() {
-      return acceptLoop.errors;
+      return pastAcceptErrors + acceptLoop.errors;
+    },
+    get certificates() {
+      return proto === "https" ? certificates : undefined;
+    },
+    setCertificates(next) {
+      if (proto !== "https" || next.length === 0) {
+        throw new Error("only a TLS listener serves certificates");
+      }
+      if (!accepting) return;
+      const before = certificates;
+      certificates = next;
+      try {
+        replaceSocket();
+      } catch (e) {
+        certificates = before;
+        throw e;
+      }
     },
     get screened() {
       return { ...screened };

@@ -15,6 +15,7 @@ export {
   type Snapshot,
   SNAPSHOT_EVENTS,
   type SnapshotSources,
+  type TracingSnapshot,
   type UdpSnapshot,
 } from "./snapshot.ts";
 export { Snapshotter } from "./ticker.ts";

@@ -30,6 +30,7 @@ import {
 import type { UdpRelaySnapshot } from "../l4/mod.ts";
 import type { Pool } from "../pool/mod.ts";
 import type { Refusal } from "../server/mod.ts";
+import type { TracingCounters } from "../tracing/mod.ts";
 
 /** One backend as the snapshot shows it. */
 export interface BackendSnapshot {
@@ -95,6 +96,22 @@ export interface ConnectionsSource extends ConnectionsSnapshot {
 /** A udp listener's NAT sessions and datagrams (see `l4/udp`). */
 export type UdpSnapshot = UdpRelaySnapshot;
 
+/** Spans sent to the tracing collector, and spans lost on the way. */
+export interface TracingSnapshot {
+  /** Spans the collector accepted since start. */
+  readonly spansExported: number;
+  /** Spans dropped since start: queue full, export failed or timed out, left at shutdown. */
+  readonly spansDropped: number;
+}
+
+/** A certificate a TLS listener serves. */
+export interface CertificateSnapshot {
+  /** Its subject, one line: `CN=example.com`. */
+  readonly subject: string;
+  /** When it expires, epoch milliseconds. */
+  readonly notAfter: number;
+}
+
 /** One listener as the snapshot shows it. */
 export interface ListenerSnapshot {
   /** Its name. */
@@ -118,6 +135,8 @@ export interface ListenerSnapshot {
   readonly traffic: GlobalMetricsSnapshot;
   /** Its sockets' connections, limits and refusals (a moved listener's old socket included). */
   readonly connections: ConnectionsSnapshot & { readonly active: number; readonly total: number };
+  /** The certificates a TLS listener serves; absent or empty for the others. */
+  readonly certificates?: readonly CertificateSnapshot[];
 }
 
 /** Everything, at one moment. */
@@ -146,6 +165,8 @@ export interface Snapshot {
   readonly limiter: LimiterSnapshot;
   /** Recent events, newest first. */
   readonly events: readonly AegisEvent[];
+  /** Span export counters; absent where no tracing counters were given. */
+  readonly tracing?: TracingSnapshot;
 }
 
 /** What a listener reports to a snapshot. */
@@ -155,6 +176,8 @@ export interface ListenerSource {
   readonly protocol?: "http" | "tcp" | "udp";
   /** A udp listener's relay counters, once its socket is bound. */
   udp?(): UdpSnapshot | undefined;
+  /** A TLS listener's certificates in service. */
+  certificates?(): readonly CertificateSnapshot[];
   /** Its bound address. */
   readonly url: string;
   /** The pools its routes reach. */
@@ -187,6 +210,8 @@ export interface SnapshotSources {
   readonly clock: Clock;
   /** Wall clock. */
   readonly now?: () => number;
+  /** Span export counters. */
+  readonly tracing?: TracingCounters;
 }
 
 /** What `limiter` shows when there is no listener (never, in a running Aegis). */
@@ -260,6 +285,10 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
         totalConnections: c.total,
       },
       connections: connectionsOf(c),
+      certificates: (l.certificates?.() ?? []).map((c) => ({
+        subject: c.subject,
+        notAfter: c.notAfter,
+      })),
     };
   });
   const connections = s.connections();
@@ -288,5 +317,8 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
     healthyP95: p95(pools.map(([name]) => name)),
     limiter: listeners[0]?.limiter ?? NO_LIMITER,
     events: s.events.recent(SNAPSHOT_EVENTS),
+    ...(s.tracing
+      ? { tracing: { spansExported: s.tracing.exported, spansDropped: s.tracing.dropped } }
+      : {}),
   });
 }

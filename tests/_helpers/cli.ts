@@ -87,6 +87,8 @@ export interface AegisProcess extends AsyncDisposable {
   readonly child: Deno.ChildProcess;
   /** The public port, read from the "Aegis listening" log line. */
   readonly port: number;
+  /** `http://host:port` of the admin API, read from the same line. */
+  readonly adminUrl: string;
   /** Parsed JSON log lines from stdout so far. */
   readonly logs: Array<Record<string, unknown>>;
   /** Raw stderr so far. */
@@ -125,12 +127,21 @@ export interface SpawnOptions {
  * Starts `aegis --config <path> [...args]` and waits until it listens.
  * Disposing it sends SIGTERM and waits for the exit.
  */
-export async function spawnAegis(
+export function spawnAegis(
   configPath: string,
   args: string[] = [],
   options: SpawnOptions = {},
 ): Promise<AegisProcess> {
-  const argv = [...await cliRunArgs(), "--config", configPath, ...args];
+  return spawnCli(["--config", configPath, ...args], options);
+}
+
+/**
+ * Starts `aegis ...args` (any command that runs the proxy, such as
+ * `aegis proxy`) and waits until it listens. Disposing it sends SIGTERM and
+ * waits for the exit.
+ */
+export async function spawnCli(args: string[], options: SpawnOptions = {}): Promise<AegisProcess> {
+  const argv = [...await cliRunArgs(), ...args];
   const limit = options.descriptorLimit;
   // `exec` keeps one process, so signals reach aegis itself.
   const [command, commandArgs] = limit === undefined
@@ -213,6 +224,7 @@ export async function spawnAegis(
   return {
     child,
     port,
+    adminUrl: String(listening.admin),
     logs,
     stderr: () => stderr,
     waitForLog,

@@ -254,4 +254,8 @@ Deno.test("drainView and reloadView name their keys in snake_case", () => {
     error: "invalid configuration, nothing changed",
     problems: ["p"],
   });
+  assert.deepEqual(reloadView({ ok: false, error: "nothing to reload", problems: ["p"] }), {
+    error: "nothing to reload",
+    problems: ["p"],
+  });
 });

@@ -145,6 +145,12 @@ const DEFAULTS: Omit<Config, "listeners" | "pools"> = {
   tui: { refresh_interval: 1000, enabled: true },
   development: { allow_loopback_backends: false },
   admin: { address: "127.0.0.1:9090", token: "" },
+  tracing: {
+    enabled: false,
+    endpoint: "http://127.0.0.1:4318/v1/traces",
+    sampling_ratio: 1,
+    service_name: "aegis",
+  },
 };
 
 /** The flat form's one listener. */
@@ -363,7 +369,7 @@ Deno.test(
       assert.deepEqual(await reject(yml(...BACKEND, "sever:", "  port: 80")), [
         'aegis.yml:4:1 sever: unknown key "sever"; expected one of: server, backends, ' +
         "listeners, pools, load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
-        "tui, development, admin, security, upstream",
+        "tui, development, admin, tracing, security, upstream",
       ]);
     });
 
@@ -385,7 +391,7 @@ Deno.test(
       assert.deepEqual(await reject(yml("? [a]", ": 1", ...BACKEND)), [
         "aegis.yml:1:3 (root): unknown key; expected one of: server, backends, " +
         "listeners, pools, load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
-        "tui, development, admin, security, upstream",
+        "tui, development, admin, tracing, security, upstream",
       ]);
     });
   },
@@ -1075,7 +1081,7 @@ Deno.test(
       'aegis.yml:18:12 tui.enabled: expected true or false, found "yes"',
       'aegis.yml:19:1 extra: unknown key "extra"; expected one of: server, backends, ' +
       "listeners, pools, load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
-      "tui, development, admin, security, upstream",
+      "tui, development, admin, tracing, security, upstream",
     ]);
   },
 );

@@ -50,7 +50,7 @@ function invalidDiagnostics(path: string): string[] {
     `${path}:6:13 backends[0].weight: 0 is out of range: must be 1–10000`,
     `${path}:7:1 surprise: unknown key "surprise"; expected one of: server, backends, ` +
     "listeners, pools, load_balancing, retries, health_check, rate_limit, adaptive, circuit_breaker, logging, " +
-    "tui, development, admin, security, upstream",
+    "tui, development, admin, tracing, security, upstream",
   ];
 }
 

@@ -4,7 +4,12 @@ import assert from "node:assert/strict";
 import { type Config, ConfigFileError, type ConfigResult } from "../../src/config/mod.ts";
 import { EventLog } from "../../src/events/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { createReloader, type ReloadChanges, type ReloaderOptions } from "../../src/reload/mod.ts";
+import {
+  createReloader,
+  NO_FILE_TO_RELOAD,
+  type ReloadChanges,
+  type ReloaderOptions,
+} from "../../src/reload/mod.ts";
 import { testConfig } from "../_helpers/config.ts";
 
 /** The YAML parser behind testConfig() reads its debug switches from the environment. */
@@ -85,7 +90,7 @@ Deno.test(
 );
 
 Deno.test(
-  "createReloader() without a file refuses at once: nothing loaded, logged or applied",
+  "createReloader() without a file refuses at once, loads and applies nothing, and says so",
   yamlEnv,
   async () => {
     let loads = 0;
@@ -98,11 +103,17 @@ Deno.test(
     });
     assert.deepEqual(await h.reload(), {
       ok: false,
-      problems: ["no configuration file to reload"],
+      error: "nothing to reload",
+      problems: [NO_FILE_TO_RELOAD],
     });
+    assert.match(NO_FILE_TO_RELOAD, /without a configuration file \(aegis proxy\)/);
     assert.equal(loads, 0);
-    assert.deepEqual(h.logs, []);
-    assert.deepEqual(h.events.recent(), []);
+    assert.equal(h.applied.length, 0);
+    assert.deepEqual(h.messages(), ["reload refused: no configuration file"]);
+    assert.equal(h.logs[0]!.level, "warn");
+    const [event] = h.events.recent();
+    assert.equal(event!.message, "reload refused: no configuration file");
+    assert.deepEqual(event!.fields, { ok: false });
   },
 );
 
