@@ -214,8 +214,13 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   let admin: Listener | undefined;
   let metrics: Listener | undefined;
   if (options.admin ?? true) {
+    // Aborted just before the admin listener closes: open dashboard streams
+    // end then, so its close does not wait out ADMIN_CLOSE_GRACE_MS for them.
+    const adminClosing = new AbortController();
     const control: AdminControl = {
       snapshot: () => snapshots.tick(),
+      history: () => history.points(),
+      closing: adminClosing.signal,
       config: () => current.config,
       get adminListen() {
         return admin?.url ?? "";
@@ -238,6 +243,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
         openControlListener(METRICS_LISTENER, metrics_address, METRICS_LIMITS, metricsHandler)
       );
     }
+    life.defer(() => adminClosing.abort());
   }
   // Registered last, so it is the first thing stop does: client requests
   // finish while everything they use still runs.

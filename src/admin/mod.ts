@@ -1,6 +1,7 @@
 /**
- * The admin API: health, status, Prometheus metrics, reload and drain; and
- * the metrics listener, which serves only the metrics.
+ * The admin API: health, status, Prometheus metrics, reload and drain, and
+ * the web dashboard it serves; and the metrics listener, which serves only
+ * the metrics.
  *
  * @module
  */
@@ -16,9 +17,12 @@ export {
   type DrainView,
   type EventView,
   type HealthView,
+  type HistoryPointView,
   type ReloadResult,
   type ReloadView,
   type StatusView,
 } from "./views.ts";
 export { authorized } from "./auth.ts";
 export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
+export { DASHBOARD_CSP } from "./web/assets.ts";
+export { MAX_DASHBOARD_STREAMS, STREAM_RETRY_MS } from "./web/stream.ts";

@@ -15,10 +15,13 @@
  *   if it is valid (400 with every problem otherwise).
  * - `POST /drain`: stop accepting client connections and let the ones in
  *   progress finish; progress shows in `/status`.
+ * - `GET /`, `/dashboard.js`, `/dashboard.css`: the web dashboard's page
+ *   (`web/assets.ts`), and `GET /stream`: its live feed (`web/stream.ts`).
  *
- * Mutating endpoints need `Authorization: Bearer <admin.token>` when a
- * token is configured. Everything an endpoint reads comes from a snapshot;
- * what it answers is a plain view with snake_case keys (`views.ts`).
+ * Mutating endpoints and the stream need `Authorization: Bearer
+ * <admin.token>` when a token is configured. Everything an endpoint reads
+ * comes from a snapshot; what it answers is a plain view with snake_case
+ * keys (`views.ts`).
  *
  * The metrics listener (`admin.metrics_address`) serves the same
  * `GET /metrics` route and nothing else, so a scraper never needs the
@@ -29,15 +32,18 @@
 
 import { type Config, printableConfig } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { Snapshot } from "../snapshot/mod.ts";
+import type { HistoryPoint, Snapshot } from "../snapshot/mod.ts";
 import { authorized } from "./auth.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
+import { assetResponse, ASSETS } from "./web/assets.ts";
+import { type DashboardFrame, DashboardStreams, STREAM_RETRY_MS } from "./web/stream.ts";
 import {
   type DrainStatus,
   drainView,
   healthView,
   type ReloadResult,
   reloadView,
+  type StatusInputs,
   statusView,
 } from "./views.ts";
 
@@ -51,6 +57,10 @@ export interface MetricsSource {
 
 /** What the admin API controls and reads. */
 export interface AdminControl extends MetricsSource {
+  /** The last 15 minutes of headline figures, oldest first (the web dashboard's charts). */
+  history(): readonly HistoryPoint[];
+  /** Aborted when the admin listener is about to close: open dashboard streams end then. */
+  readonly closing: AbortSignal;
   /** The running configuration. */
   config(): Config;
   /** The admin listener's address, e.g. `http://127.0.0.1:9090`. */
@@ -70,8 +80,16 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   });
 }
 
-/** A request handler of the admin API; it reads what it needs through `control`. */
-type Handler<C> = (control: C) => Response | Promise<Response>;
+/** What a handler reads: what its listener offers (`C`), the request, the open streams. */
+interface Call<C = AdminControl> {
+  readonly control: C;
+  readonly request: Request;
+  /** The dashboard streams open on this listener. */
+  readonly streams: DashboardStreams;
+}
+
+/** A request handler of the admin API. */
+type Handler<C> = (call: Call<C>) => Response | Promise<Response>;
 
 /** One admin endpoint, answered with what a `C` offers. */
 interface Route<C = AdminControl> {
@@ -98,8 +116,9 @@ const METRICS: Route<MetricsSource> = {
 
 /**
  * Every endpoint of the admin listener, the one table its dispatcher reads:
- * a path not here is 404, a path here asked with another method is 405.
- * Reads need no token; whatever changes the running proxy does.
+ * a path not here is 404, a path here asked with another method is 405. Reads need no token;
+ * whatever changes the running proxy does, and so does the dashboard's
+ * stream (the issue asks for the token there; the page's files hold no data).
  */
 const ROUTES: readonly Route[] = [
   { path: "/health", method: "GET", auth: false, handler: health },
@@ -107,6 +126,13 @@ const ROUTES: readonly Route[] = [
   METRICS,
   { path: "/reload", method: "POST", auth: true, handler: reload },
   { path: "/drain", method: "POST", auth: true, handler: drain },
+  ...ASSETS.map((asset): Route => ({
+    path: asset.path,
+    method: "GET",
+    auth: false,
+    handler: () => assetResponse(asset),
+  })),
+  { path: "/stream", method: "GET", auth: true, handler: stream },
 ];
 
 /** Routes by path; a path may list several methods. */
@@ -139,6 +165,7 @@ export function createAdminHandler(
   control: AdminControl,
   logger: Logger,
 ): (request: Request) => Promise<Response> {
+  const streams = new DashboardStreams();
   return async (request) => {
     const route = match(ADMIN_TABLE, request);
     if (route instanceof Response) return route;
@@ -159,7 +186,7 @@ export function createAdminHandler(
         });
       }
     }
-    return await route.handler(control);
+    return await route.handler({ control, request, streams });
   };
 }
 
@@ -178,14 +205,18 @@ export function createAdminHandler(
 export function createMetricsHandler(
   source: MetricsSource,
 ): (request: Request) => Promise<Response> {
+  // It serves no dashboard: the set stays empty.
+  const streams = new DashboardStreams();
   return async (request) => {
     const route = match(METRICS_TABLE, request);
-    return route instanceof Response ? route : await route.handler(source);
+    return route instanceof Response
+      ? route
+      : await route.handler({ control: source, request, streams });
   };
 }
 
 /** `GET /metrics`: Prometheus text. */
-function metrics(control: MetricsSource): Response {
+function metrics({ control }: Call<MetricsSource>): Response {
   return new Response(
     renderPrometheus(control.snapshot(), { draining: control.drainStatus().draining }),
     { headers: { "content-type": PROMETHEUS_CONTENT_TYPE, "cache-control": "no-store" } },
@@ -193,32 +224,67 @@ function metrics(control: MetricsSource): Response {
 }
 
 /** `POST /reload`: swaps in the file's configuration only if it is valid. */
-async function reload(control: AdminControl): Promise<Response> {
+async function reload({ control }: Call): Promise<Response> {
   const result = await control.reload();
   return json(result.ok ? 200 : 400, reloadView(result));
 }
 
 /** `POST /drain`: starts draining and says how far it got. */
-function drain(control: AdminControl): Response {
+function drain({ control }: Call): Response {
   control.drain();
   return json(202, drainView(control.drainStatus()));
 }
 
 /** `GET /health`: 200 while a backend can take traffic, else 503. */
-function health(control: AdminControl): Response {
+function health({ control }: Call): Response {
   const view = healthView(control.snapshot(), control.drainStatus());
   return json(view.status === "ok" ? 200 : 503, view);
 }
 
 /** `GET /status`: everything an operator looks at, from one snapshot. */
-function status(control: AdminControl): Response {
+function status({ control }: Call): Response {
   return json(
     200,
-    statusView(control.snapshot(), {
-      drain: control.drainStatus(),
-      adminListen: control.adminListen,
-      metricsListen: control.metricsListen,
-      config: printableConfig(control.config()),
-    }),
+    statusView(control.snapshot(), statusInputs(control, printableConfig(control.config()))),
   );
+}
+
+/** What `GET /status` reads besides the snapshot; `config` is shown as the running one. */
+function statusInputs(control: AdminControl, config: unknown): StatusInputs {
+  return {
+    drain: control.drainStatus(),
+    adminListen: control.adminListen,
+    metricsListen: control.metricsListen,
+    config,
+  };
+}
+
+const EVENT_STREAM_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-store",
+  "x-content-type-options": "nosniff",
+};
+
+/**
+ * `GET /stream`: the web dashboard's Server-Sent Events, until the client
+ * leaves or the admin listener closes; `503` while the most streams are open.
+ */
+function stream({ control, request, streams }: Call): Response {
+  // HEAD gets the headers alone: no stream is opened for a body that is never sent.
+  if (request.method === "HEAD") return new Response(null, { headers: EVENT_STREAM_HEADERS });
+  const body = streams.stream({
+    frame: (): DashboardFrame => {
+      const snap = control.snapshot();
+      const { config: _, ...status } = statusView(snap, statusInputs(control, null));
+      return { time: snap.time, status };
+    },
+    history: () => control.history(),
+    refreshMs: () => control.config().tui.refresh_interval,
+  }, AbortSignal.any([control.closing, request.signal]));
+  if (!body) {
+    return json(503, { error: "too many dashboard streams" }, {
+      "retry-after": String(STREAM_RETRY_MS / 1000),
+    });
+  }
+  return new Response(body, { headers: EVENT_STREAM_HEADERS });
 }

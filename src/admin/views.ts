@@ -17,7 +17,7 @@ import type { BreakerSnapshot } from "../breaker/mod.ts";
 import type { AegisEvent } from "../events/mod.ts";
 import type { LatencySummary } from "../metrics/mod.ts";
 import type { Refusal } from "../server/mod.ts";
-import type { BackendSnapshot, Snapshot } from "../snapshot/mod.ts";
+import type { BackendSnapshot, HistoryPoint, Snapshot } from "../snapshot/mod.ts";
 import { healthGroups, statusGroups } from "./groups.ts";
 import { type LimiterView, limiterView } from "./limiter_view.ts";
 
@@ -296,5 +296,29 @@ export function statusView(snap: Snapshot, inputs: StatusInputs): StatusView {
     ...statusGroups(snap),
     events: snap.events.map(eventView),
     config: inputs.config,
+  };
+}
+
+/** One point of the 15-minute history, as the web dashboard's stream sends it. */
+export interface HistoryPointView {
+  /** When, in epoch milliseconds. */
+  readonly time: number;
+  readonly requests_per_second: number | null;
+  /** Share of responses that were `5xx`, 0–1. */
+  readonly error_share: number | null;
+  readonly p95_ms: number | null;
+  readonly rate_limited_per_second: number | null;
+  readonly connections: number;
+}
+
+/** A history point under its snake_case names. */
+export function historyPointView(p: HistoryPoint): HistoryPointView {
+  return {
+    time: p.time,
+    requests_per_second: p.requestsPerSecond,
+    error_share: p.errorShare,
+    p95_ms: p.p95,
+    rate_limited_per_second: p.rateLimitedPerSecond,
+    connections: p.connections,
   };
 }

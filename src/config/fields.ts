@@ -69,7 +69,7 @@ export const processSections = {
     }),
     token: str({
       doc:
-        "Bearer token required by POST /reload and POST /drain; required when address is not loopback",
+        "Bearer token required by POST /reload, POST /drain and GET /stream (the web dashboard); required when address is not loopback",
       default: "",
       secret: true,
       check: (t) =>

@@ -92,6 +92,8 @@ async function admin() {
     });
   const handle = createAdminHandler({
     snapshot,
+    history: () => [],
+    closing: new AbortController().signal,
     config: () => config,
     adminListen: "http://127.0.0.1:9090",
     metricsListen: "",

@@ -59,6 +59,8 @@ async function admin(token = TOKEN) {
         clock,
         now: () => 1000,
       }),
+    history: () => [],
+    closing: new AbortController().signal,
     config: () => config,
     adminListen: "http://127.0.0.1:9090",
     metricsListen: "",
@@ -129,14 +131,23 @@ Deno.test("the admin API reaches each endpoint by its path and method", env, asy
 
 Deno.test("the admin API answers HEAD wherever it answers GET", env, async () => {
   const { call } = await admin();
-  for (const path of ["/health", "/status", "/metrics"]) {
+  for (const path of ["/health", "/status", "/metrics", "/", "/dashboard.js", "/dashboard.css"]) {
     assert.equal((await call(path, "HEAD")).status, 200, path);
   }
 });
 
 Deno.test("the admin API answers 404 to any path not in its table", env, async () => {
   const { call, calls } = await admin();
-  for (const path of ["/", "/nope", "/health/", "/HEALTH", "//health", "/drain/now"]) {
+  const paths = [
+    "/nope",
+    "/health/",
+    "/HEALTH",
+    "//health",
+    "/drain/now",
+    "/index.html",
+    "/stream/",
+  ];
+  for (const path of paths) {
     for (const method of ["GET", "POST"]) {
       const res = await call(path, method, bearer);
       assert.equal(res.status, 404, `${method} ${path}`);
@@ -159,6 +170,9 @@ Deno.test(
       ["/reload", "HEAD", "POST"],
       ["/drain", "GET", "POST"],
       ["/drain", "PATCH", "POST"],
+      ["/", "POST", "GET, HEAD"],
+      ["/dashboard.js", "PUT", "GET, HEAD"],
+      ["/stream", "POST", "GET, HEAD"],
     ];
     for (const [path, method, allow] of cases) {
       const res = await call(path, method, bearer);

@@ -1,8 +1,8 @@
 /**
  * One naming style for every key an operator reads: the admin API's answers
- * (`/status`, `/health`, `/reload`, `/drain`, and its errors), the events it
- * serves and the log lines are snake_case, like the configuration file and
- * the Prometheus names. An in-process Aegis is driven through every kind of
+ * (`/status`, `/health`, `/reload`, `/drain`, the web dashboard's `/stream`,
+ * and its errors), the events it serves and the log lines are snake_case,
+ * like the configuration file and the Prometheus names. An in-process Aegis is driven through every kind of
  * event, then every key of every answer, event and log line is walked.
  *
  * Keys that are data rather than names are the only exceptions, listed in
@@ -19,6 +19,7 @@ import { startTestAegis } from "../_helpers/aegis.ts";
 import { startBackend } from "../_helpers/backend.ts";
 import { withTestTransport } from "../_helpers/config.ts";
 import { until } from "../_helpers/load.ts";
+import { SseReader } from "../_helpers/sse.ts";
 
 /** The one style: lower-case words of letters and digits joined by `_`. */
 const SNAKE_CASE = /^[a-z0-9]+(_[a-z0-9]+)*$/;
@@ -164,6 +165,11 @@ Deno.test("every key of the admin API's answers, its events and the log lines is
     keep("GET /nope", await call(`${admin}/nope`));
     keep("GET /drain", await call(`${admin}/drain`));
 
+    const stream = await fetch(`${admin}/stream`, { headers: auth });
+    await using events = new SseReader(stream.body!);
+    const { status, ...hello } = await events.json<{ status: unknown }>("hello");
+    keep("GET /stream, the web dashboard's first message", { body: hello });
+    keep("GET /stream, its status view", { body: status });
     keep("GET /health", await call(`${admin}/health`));
     keep("GET /status before the drain", await call(`${admin}/status`));
     const drained = await call(`${admin}/drain`, { method: "POST", headers: auth });
