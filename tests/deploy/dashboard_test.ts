@@ -14,6 +14,7 @@ import { parseTestConfig } from "../_helpers/config.ts";
 import { closeQuietly, echo, readExactly, writeFully } from "../_helpers/l4.ts";
 import { until } from "../_helpers/load.ts";
 import { startRawBackend } from "../_helpers/raw.ts";
+import { createPki } from "../_helpers/tls.ts";
 import { startTaggingBackend, udpClient } from "../_helpers/udp.ts";
 import { deployPath } from "./_deploy.ts";
 
@@ -112,19 +113,28 @@ function readExposition(text: string): Exported {
 }
 
 /**
- * Starts an Aegis with one listener of each protocol and its metrics
- * listener, sends an accepted and a refused request, a tcp connection and a
+ * Starts an Aegis with one listener of each protocol, a TLS one, and its
+ * metrics listener, sends an accepted and a refused request, a tcp connection and a
  * udp datagram through it, and returns its `/metrics` text.
  */
 async function scrapeBusyAegis(): Promise<string> {
   await using web = startBackend(() => new Response("ok"));
   await using pg = startRawBackend(echo);
   await using dns = await startTaggingBackend("dns");
+  // A TLS listener, for the certificate expiry family.
+  await using pki = await createPki();
+  const cert = await pki.issue("site", ["localhost"]);
   const config = await parseTestConfig({
     health_check: { interval: "1h" },
     admin: { metrics_address: "127.0.0.1:0" },
     listeners: [
       { name: "web", address: "127.0.0.1:0", routes: [{ pool: "web" }] },
+      {
+        name: "secure",
+        address: "127.0.0.1:0",
+        routes: [{ pool: "web" }],
+        tls: { certificates: [{ cert_file: cert.certFile, key_file: cert.keyFile }] },
+      },
       { name: "db", protocol: "tcp", address: "127.0.0.1:0", pool: "pg" },
       { name: "dns", protocol: "udp", address: "127.0.0.1:0", pool: "dns" },
     ],
