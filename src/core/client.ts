@@ -19,6 +19,12 @@ export interface ClientInfo {
    * `Host`, which is how such a request is recognised (see `validate.ts`).
    */
   readonly listenerPort: number;
+  /**
+   * True when the connection can be upgraded to a WebSocket that outlives
+   * the upgrading exchange (the listener relays WebSocket, and served this
+   * connection so); absent otherwise.
+   */
+  readonly upgradable?: boolean;
 }
 
 /** What a listener calls for each request: answers it, and never throws. */

@@ -29,3 +29,4 @@ export {
   type UpstreamRequest,
   type UpstreamResponse,
 } from "./transport.ts";
+export { markUpgraded, type UpgradedSession, upgradedSession } from "./upgrade.ts";

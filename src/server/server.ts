@@ -26,8 +26,16 @@ import { ReportGate } from "./report_gate.ts";
 import { startFallback } from "./_fallback.ts";
 import { cancelConnection, type ServedConnection, serveOnConnection } from "./_serve_connection.ts";
 import { listenTls } from "./_tls_listen.ts";
+import { upgradableServeOnConnection } from "./_serve_upgradable.ts";
 import type { LoadedCertificate } from "../tls/mod.ts";
-import { type ClientInfo, jsonResponse, ProxyError, type ProxyHandler } from "../core/mod.ts";
+import {
+  type ClientInfo,
+  jsonResponse,
+  ProxyError,
+  type ProxyHandler,
+  type UpgradedSession,
+  upgradedSession,
+} from "../core/mod.ts";
 
 /** Options for {@linkcode startServer}. */
 export interface ServerOptions {
@@ -70,6 +78,20 @@ export interface ServerOptions {
   readonly drainIdleGraceMs?: number;
   /** Terminates TLS with these certificates (at least one); plain HTTP when absent. */
   readonly certificates?: readonly LoadedCertificate[];
+  /**
+   * Whether connections accepted now may be upgraded to WebSocket
+   * (`websocket.enabled`, read per connection): they are then served by
+   * the engine on which an upgraded connection stays open
+   * (`_serve_upgradable.ts`), and their {@linkcode ClientInfo} says
+   * `upgradable`. Off when absent.
+   */
+  readonly webSocket?: () => boolean;
+  /**
+   * How long upgraded sessions may outlive the start of a drain or
+   * shutdown before they are closed with 1001 (`server.shutdown_timeout`);
+   * the shutdown's own grace when absent.
+   */
+  readonly upgradeGraceMs?: () => number;
 }
 
 /** A running listener. */
@@ -172,6 +194,20 @@ export function startServer(options: ServerOptions): Server {
   const serveConn = serveOnConnection();
   if (!serveConn) return startFallback(options, clientFromAddr);
   const { logger, watchdog, handler } = options;
+  const serveUpgradable = upgradableServeOnConnection();
+  if (!serveUpgradable && options.webSocket) {
+    logger.warn("this runtime cannot keep upgraded connections open: WebSocket is not relayed", {
+      port: options.port,
+    });
+  }
+  /** Upgraded sessions open on this listener's connections. */
+  const upgrades = new Set<UpgradedSession>();
+  /** Set once the shutdown grace for upgraded sessions is over: new ones are closed at once. */
+  let upgradesClosed = false;
+  const closeUpgrades = () => {
+    upgradesClosed = true;
+    for (const session of upgrades) session.close(1001, "server shutting down");
+  };
   let certificates = options.certificates ?? [];
   const proto = certificates.length > 0 ? "https" : "http";
   let renewing = false;
@@ -232,7 +268,13 @@ export function startServer(options: ServerOptions): Server {
       conn.close();
       return;
     }
-    const client = clientFromAddr(conn.remoteAddr, listener.addr.port, proto);
+    // Chosen per connection, so a reload that turns WebSocket on or off
+    // applies to the connections accepted from then on.
+    const upgradable = serveUpgradable !== undefined && options.webSocket?.() === true;
+    const client: ClientInfo = {
+      ...clientFromAddr(conn.remoteAddr, listener.addr.port, proto),
+      ...(upgradable ? { upgradable } : {}),
+    };
     // [SECURITY] Networks the listener does not serve are closed before any
     // HTTP work, as the caps below.
     const refusedBy = screen?.(client.ip);
@@ -287,7 +329,9 @@ export function startServer(options: ServerOptions): Server {
       },
     );
     live.add(state);
-    const served: ServedConnection = serveConn(
+    /** The session this connection was upgraded to, if it was. */
+    let upgrade: UpgradedSession | undefined;
+    const served: ServedConnection = (upgradable ? serveUpgradable : serveConn)(
       conn,
       abort.signal,
       async (request, info) => {
@@ -301,6 +345,20 @@ export function startServer(options: ServerOptions): Server {
         };
         info.completed.then(ended, ended);
         const response = await handler(request, client);
+        const session = upgradedSession(response);
+        if (session) {
+          // The session holds the connection as a request in progress would:
+          // no connection timeout runs, and a drain waits for it.
+          upgrade = session;
+          upgrades.add(session);
+          state.requestStarted();
+          session.ended.finally(() => {
+            upgrades.delete(session);
+            state.requestEnded();
+          });
+          if (upgradesClosed) session.close(1001, "server shutting down");
+          return response;
+        }
         // [SECURITY] Drain: tell HTTP/1.1 clients not to reuse a connection
         // that is about to close (RFC 9112 §9.6), so none sends a request
         // into a closing socket.
@@ -325,7 +383,7 @@ export function startServer(options: ServerOptions): Server {
         reason: "malformed_body",
         error: e instanceof Error ? e.message : String(e),
       });
-    }).finally(() => {
+    }).then(() => upgrade?.ended).finally(() => {
       linger?.[Symbol.dispose]();
       state.dispose();
       permit[Symbol.dispose]();
@@ -361,6 +419,7 @@ export function startServer(options: ServerOptions): Server {
     logger,
     open: () => live.size,
     force: () => {
+      closeUpgrades();
       for (const state of live) state.force();
     },
   });
@@ -373,9 +432,10 @@ export function startServer(options: ServerOptions): Server {
       return accepted;
     },
     get requestsInFlight() {
+      // Upgraded sessions hold their connections as requests do, but are none.
       let n = 0;
       for (const state of live) n += state.active;
-      return n;
+      return n - upgrades.size;
     },
     get draining() {
       return !accepting;
@@ -432,7 +492,16 @@ export function startServer(options: ServerOptions): Server {
         // The watchdog sweeps on its own tick (up to 250 ms); one wake-up when
         // the grace ends closes the connections idle now on time.
         const sweep = setTimeout(() => watchdog.sweep(), drainIdleGraceMs + 1);
-        closing.done!.then(() => clearTimeout(sweep));
+        // [SECURITY] Drain: upgraded sessions may last for ever; they get the
+        // shutdown grace (a drain's too, which otherwise waits without end).
+        const sessionGraceMs = Math.min(graceMs, options.upgradeGraceMs?.() ?? graceMs);
+        const sessionsOver = Number.isFinite(sessionGraceMs)
+          ? setTimeout(closeUpgrades, sessionGraceMs)
+          : undefined;
+        closing.done!.then(() => {
+          clearTimeout(sweep);
+          clearTimeout(sessionsOver);
+        });
       });
     },
   };

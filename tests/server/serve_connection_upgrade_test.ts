@@ -1,11 +1,11 @@
 /**
- * Why WebSocket is not yet relayed on http listeners (README, "Limits"):
- * on the runtime's per-connection HTTP server, which every http listener
- * uses for its connection timeouts, an upgraded WebSocket dies as soon as
- * the HTTP exchange that upgraded it ends. `Deno.serve` keeps it alive.
- * These tests pin both facts; the first fails when a runtime upgrade fixes
- * the per-connection server, and the WebSocket work (issue 13) can then be
- * wired into the front as `src/proxy/websocket.ts` expects.
+ * Why listeners that relay WebSocket are served by another engine
+ * (`src/server/_serve_upgradable.ts`, README "WebSocket"): on the runtime's
+ * per-connection HTTP server, which the other http listeners use for their
+ * connection timeouts, an upgraded WebSocket dies as soon as the HTTP
+ * exchange that upgraded it ends. `Deno.serve` keeps it alive. These tests
+ * pin both facts; the first fails when a runtime upgrade fixes the
+ * per-connection server, and every listener can then use it again.
  */
 
 import assert from "node:assert/strict";
@@ -57,8 +57,8 @@ Deno.test("the per-connection server closes an upgraded WebSocket when the HTTP 
   assert.notEqual(
     outcome,
     "echo ping",
-    "the per-connection server now keeps upgraded WebSockets: the WebSocket relay " +
-      "(src/proxy/websocket.ts) can be wired into the http listener",
+    "the per-connection server now keeps upgraded WebSockets: WebSocket listeners " +
+      "need not be served by src/server/_serve_upgradable.ts any more",
   );
 });
 
