@@ -183,3 +183,23 @@ export function checkHashKey(text: string): string | undefined {
 export function checkCidr(text: string): string | undefined {
   return parseCidr(text) ? undefined : `${quote(text)} is not a network such as 10.0.0.0/8`;
 }
+
+/**
+ * Checks a WebSocket `Origin` to allow: exactly what a browser sends,
+ * `scheme://host[:port]`, with no path and no trailing slash.
+ */
+export function checkOrigin(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `${quote(text)} is not an origin (https://app.example.com)`;
+  }
+  // `null` for schemes with opaque origins (data:, file:): never what a browser sends as Origin.
+  if (url.origin === "null" || url.origin !== text) {
+    return `${quote(text)} is not an origin: write scheme://host[:port], as browsers send it (${
+      url.origin === "null" ? "https://app.example.com" : url.origin
+    })`;
+  }
+  return undefined;
+}

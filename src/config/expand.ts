@@ -9,6 +9,7 @@
 
 import type { FileConfig } from "./fields.ts";
 import { FRONT_KEYS } from "./fields_front.ts";
+import { websocketSection } from "./fields_front.ts";
 import { udpSection } from "./fields_topology.ts";
 import type { Config, ListenerConfig, PoolConfig, RouteConfig } from "./resolved.ts";
 
@@ -61,6 +62,7 @@ function resolveListener(file: FileConfig, l: FileListener): ListenerConfig {
     accept_proxy_protocol: l.accept_proxy_protocol,
     ...(l.protocol === "udp" ? { udp: l.udp ?? udpSection.default! } : {}),
     ...(l.tls ? { tls: l.tls } : {}),
+    ...(l4 ? {} : { websocket: l.websocket ?? websocketSection.default! }),
     ...front,
     rate_limit: { ...file.rate_limit, ...l.rate_limit },
     adaptive: { ...file.adaptive, ...l.adaptive },

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { checkCidr, checkHostPattern, checkMethod } from "./checks.ts";
+import { checkCidr, checkHostPattern, checkMethod, checkOrigin } from "./checks.ts";
 import { DAY_MS } from "./duration.ts";
-import { duration, int, num, str } from "./scalars.ts";
+import { bool, duration, int, num, str } from "./scalars.ts";
 import { list, section } from "./schema.ts";
 import { intOrAuto } from "./_auto.ts";
 
@@ -141,4 +141,37 @@ export const listenerSecuritySection = section("Request filtering", requestFilte
 export const backendNetworksField = list(str({ doc: "A network", check: checkCidr }), {
   doc: "Networks (CIDR) backends may resolve into despite the SSRF check, e.g. 10.0.0.0/8",
   default: [],
+});
+
+/** `websocket`: relaying WebSocket upgrades on an http listener. */
+export const websocketSection = section("WebSocket relaying on an http listener", {
+  enabled: bool({
+    doc:
+      "Relay Upgrade: websocket requests to the backends; when off they are served as plain requests, the upgrade stripped",
+    default: false,
+  }),
+  idle_timeout: duration({
+    doc:
+      "A session with no message either way for this long is closed on both sides (1001); 0 for none",
+    default: 300_000,
+    max: DAY_MS,
+  }),
+  allowed_origins: list(str({ doc: "An origin", check: checkOrigin }), {
+    doc:
+      "Origins (scheme://host[:port]) whose pages may open sessions; others get 403; empty allows any",
+    default: [],
+  }),
+  max_connections: int({
+    doc: "Most sessions open at once on the listener; past it upgrades get 503",
+    default: 10_000,
+    min: 1,
+    max: 10_000_000,
+  }),
+  max_connections_per_client: int({
+    doc:
+      "Most sessions open at once from one client address (IPv6: one rate_limit.ipv6_prefix network); past it upgrades get 503",
+    default: 64,
+    min: 1,
+    max: 10_000_000,
+  }),
 });

@@ -21,6 +21,7 @@ import {
   frontFields,
   listenerSecuritySection,
   rateLimitSection,
+  websocketSection,
 } from "./fields_front.ts";
 import { backendsField, poolSections } from "./fields_pool.ts";
 import { checkName, named } from "./named.ts";
@@ -148,6 +149,7 @@ const listenerCommon = {
   ),
   udp: optional(udpSection),
   tls: optional(tlsSection),
+  websocket: optional(websocketSection),
 };
 
 /** Each field of `fields`, made optional. */

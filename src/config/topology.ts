@@ -248,8 +248,8 @@ export function topologyChecks(d: Decoder, root: Node): void {
  * What a listener's protocol asks of it: an http listener routes requests
  * (`routes`, no `pool`); a tcp or udp listener forwards everything to one
  * pool of address backends (`pool`, no `routes`). The PROXY protocol is
- * accepted on tcp listeners, `udp` belongs to udp listeners and `tls` to
- * http listeners.
+ * accepted on tcp listeners, `udp` belongs to udp listeners, `tls` and
+ * `websocket` to http listeners.
  */
 function l4Checks(
   d: Decoder,
@@ -301,6 +301,12 @@ function l4Checks(
     );
   }
   if (protocol !== "udp" && has("udp")) d.report(`${l.path}.udp`, "is for udp listeners only");
+  if (protocol !== "http" && has("websocket")) {
+    d.report(
+      `${l.path}.websocket`,
+      `is for http listeners only; a ${protocol} listener forwards bytes as they come (a WebSocket passes through as any connection)`,
+    );
+  }
   if (protocol !== "http" && has("tls")) {
     d.report(
       `${l.path}.tls`,

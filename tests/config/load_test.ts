@@ -104,6 +104,13 @@ const FRONT: Config["listeners"][number] = {
     allowed_methods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     allowed_hosts: [],
   },
+  websocket: {
+    enabled: false,
+    idle_timeout: 300_000,
+    allowed_origins: [],
+    max_connections: 10_000,
+    max_connections_per_client: 64,
+  },
   routes: [{ pool: "default", strip_prefix: false }],
 };
 
