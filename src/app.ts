@@ -37,7 +37,7 @@ import {
 } from "./lifecycle/mod.ts";
 import { clientKey } from "./limit/mod.ts";
 import { switchableLogger } from "./log/mod.ts";
-import { DurationHistograms, StatsByName } from "./metrics/mod.ts";
+import { DurationHistograms, StatsByName, WebSocketStats } from "./metrics/mod.ts";
 import { createReloader } from "./reload/mod.ts";
 import {
   buildRuntime,
@@ -97,6 +97,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
     stats,
     durations: new DurationHistograms(),
     rateChanges: new Map<string, LastRateChange>(),
+    webSockets: new WebSocketStats(),
     probe: options.probe,
     transportFor: (pool) =>
       given ? { transport: given, owned: false } : { transport: transportFor(pool), owned: true },
@@ -137,6 +138,9 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       // [SECURITY] The listener's allow and deny networks, as the runtime in force has them.
       screen: (ip: string) => current.runtime.listeners.get(config.name)?.screen(ip),
       handler: current.handlerFor(config.name),
+      webSocket: () =>
+        current.config.listeners.find((l) => l.name === config.name)?.websocket?.enabled ?? false,
+      upgradeGraceMs: () => current.config.server.shutdown_timeout,
       limits,
       rejects: stats.get(config.name),
       tls: config.tls,

@@ -51,3 +51,9 @@ export {
   LatencyWindow,
   type LatencyWindowOptions,
 } from "./window.ts";
+export {
+  type WebSocketOpen,
+  type WebSocketPoolTotals,
+  type WebSocketSnapshot,
+  WebSocketStats,
+} from "./websocket.ts";

@@ -27,6 +27,8 @@ import { validationPhase } from "./phases.ts";
 import { type RequestTarget, splitTarget } from "./target.ts";
 import type { Router } from "./upstream.ts";
 import { compileHostAllowList, type ValidationRules } from "./validate.ts";
+import { wantsWebSocket } from "./websocket.ts";
+import type { WebSocketLeg } from "./websocket_front.ts";
 import {
   asProxyError,
   type ErrorKind,
@@ -60,6 +62,8 @@ export interface ProxyOptions {
   readonly phases?: readonly Phase[];
   /** The tracer in force when a request starts (it changes on reload); tracing off by default. */
   readonly tracer?: () => RequestTracer;
+  /** Relays WebSocket upgrades (`websocket.enabled`); they are plain requests when absent. */
+  readonly webSocket?: WebSocketLeg;
 }
 
 /**
@@ -99,7 +103,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     idleMs: listener.read_timeout,
     watchdog,
   };
-  const { local, relay } = createResponder({
+  const responder = createResponder({
     listener: listener.name,
     writeTimeoutMs: listener.write_timeout,
     logger,
@@ -108,6 +112,8 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     stats,
     durations: options.durations,
   });
+  const { local, relay } = responder;
+  const webSocket = options.webSocket;
 
   /** Answers a failure: the error's status, its kind as the reason, counted if the client broke a rule. */
   const fail = (ctx: RequestContext, error: ProxyError): Response => {
@@ -180,6 +186,12 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     const target = decision.path === ctx.target.path
       ? ctx.target
       : { ...ctx.target, path: decision.path };
+    // Only a WebSocket upgrade is relayed as one, on a connection that can
+    // carry it; any other Upgrade (h2c) is a plain request below, its
+    // Upgrade stripped as hop-by-hop.
+    if (webSocket && ctx.client.upgradable && wantsWebSocket(ctx.fields)) {
+      return await webSocket(ctx, chosen, target, responder);
+    }
     const forwardOptions: ForwardOptions = {
       send: chosen.send,
       watchdog,

@@ -18,3 +18,10 @@ export {
 export { compileHostAllowList, pathIsSafe, validateRequest } from "./validate.ts";
 export { splitTarget } from "./target.ts";
 export { isMalformedFraming } from "./body.ts";
+export { SessionRegistry, wantsWebSocket } from "./websocket.ts";
+export {
+  MAX_PENDING_BYTES,
+  type WebSocketLeg,
+  webSocketLeg,
+  type WebSocketSettings,
+} from "./websocket_front.ts";

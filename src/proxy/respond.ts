@@ -14,6 +14,7 @@ import type { Attempt, AttemptResult } from "../pool/mod.ts";
 import { type BodyOutcome, guardResponseBody } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { applySecurityHeaders, clientHeaders } from "./headers.ts";
+import type { SessionEnd } from "./websocket.ts";
 import { concatBytes, fieldValue, ProxyError, type UpstreamResponse } from "../core/mod.ts";
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -94,6 +95,20 @@ export interface Responder {
    * @throws {ProxyError} when a small body could not be read whole
    */
   relay(ctx: RequestContext, upstream: UpstreamResponse, attempt: Attempt): Promise<Response>;
+  /**
+   * Finishes the `101` that upgraded the client to a WebSocket session: its
+   * one access-log line is written when the session has `ended`, with its
+   * bytes each way and how it closed.
+   */
+  upgraded(ctx: RequestContext, res: Response, ended: Promise<SessionEnd>): Response;
+}
+
+/** What the access-log line of a WebSocket session adds. */
+interface SessionLog {
+  readonly bytes_to_backend: number;
+  readonly bytes_to_client: number;
+  readonly close_code: number;
+  readonly closed_by: SessionEnd["by"];
 }
 
 /** Lets go of a backend body nobody will read. */
@@ -116,6 +131,7 @@ export function createResponder(options: ResponderOptions): Responder {
     status: number,
     bytes: number,
     outcome: BodyOutcome | undefined,
+    session?: SessionLog,
   ) => {
     stats.recordResponse(status);
     stats.bytesOut += bytes;
@@ -152,6 +168,7 @@ export function createResponder(options: ResponderOptions): Responder {
       client: maskClientIp(ctx.client.ip),
       ...(ctx.reason ? { reason: ctx.reason } : {}),
       ...(outcome && outcome !== "complete" ? { outcome } : {}),
+      ...session,
     });
   };
 
@@ -174,6 +191,19 @@ export function createResponder(options: ResponderOptions): Responder {
         ? 0
         : Number(res.headers.get("content-length") ?? 0);
       accessLog(ctx, res.status, sent, undefined);
+      return res;
+    },
+
+    upgraded(ctx, res, ended) {
+      applySecurityHeaders(res.headers, ctx.requestId);
+      ended.then((end) =>
+        accessLog(ctx, 101, end.bytesToClient, undefined, {
+          bytes_to_backend: end.bytesToBackend,
+          bytes_to_client: end.bytesToClient,
+          close_code: end.code,
+          closed_by: end.by,
+        })
+      );
       return res;
     },
 

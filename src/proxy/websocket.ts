@@ -427,7 +427,13 @@ export class SessionRegistry {
    * @param maxConnections most sessions at once (0: no cap)
    * @param maxPerClient most sessions per client key at once (0: no cap)
    */
-  constructor(readonly maxConnections: number, readonly maxPerClient: number) {}
+  constructor(public maxConnections: number, public maxPerClient: number) {}
+
+  /** New caps (a reload): they apply to sessions admitted from now on; open ones stay. */
+  setCaps(maxConnections: number, maxPerClient: number): void {
+    this.maxConnections = maxConnections;
+    this.maxPerClient = maxPerClient;
+  }
 
   /** Sessions admitted and not yet ended. */
   get open(): number {

@@ -15,7 +15,15 @@ import { type RelayEnd, type RelayStats, type TcpRelay, tcpRelay } from "../l4/m
 import { AdaptiveLoop, RateLimiter } from "../limit/mod.ts";
 import type { GlobalStats } from "../metrics/mod.ts";
 import { type AddressFilter, addressFilter, parseCidr } from "../net/mod.ts";
-import { createProxy, rateLimitPhase, type Router, type Upstream } from "../proxy/mod.ts";
+import {
+  createProxy,
+  rateLimitPhase,
+  type Router,
+  SessionRegistry,
+  type Upstream,
+  webSocketLeg,
+} from "../proxy/mod.ts";
+import { clientKey } from "../limit/mod.ts";
 import { compileRoutes } from "../routing/mod.ts";
 import type { LimiterSnapshot, Snapshot } from "../snapshot/mod.ts";
 import type { PoolRuntime } from "./pool_runtime.ts";
@@ -28,6 +36,8 @@ export interface ListenerRuntime {
   readonly config: ListenerConfig;
   /** The per-client rate limiter. */
   readonly limiter: RateLimiter;
+  /** Its open WebSocket sessions and their caps (http listeners; kept across reloads). */
+  readonly sessions: SessionRegistry;
   /** Answers its requests (http listeners). */
   readonly handler: ProxyHandler;
   /** [SECURITY] Its `allow` and `deny` networks: whether a client address may connect. */
@@ -102,6 +112,21 @@ export function buildListenerRuntime(
   if (bounded !== limiter.rate) limiter.setRate(bounded);
 
   const l4 = config.protocol !== "http";
+  const ws = config.websocket;
+  // Sessions open now stay counted against the caps a reload sets.
+  const sessions = previous?.sessions ?? new SessionRegistry(0, 0);
+  sessions.setCaps(ws?.max_connections ?? 0, ws?.max_connections_per_client ?? 0);
+  const webSocket = ws?.enabled
+    ? webSocketLeg({
+      settings: ws,
+      registry: sessions,
+      clientKey: (ip) => clientKey(ip, rl.ipv6_prefix),
+      stats: shared.webSockets,
+      listener: name,
+      logger,
+      watchdog: shared.watchdog,
+    })
+    : undefined;
   const handler = l4 ? notHttp(name) : createProxy({
     listener: config,
     route: routerOf(config, pools),
@@ -112,6 +137,7 @@ export function buildListenerRuntime(
     durations: shared.durations,
     phases: [rateLimitPhase(limiter, stats)],
     tracer: shared.tracer,
+    ...(webSocket ? { webSocket } : {}),
   });
   const admits = addressFilter(
     config.allow.map((n) => parseCidr(n)!),
@@ -188,6 +214,7 @@ export function buildListenerRuntime(
     name,
     config,
     limiter,
+    sessions,
     handler,
     admits,
     screen,

@@ -13,7 +13,7 @@ import type { EventLog } from "../events/mod.ts";
 import type { Probe } from "../health/mod.ts";
 import type { AdaptiveChange } from "../limit/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import type { DurationHistograms, StatsByName } from "../metrics/mod.ts";
+import type { DurationHistograms, StatsByName, WebSocketStats } from "../metrics/mod.ts";
 import type { RequestTracer } from "../tracing/mod.ts";
 import type { Retirements } from "./retire.ts";
 
@@ -38,6 +38,8 @@ export interface Shared {
   readonly durations: DurationHistograms;
   /** Each listener's last adaptive rate change, by listener name. */
   readonly rateChanges: Map<string, LastRateChange>;
+  /** WebSocket sessions and bytes, every listener's. */
+  readonly webSockets: WebSocketStats;
   /** How health checks probe a backend; HTTP through the pool's transport by default. */
   readonly probe?: Probe;
   /** Builds the transport of a pool that starts. */

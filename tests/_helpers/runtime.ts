@@ -10,7 +10,7 @@ import { Watchdog } from "../../src/clock/mod.ts";
 import type { ClosableTransport } from "../../src/core/mod.ts";
 import { EventLog } from "../../src/events/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { DurationHistograms, StatsByName } from "../../src/metrics/mod.ts";
+import { DurationHistograms, StatsByName, WebSocketStats } from "../../src/metrics/mod.ts";
 import { Retirements, type Shared } from "../../src/runtime/mod.ts";
 import { ManualClock } from "./clock.ts";
 
@@ -78,6 +78,7 @@ export function testShared(): {
     stats: new StatsByName(),
     durations: new DurationHistograms(),
     rateChanges: new Map(),
+    webSockets: new WebSocketStats(),
     probe: () => Promise.resolve({ ok: true, detail: "200" }),
     transportFor(config) {
       const transport = echoTransport();

@@ -83,6 +83,13 @@ Deno.test(
       max_body_bytes: 10485760,
       max_connections: "auto",
       max_connections_per_client: 256,
+      websocket: {
+        enabled: false,
+        idle_timeout: "5m",
+        allowed_origins: [],
+        max_connections: 10_000,
+        max_connections_per_client: 64,
+      },
       routes: [{ pool: "default", strip_prefix: false }],
     });
     assert.deepEqual(security.allowed_hosts, []);

@@ -11,7 +11,7 @@ import type { ClosableTransport } from "../../src/core/mod.ts";
 import { EventLog } from "../../src/events/mod.ts";
 import { CurrentRuntime, RuntimeStoppedError } from "../../src/lifecycle/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { DurationHistograms, StatsByName } from "../../src/metrics/mod.ts";
+import { DurationHistograms, StatsByName, WebSocketStats } from "../../src/metrics/mod.ts";
 import { buildRuntime, Retirements, type Shared } from "../../src/runtime/mod.ts";
 import type { Snapshot } from "../../src/snapshot/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
@@ -43,6 +43,7 @@ function shared() {
     stats: new StatsByName(),
     durations: new DurationHistograms(),
     rateChanges: new Map(),
+    webSockets: new WebSocketStats(),
     probe: () => Promise.resolve({ ok: true, detail: "200" }),
     transportFor: () => ({ transport, owned: false }),
     retired: new Retirements(clock),
