@@ -255,6 +255,29 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
 
   emitUdpFamilies(emit, listeners);
 
+  const ws = snapshot.websocket;
+  emit(
+    "proxy_websocket_connections",
+    "gauge",
+    "WebSocket sessions open now.",
+    ws.open.map((o) => ({ labels: { listener: o.listener, pool: o.pool }, value: o.open })),
+  );
+  emit(
+    "proxy_websocket_sessions_total",
+    "counter",
+    "WebSocket sessions relayed (the backend accepted the upgrade).",
+    ws.pools.map((p) => ({ labels: { pool: p.pool }, value: p.sessions })),
+  );
+  emit(
+    "proxy_websocket_bytes_total",
+    "counter",
+    "WebSocket message payload bytes relayed, by direction (to_backend, to_client).",
+    ws.pools.flatMap((p) => [
+      { labels: { pool: p.pool, direction: "to_backend" }, value: p.bytesToBackend },
+      { labels: { pool: p.pool, direction: "to_client" }, value: p.bytesToClient },
+    ]),
+  );
+
   if (snapshot.tracing) {
     emit(
       "proxy_tracing_spans_exported_total",

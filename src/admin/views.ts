@@ -15,7 +15,7 @@
 
 import type { BreakerSnapshot } from "../breaker/mod.ts";
 import type { AegisEvent } from "../events/mod.ts";
-import type { LatencySummary } from "../metrics/mod.ts";
+import type { LatencySummary, WebSocketSnapshot } from "../metrics/mod.ts";
 import type { Refusal } from "../server/mod.ts";
 import type { BackendSnapshot, HistoryPoint, Snapshot } from "../snapshot/mod.ts";
 import { healthGroups, statusGroups } from "./groups.ts";
@@ -216,9 +216,36 @@ export interface StatusView extends ReturnType<typeof statusGroups> {
   };
   readonly backends: readonly StatusBackendView[];
   readonly limiter: LimiterView;
+  readonly websocket: WebSocketView;
   readonly events: readonly EventView[];
   /** The running configuration, printed as `aegis check` prints it (secrets redacted). */
   readonly config: unknown;
+}
+
+/** WebSocket sessions in `GET /status`. */
+export interface WebSocketView {
+  /** Sessions open now, by listener and pool (every pair that ever had one). */
+  readonly open: readonly { listener: string; pool: string; open: number }[];
+  /** What each pool's sessions carried since start. */
+  readonly pools: readonly {
+    pool: string;
+    sessions: number;
+    bytes_to_backend: number;
+    bytes_to_client: number;
+  }[];
+}
+
+/** The WebSocket counters under their snake_case names. */
+function webSocketView(ws: WebSocketSnapshot): WebSocketView {
+  return {
+    open: ws.open.map((o) => ({ listener: o.listener, pool: o.pool, open: o.open })),
+    pools: ws.pools.map((p) => ({
+      pool: p.pool,
+      sessions: p.sessions,
+      bytes_to_backend: p.bytesToBackend,
+      bytes_to_client: p.bytesToClient,
+    })),
+  };
 }
 
 /** What `GET /status` reads besides the snapshot. */
@@ -293,6 +320,7 @@ export function statusView(snap: Snapshot, inputs: StatusInputs): StatusView {
       latency_ms: latencyView(b.metrics.latency),
     })),
     limiter: limiterView(snap.limiter),
+    websocket: webSocketView(snap.websocket),
     ...statusGroups(snap),
     events: snap.events.map(eventView),
     config: inputs.config,

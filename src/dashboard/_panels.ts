@@ -48,7 +48,8 @@ function errorStyle(share: number | undefined): Style | undefined {
  * traffic on the second; fields that do not fit are left out whole. The markers come right after the name so that a narrow
  * terminal, which cuts lines at their end, still shows them. `lines: 1`
  * gives the compact form, which keeps uptime and traffic and drops the
- * address, in-flight and connections.
+ * address, in-flight and connections (and open WebSocket sessions, `ws`,
+ * while there are any).
  */
 export function header(input: HeaderInput, width: number, lines: 1 | 2): Line[] {
   const { snapshot: s, figures: f } = input;
@@ -64,6 +65,8 @@ export function header(input: HeaderInput, width: number, lines: 1 | 2): Line[] 
   const addresses = s.listeners.length > 1
     ? s.listeners.map((l) => field(printable(l.name), printable(l.url)))
     : [[span(printable(s.listen))]];
+  // Shown only while there are any: most deployments never relay one.
+  const webSockets = s.websocket.open.reduce((n, o) => n + o.open, 0);
   return [
     joinFitting([title, uptime, ...addresses], SEP, width),
     joinFitting(
@@ -73,6 +76,7 @@ export function header(input: HeaderInput, width: number, lines: 1 | 2): Line[] 
         errors,
         rate,
         field("conns", formatCount(s.global.activeConnections)),
+        ...(webSockets > 0 ? [field("ws", formatCount(webSockets))] : []),
       ],
       SEP,
       width,

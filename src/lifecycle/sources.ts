@@ -80,6 +80,7 @@ export function snapshotSources(parts: SourceParts): SnapshotSources {
     connections: () => connections(listeners.sockets.map((l) => l.server)),
     events: shared.events,
     clock: shared.clock,
+    webSockets: shared.webSockets,
     ...(parts.tracing ? { tracing: parts.tracing } : {}),
   };
 }

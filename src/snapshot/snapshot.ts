@@ -26,6 +26,7 @@ import {
   snapshotGlobal,
   type StatsByName,
   sumGlobal,
+  type WebSocketSnapshot,
 } from "../metrics/mod.ts";
 import type { UdpRelaySnapshot } from "../l4/mod.ts";
 import type { Pool } from "../pool/mod.ts";
@@ -167,6 +168,8 @@ export interface Snapshot {
   readonly events: readonly AegisEvent[];
   /** Span export counters; absent where no tracing counters were given. */
   readonly tracing?: TracingSnapshot;
+  /** WebSocket sessions open now and what each pool's sessions carried. */
+  readonly websocket: WebSocketSnapshot;
 }
 
 /** What a listener reports to a snapshot. */
@@ -212,6 +215,8 @@ export interface SnapshotSources {
   readonly now?: () => number;
   /** Span export counters. */
   readonly tracing?: TracingCounters;
+  /** WebSocket counters; none when absent. */
+  readonly webSockets?: { snapshot(): WebSocketSnapshot };
 }
 
 /** What `limiter` shows when there is no listener (never, in a running Aegis). */
@@ -320,5 +325,6 @@ export function buildSnapshot(s: SnapshotSources): Snapshot {
     ...(s.tracing
       ? { tracing: { spansExported: s.tracing.exported, spansDropped: s.tracing.dropped } }
       : {}),
+    websocket: s.webSockets?.snapshot() ?? { open: [], pools: [] },
   });
 }

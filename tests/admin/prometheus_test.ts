@@ -177,6 +177,10 @@ const SNAPSHOT: Snapshot = {
   ],
   healthyP95: 40,
   limiter: LIMITER,
+  websocket: {
+    open: [{ listener: "default", pool: "default", open: 2 }],
+    pools: [{ pool: "default", sessions: 5, bytesToBackend: 100, bytesToClient: 300 }],
+  },
   events: [],
 };
 
@@ -397,6 +401,9 @@ Deno.test(
         proxy_rate_limit_rate: "gauge",
         proxy_rate_limit_tracked_clients: "gauge",
         proxy_rate_limit_evictions_total: "counter",
+        proxy_websocket_connections: "gauge",
+        proxy_websocket_sessions_total: "counter",
+        proxy_websocket_bytes_total: "counter",
         proxy_uptime_seconds: "gauge",
         proxy_info: "gauge",
         proxy_draining: "gauge",
@@ -459,6 +466,16 @@ Deno.test(
       assert.equal(value(families, "proxy_rate_limit_rate"), 87.5);
       assert.equal(value(families, "proxy_rate_limit_tracked_clients"), 12);
       assert.equal(value(families, "proxy_rate_limit_evictions_total"), 6);
+      const ws = { pool: "default" };
+      assert.equal(
+        value(families, "proxy_websocket_connections", { ...ws, listener: "default" }),
+        2,
+      );
+      assert.equal(value(families, "proxy_websocket_sessions_total", ws), 5);
+      const toBackend = { ...ws, direction: "to_backend" };
+      assert.equal(value(families, "proxy_websocket_bytes_total", toBackend), 100);
+      const toClient = { ...ws, direction: "to_client" };
+      assert.equal(value(families, "proxy_websocket_bytes_total", toClient), 300);
       assert.equal(value(families, "proxy_uptime_seconds"), 5.5);
       assert.equal(value(families, "proxy_info", { version: "0.1.0" }), 1);
       assert.equal(value(families, "proxy_draining"), 0, "not draining by default");

@@ -103,6 +103,7 @@ const SNAPSHOT: Snapshot = {
     evictions: 44,
     lastChange: { from: 45, to: 46, p95: 47, reason: "reduce", time: 48 },
   },
+  websocket: { open: [], pools: [] },
   events: [{
     time: 49,
     kind: "health",
@@ -180,6 +181,7 @@ Deno.test("statusView names every snapshot field in snake_case and keeps its val
         evictions: 44,
         last_change: { from: 45, to: 46, p95_ms: 47, reason: "reduce", time: 48 },
       },
+      websocket: { open: [], pools: [] },
       listeners: [{
         name: "web",
         protocol: "http",

@@ -74,6 +74,8 @@ export function event(
 export interface SnapshotOptions {
   readonly backends?: readonly BackendSnapshot[];
   readonly events?: readonly AegisEvent[];
+  /** WebSocket counters; none by default. */
+  readonly websocket?: Snapshot["websocket"];
   readonly time?: number;
   readonly requests?: number;
   readonly rateLimited?: number;
@@ -142,6 +144,7 @@ export function snapshot(n = 3, o: SnapshotOptions = {}): Snapshot {
     backends,
     healthyP95: 50,
     limiter,
+    websocket: o.websocket ?? { open: [], pools: [] },
     events: o.events ?? defaultEvents(),
   };
 }

@@ -30,6 +30,20 @@ Deno.test("render() computes per-second figures from the previous snapshot", asy
     assert.match(lineWith(lines, "burst"), /429\/s –$/);
   });
 
+  await t.step("open WebSocket sessions show as ws N, only while there are any", () => {
+    const open = [
+      { listener: "default", pool: "chat", open: 2 },
+      { listener: "default", pool: "feed", open: 1 },
+    ];
+    const lines = plain(snapshot(3, { websocket: { open, pools: [] } }), 100, 24);
+    assert.match(lines[1]!, / · conns 12 · ws 3$/);
+    const none = open.map((o) => ({ ...o, open: 0 }));
+    assert.doesNotMatch(
+      plain(snapshot(3, { websocket: { open: none, pools: [] } }), 100, 24)[1]!,
+      /ws/,
+    );
+  });
+
   await t.step("a counter that went back (backend re-added) shows –, never a negative rate", () => {
     const previous = snapshot(1, { time: NOW - 1000, backends: [backend(0, { requests: 900 })] });
     const now = snapshot(1, { backends: [backend(0, { requests: 5 })] });

@@ -118,7 +118,13 @@ function readExposition(text: string): Exported {
  * udp datagram through it, and returns its `/metrics` text.
  */
 async function scrapeBusyAegis(): Promise<string> {
-  await using web = startBackend(() => new Response("ok"));
+  // Plain requests get "ok"; an upgrade becomes an echoing WebSocket, for the WebSocket families.
+  await using web = startBackend((request) => {
+    if (request.headers.get("upgrade") !== "websocket") return new Response("ok");
+    const { socket, response } = Deno.upgradeWebSocket(request, { idleTimeout: 0 });
+    socket.onmessage = (e) => socket.send(e.data);
+    return response;
+  });
   await using pg = startRawBackend(echo);
   await using dns = await startTaggingBackend("dns");
   // A TLS listener, for the certificate expiry family.
@@ -128,7 +134,12 @@ async function scrapeBusyAegis(): Promise<string> {
     health_check: { interval: "1h" },
     admin: { metrics_address: "127.0.0.1:0" },
     listeners: [
-      { name: "web", address: "127.0.0.1:0", routes: [{ pool: "web" }] },
+      {
+        name: "web",
+        address: "127.0.0.1:0",
+        routes: [{ pool: "web" }],
+        websocket: { enabled: true },
+      },
       {
         name: "secure",
         address: "127.0.0.1:0",
@@ -160,6 +171,12 @@ async function scrapeBusyAegis(): Promise<string> {
   closeQuietly(conn);
   await until(() => listeners.get("db")!.server.connections === 0, "the tcp relay to end");
 
+  const ws = new WebSocket(proxy.url.replace("http:", "ws:"));
+  await new Promise((r) => ws.onopen = r);
+  ws.send("hello");
+  await new Promise((r) => ws.onmessage = r);
+  ws.close();
+  await new Promise((r) => ws.onclose = r);
   await using client = await udpClient();
   client.send("q", listeners.get("dns")!.addr.port);
   assert.deepEqual(await client.texts(1), ["dns|q"]);
