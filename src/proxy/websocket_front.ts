@@ -117,9 +117,20 @@ export function webSocketLeg(options: WebSocketFrontOptions): WebSocketLeg {
       }
       return local(ctx, errorResponse(error, upstream.retryAfterSeconds));
     }
-    const { socket, response } = Deno.upgradeWebSocket(ctx.request, {
-      ...(backend.protocol ? { protocol: backend.protocol } : {}),
-    });
+    let upgrade: { socket: WebSocket; response: Response };
+    try {
+      upgrade = Deno.upgradeWebSocket(ctx.request, {
+        ...(backend.protocol ? { protocol: backend.protocol } : {}),
+      });
+    } catch {
+      // The runtime cannot upgrade this request (an HTTP/2 stream carrying
+      // upgrade headers): the backend's side is let go.
+      backend.stream.close();
+      permit[Symbol.dispose]();
+      ctx.reason = "websocket_not_upgradable";
+      return local(ctx, jsonResponse(400, { error: "bad websocket handshake" }));
+    }
+    const { socket, response } = upgrade;
     const pool = upstream.name;
     const closed = stats.opened(options.listener, pool);
     const session = relayWebSocket(socket, backend, {
