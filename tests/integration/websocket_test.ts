@@ -12,6 +12,7 @@ import { startBackend } from "../_helpers/backend.ts";
 import { liveConfigFile, parseTestConfig } from "../_helpers/config.ts";
 import { connect, readUntilClose, send } from "../_helpers/raw.ts";
 import { createPki, curl } from "../_helpers/tls.ts";
+import { dyingBackend, echoMessages } from "../_helpers/websocket.ts";
 
 const quiet = { health_check: { interval: "1h" } };
 
@@ -112,18 +113,7 @@ Deno.test("10,000 text and binary messages go both ways through Aegis, in order"
   const ws = await open(wsUrl(proxy, "/chat?room=1"), { protocols: ["chat.v2", "chat.v1"] });
   assert.equal(ws.protocol, "chat.v2");
   const N = 10_000;
-  const got: (string | number)[] = [];
-  const all = Promise.withResolvers<void>();
-  ws.onmessage = (e) => {
-    const bytes = typeof e.data === "string" ? undefined : new Uint8Array(e.data);
-    got.push(bytes ? bytes[0]! * 256 + bytes[1]! : e.data);
-    if (got.length === N) all.resolve();
-  };
-  for (let i = 0; i < N; i++) {
-    if (i % 2 === 0) ws.send(`m${i}`);
-    else ws.send(new Uint8Array([i >> 8, i & 255]));
-  }
-  await all.promise;
+  const got = await echoMessages(ws, N);
   for (let i = 0; i < N; i++) assert.equal(got[i], i % 2 === 0 ? `m${i}` : i);
   const metrics = await (await fetch(`${proxy.metricsUrl || proxy.adminUrl}/metrics`)).text();
   assert.match(metrics, /proxy_websocket_connections\{listener="web",pool="p"\} 1/);
@@ -170,40 +160,12 @@ Deno.test("close codes and reasons are relayed both ways", async (t) => {
 });
 
 Deno.test("a backend killed mid-session closes the client's side with 1011", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const killed = (async () => {
-    for (;;) {
-      const conn = await listener.accept();
-      const buf = new Uint8Array(4096);
-      const n = await conn.read(buf);
-      const head = new TextDecoder().decode(buf.subarray(0, n ?? 0));
-      if (!/upgrade: websocket/i.test(head)) {
-        // A health probe or anything else: a plain answer.
-        await send(conn, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        conn.close();
-        continue;
-      }
-      const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? "";
-      const digest = await crypto.subtle.digest(
-        "SHA-1",
-        new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
-      );
-      const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
-      await send(
-        conn,
-        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
-      );
-      await conn.read(buf);
-      conn.close(); // killed: no close frame
-      listener.close();
-      return;
-    }
-  })();
-  await using proxy = await startProxy([`http://127.0.0.1:${listener.addr.port}`]);
+  const backend = dyingBackend();
+  await using proxy = await startProxy([backend.url]);
   const ws = await open(wsUrl(proxy));
   ws.send("hello");
   assert.equal((await closed(ws)).code, 1011);
-  await killed;
+  await backend.done;
   await until(() => proxy.accessLogs().some((l) => l.closed_by === "backend_failed"));
 });
 

@@ -14,6 +14,7 @@ import {
   wantsWebSocket,
 } from "../../src/proxy/websocket.ts";
 import { ManualClock } from "../_helpers/clock.ts";
+import { dyingBackend, echoMessages } from "../_helpers/websocket.ts";
 import { readUntilClose, send } from "../_helpers/raw.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -204,21 +205,7 @@ Deno.test("10,000 text and binary messages go both ways through the relay, in or
   const ws = await open(front.url + "/chat?room=1", ["chat.v2", "chat.v1"]);
   assert.equal(ws.protocol, "chat.v2");
   const N = 10_000;
-  const got: (string | number)[] = [];
-  const all = Promise.withResolvers<void>();
-  ws.onmessage = (e) => {
-    got.push(
-      typeof e.data === "string"
-        ? e.data
-        : new Uint8Array(e.data)[0]! * 256 + new Uint8Array(e.data)[1]!,
-    );
-    if (got.length === N) all.resolve();
-  };
-  for (let i = 0; i < N; i++) {
-    if (i % 2 === 0) ws.send(`m${i}`);
-    else ws.send(new Uint8Array([i >> 8, i & 255]));
-  }
-  await all.promise;
+  const got = await echoMessages(ws, N);
   for (let i = 0; i < N; i++) assert.equal(got[i], i % 2 === 0 ? `m${i}` : i);
   ws.close(1000, "done");
   const event = await closed(ws);
@@ -260,32 +247,6 @@ Deno.test("close codes and reasons are relayed", async (t) => {
     ["client", 4000],
   ]);
 });
-
-/** A backend that accepts the handshake, then drops the connection without a close frame. */
-function dyingBackend() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const done = (async () => {
-    const conn = await listener.accept();
-    const buf = new Uint8Array(4096);
-    const n = await conn.read(buf);
-    const head = new TextDecoder().decode(buf.subarray(0, n ?? 0));
-    const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? "";
-    const digest = await crypto.subtle.digest(
-      "SHA-1",
-      new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
-    );
-    const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
-    await send(
-      conn,
-      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
-    );
-    // Killed mid-session: the first message never gets an answer.
-    await conn.read(buf);
-    conn.close();
-    listener.close();
-  })();
-  return { url: `http://127.0.0.1:${listener.addr.port}`, done };
-}
 
 Deno.test("a backend that dies mid-session closes the client's side with 1011", async () => {
   const backend = dyingBackend();
