@@ -114,6 +114,8 @@ export class SharedLimitSync implements AsyncDisposable {
   #failures = 0;
   #inFlight: Promise<void> | undefined;
   #timer: Timer | undefined;
+  /** When the sync under way counts as failed. */
+  #deadline: Timer | undefined;
   #stopped = false;
 
   constructor(options: SharedLimitSyncOptions) {
@@ -166,9 +168,8 @@ export class SharedLimitSync implements AsyncDisposable {
     call: Promise<number[]>,
     admitted: ReadonlyArray<readonly [string, number]>,
   ): Promise<void> {
-    let timer: Timer | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
-      timer = this.#options.clock.setTimer(STORE_TIMEOUT_MS, () => resolve("timeout"));
+      this.#deadline = this.#options.clock.setTimer(STORE_TIMEOUT_MS, () => resolve("timeout"));
     });
     try {
       const answer = await Promise.race([call, timeout]);
@@ -178,12 +179,14 @@ export class SharedLimitSync implements AsyncDisposable {
         call.catch(() => {});
         return this.#failed(`no answer within ${STORE_TIMEOUT_MS} ms`);
       }
+      if (this.#stopped) return;
       answer.forEach((tokens, i) => this.#options.limiter.debit(admitted[i]![0], tokens));
       this.#change("up");
     } catch (e) {
       this.#failed(e instanceof Error ? e.message : String(e));
     } finally {
-      timer?.cancel();
+      this.#deadline?.cancel();
+      this.#deadline = undefined;
     }
   }
 
@@ -202,11 +205,11 @@ export class SharedLimitSync implements AsyncDisposable {
     this.#options.onChange?.({ from, to, ...(reason === undefined ? {} : { reason }) });
   }
 
-  /** Stops syncing, waits for a sync under way, and closes the store. */
+  /** Stops syncing and closes the store; a sync under way is abandoned. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
-    await this.#inFlight;
+    this.#deadline?.cancel();
     await this.#options.store[Symbol.asyncDispose]();
   }
 }
