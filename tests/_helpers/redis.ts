@@ -18,6 +18,8 @@ export interface TestRedis extends AsyncDisposable {
   restart(): Promise<void>;
   /** Runs one command through `redis-cli` and returns its output. */
   cli(...args: string[]): Promise<string>;
+  /** Client connections open now, `redis-cli`'s own left out. */
+  clients(): Promise<number>;
 }
 
 function freePort(): number {
@@ -78,6 +80,15 @@ export async function startRedis(): Promise<TestRedis> {
     running.kill("SIGTERM");
     await running.status;
   };
+  const cli = async (...args: string[]) => {
+    const out = await new Deno.Command("redis-cli", {
+      args: ["-p", String(port), ...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  };
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
@@ -87,15 +98,9 @@ export async function startRedis(): Promise<TestRedis> {
       child = await launch(port);
       if (!child) throw new Error(`redis-server did not restart on port ${port}`);
     },
-    async cli(...args) {
-      const out = await new Deno.Command("redis-cli", {
-        args: ["-p", String(port), ...args],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "null",
-      }).output();
-      return new TextDecoder().decode(out.stdout).trim();
-    },
+    cli,
+    clients: async () =>
+      (await cli("CLIENT", "LIST")).split("\n").filter((l) => !l.includes("cmd=client")).length,
     [Symbol.asyncDispose]: stop,
   };
 }

@@ -39,13 +39,18 @@ async function metrics(proxy: TestAegis): Promise<string> {
 const LIMITS = { requests_per_second: 0.2, burst: 4 };
 const ADAPTIVE = { min_rate: 0.1 };
 
+/** The flat form to `backend`, its limits shared through the Redis at `url`, synced every 20 ms. */
+function sharedConfig(url: string, backend: string) {
+  return testConfig([backend], {
+    rate_limit: { ...LIMITS, store: { type: "redis", url, sync_interval: "20ms" } },
+    adaptive: ADAPTIVE,
+  });
+}
+
 Deno.test("two Aegis instances sharing Redis admit one client one burst between them", async () => {
   await using redis = await startRedis();
   await using backend = startBackend();
-  const config = await testConfig([backend.url], {
-    rate_limit: { ...LIMITS, store: { type: "redis", url: redis.url, sync_interval: "20ms" } },
-    adaptive: ADAPTIVE,
-  });
+  const config = await sharedConfig(redis.url, backend.url);
   await using one = startTestAegis(config);
   await using two = startTestAegis(config);
   await until(
@@ -79,10 +84,7 @@ Deno.test("two Aegis instances sharing Redis admit one client one burst between 
 Deno.test("Redis stopped: local limits, an event and a metric; restarted: shared again", async () => {
   await using redis = await startRedis();
   await using backend = startBackend();
-  const config = await testConfig([backend.url], {
-    rate_limit: { ...LIMITS, store: { type: "redis", url: redis.url, sync_interval: "20ms" } },
-    adaptive: ADAPTIVE,
-  });
+  const config = await sharedConfig(redis.url, backend.url);
   await using proxy = startTestAegis(config);
   await until(async () => (await storeOf(proxy))?.status === "up", "connected");
 
@@ -134,17 +136,14 @@ Deno.test("a reload that moves the store opens the new connection and closes the
   await using file = await liveConfigFile(data(first.url));
   await using proxy = startTestAegis(file.config, { configPath: file.path });
   await until(async () => (await storeOf(proxy))?.status === "up", "connected");
-  const aegisClients = async (redis: typeof first) =>
-    (await redis.cli("CLIENT", "LIST")).split("\n").filter((l) => !l.includes("cmd=client"))
-      .length;
-  assert.equal(await aegisClients(first), 1);
+  assert.equal(await first.clients(), 1);
 
   await file.write(data(second.url));
   const result = await proxy.aegis.reload();
   assert.equal(result.ok, true);
-  await until(async () => (await aegisClients(first)) === 0, "the old connection closed");
+  await until(async () => (await first.clients()) === 0, "the old connection closed");
   await until(async () => (await storeOf(proxy))?.status === "up", "connected again");
-  assert.equal(await aegisClients(second), 1);
+  assert.equal(await second.clients(), 1);
   await alternate([proxy.url], 1);
   await until(
     async () => (await second.cli("EXISTS", "aegis:rl:default:127.0.0.1")) === "1",
