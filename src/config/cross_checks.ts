@@ -91,6 +91,22 @@ export function crossChecks(d: Decoder): void {
     }
   }
 
+  for (const scope of ["", ...listeners]) {
+    if (!owns(scope, "rate_limit.store")) continue;
+    // A listener's store replaces the top-level one whole: read its own fields only.
+    const own = (path: string) => scope ? d.values.get(at(scope, path)) : value("", path);
+    const type = own("rate_limit.store.type") as string | undefined;
+    const url = own("rate_limit.store.url") as string | undefined;
+    if (type === "redis" && url === "") {
+      d.report(
+        at(scope, "rate_limit.store.type"),
+        "redis needs rate_limit.store.url (for example redis://127.0.0.1:6379)",
+      );
+    } else if (type === "local" && url) {
+      d.report(at(scope, "rate_limit.store.url"), "is set but type is local: set type: redis");
+    }
+  }
+
   const admin = value("", "admin.address") as string | undefined;
   const token = value("", "admin.token") as string | undefined;
   const adminHost = admin === undefined ? undefined : parseHostPort(admin)?.host;

@@ -10,7 +10,8 @@
 
 import { checkCidr, checkHostPattern, checkMethod } from "./checks.ts";
 import { DAY_MS } from "./duration.ts";
-import { duration, int, num, str } from "./scalars.ts";
+import { redisUrlField } from "./redis_url.ts";
+import { duration, int, num, oneOf, str } from "./scalars.ts";
 import { list, section } from "./schema.ts";
 import { intOrAuto } from "./_auto.ts";
 
@@ -65,6 +66,27 @@ export const frontFields = {
 /** The names of {@linkcode frontFields}, in order. */
 export const FRONT_KEYS = Object.keys(frontFields) as ReadonlyArray<keyof typeof frontFields>;
 
+/** `rate_limit.store`: where the buckets live. */
+export const rateLimitStoreSection = section(
+  "Where the buckets live: in each Aegis process, or shared by every instance through Redis",
+  {
+    type: oneOf(["local", "redis"], {
+      doc:
+        "local: each Aegis process limits on its own; redis: every instance shares one limit per client and listener name through Redis (or Valkey)",
+      default: "local",
+    }),
+    url: redisUrlField(
+      "type redis: the server, redis://host:port or rediss://host:port (TLS), with user:password@ and a /database if needed; the password is never printed",
+    ),
+    sync_interval: duration({
+      doc:
+        "type redis: how often each instance reports what it admitted and reads back the fleet's count; the overshoot grows with it",
+      default: 100,
+      max: 10_000,
+    }),
+  },
+);
+
 /** `rate_limit`: per-client token buckets. */
 export const rateLimitSection = section("Per-client token buckets", {
   requests_per_second: num({ doc: "Token refill rate per client IP", default: 100, above: 0 }),
@@ -91,6 +113,7 @@ export const rateLimitSection = section("Per-client token buckets", {
     doc: "Networks (CIDR) never rate limited, e.g. health checkers and internal callers",
     default: [],
   }),
+  store: rateLimitStoreSection,
 });
 
 /** `adaptive`: the latency-driven control loop. */

@@ -1,9 +1,12 @@
 /**
  * What one listener derives from its configuration: its route table (http)
  * or its pool (tcp, udp), its address filter, its rate limiter and the
- * adaptive loop that moves it, and the proxy handler its socket calls. A reload builds a new one from the listener of the same
- * name; the limiter (with every client's bucket) is kept when the
- * listener's `rate_limit` did not change.
+ * adaptive loop that moves it, its connection to the store the fleet
+ * shares limits through, and the proxy handler its socket calls. A reload
+ * builds a new one from the listener of the same name; the limiter (with
+ * every client's bucket) is kept when the listener's `rate_limit` did not
+ * change. The store connection is the runtime's own: a reload opens a new
+ * one and closes the old.
  *
  * @module
  */
@@ -20,6 +23,7 @@ import { compileRoutes } from "../routing/mod.ts";
 import type { LimiterSnapshot, Snapshot } from "../snapshot/mod.ts";
 import type { PoolRuntime } from "./pool_runtime.ts";
 import type { Shared } from "./shared.ts";
+import { type SharedLimits, startSharedLimits } from "./shared_limits.ts";
 
 /** One listener, running (its socket aside: the lifecycle owns that). */
 export interface ListenerRuntime {
@@ -46,10 +50,12 @@ export interface ListenerRuntime {
   readonly pools: readonly string[];
   /** The limiter as a snapshot shows it. */
   limiterView(): Omit<LimiterSnapshot, "lastChange">;
-  /** Starts the adaptive loop and bucket purging; `snapshot` builds a fresh snapshot. */
+  /** Starts the adaptive loop, bucket purging and shared limits; `snapshot` builds a fresh snapshot. */
   start(snapshot: () => Snapshot): void;
   /** Stops them. */
   stop(): void;
+  /** Settles once stopped and its store connection, if any, is closed. */
+  readonly stopped: Promise<void>;
 }
 
 function round(n: number): number {
@@ -96,6 +102,7 @@ export function buildListenerRuntime(
     ipv6Prefix: rl.ipv6_prefix,
     exempt: rl.exempt.map((n) => parseCidr(n)!),
     clock,
+    countAdmissions: rl.store.type !== "local",
   });
   // New adaptive bounds apply to the rate in force at once.
   const bounded = Math.min(ad.max_rate, Math.max(ad.min_rate, limiter.rate));
@@ -131,6 +138,8 @@ export function buildListenerRuntime(
 
   const abort = new AbortController();
   let purgeTimer: Timer | undefined;
+  let sharedLimits: SharedLimits | undefined;
+  let stopped = Promise.resolve();
 
   const startAdaptive = (snapshot: () => Snapshot) => {
     // The adaptive loop reads the P95 of the healthy backends this
@@ -204,12 +213,20 @@ export function buildListenerRuntime(
       trackedClients: limiter.trackedClients,
       maxClients: limiter.maxClients,
       evictions: limiter.evictions,
+      ...(sharedLimits ? { store: sharedLimits.view() } : {}),
     }),
     start(snapshot) {
       startAdaptive(snapshot);
       startPurge();
+      sharedLimits = startSharedLimits(config, limiter, shared);
     },
-    stop: () => abort.abort(),
+    stop() {
+      abort.abort();
+      if (sharedLimits) stopped = Promise.resolve(sharedLimits[Symbol.asyncDispose]());
+    },
+    get stopped() {
+      return stopped;
+    },
   };
 }
 
