@@ -51,6 +51,7 @@ function resolveListener(file: FileConfig, l: FileListener): ListenerConfig {
     FRONT_KEYS.map((k) => [k, l[k] ?? file.server[k]]),
   ) as Pick<ListenerConfig, (typeof FRONT_KEYS)[number]>;
   const l4 = l.protocol !== "http";
+  const hsts = l.security.hsts ?? file.security.hsts;
   return {
     name: l.name,
     protocol: l.protocol,
@@ -67,6 +68,7 @@ function resolveListener(file: FileConfig, l: FileListener): ListenerConfig {
     security: {
       allowed_methods: l.security.allowed_methods ?? file.security.allowed_methods,
       allowed_hosts: l.security.allowed_hosts ?? file.security.allowed_hosts,
+      ...(hsts ? { hsts } : {}),
     },
     ...(l4 ? {} : { routes: (l.routes ?? []).map(resolveRoute) }),
   };
