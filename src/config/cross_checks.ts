@@ -2,7 +2,7 @@
  * Checks that involve more than one field, run on whatever decoded cleanly:
  * health check timeout against interval, the adaptive range against the
  * rate limit, the admin listener against its token, the transport against
- * backend schemes, HSTS preload against its requirements, and duplicate
+ * upstream.server_name, HSTS preload against its requirements, and duplicate
  * backends. A listener or pool is checked
  * with the values it inherits, when it overrides one of the fields a rule
  * reads; the top-level sections are checked as they are, once.
@@ -111,15 +111,22 @@ export function crossChecks(d: Decoder): void {
     if (HSTS.test(path)) hstsChecks(d, path, value as HstsWritten);
   }
 
+  for (const scope of ["", ...pools]) {
+    if (!owns(scope, "upstream.transport", "upstream.server_name")) continue;
+    if (
+      value(scope, "upstream.server_name") === undefined ||
+      value(scope, "upstream.transport") !== "fetch"
+    ) continue;
+    const own = scope === "" || d.present.has(`${scope}.upstream.server_name`);
+    d.report(
+      at(scope, own ? "upstream.server_name" : "upstream.transport"),
+      "server_name needs the h1 transport: the runtime's fetch can only send and verify the URL's own host (use transport h1 or auto)",
+    );
+  }
+
   // Backends, pool by pool: the same URL may serve two pools, never twice in one.
   const seen = new Map<string, string>();
   for (const b of backendUrls(d)) {
-    if (value(b.scope, "upstream.transport") === "h1" && b.url.startsWith("https:")) {
-      d.report(
-        b.path,
-        "upstream.transport h1 speaks plain http only; use auto or fetch for https backends",
-      );
-    }
     const key = `${b.scope} ${backendKey(b.url)}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, b.path);
