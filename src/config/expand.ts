@@ -62,6 +62,7 @@ function resolveListener(file: FileConfig, l: FileListener): ListenerConfig {
     accept_proxy_protocol: l.accept_proxy_protocol,
     ...(l.protocol === "udp" ? { udp: l.udp ?? udpSection.default! } : {}),
     ...(l.tls ? { tls: l.tls } : {}),
+    ...(l.redirect_to_https !== undefined ? { redirect_to_https: l.redirect_to_https } : {}),
     ...front,
     rate_limit: { ...file.rate_limit, ...l.rate_limit },
     adaptive: { ...file.adaptive, ...l.adaptive },
@@ -70,7 +71,9 @@ function resolveListener(file: FileConfig, l: FileListener): ListenerConfig {
       allowed_hosts: l.security.allowed_hosts ?? file.security.allowed_hosts,
       ...(hsts ? { hsts } : {}),
     },
-    ...(l4 ? {} : { routes: (l.routes ?? []).map(resolveRoute) }),
+    ...(l4 || l.redirect_to_https !== undefined
+      ? {}
+      : { routes: (l.routes ?? []).map(resolveRoute) }),
   };
 }
 
