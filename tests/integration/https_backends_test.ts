@@ -81,23 +81,15 @@ Deno.test("a backend whose certificate is not trusted, or not for its name, gets
 Deno.test("upstream.server_name: the name sent and verified, whatever address the URL names (h1)", async (t) => {
   await using pki = await createPki();
   await using backend = startTlsBackend(await pki.issue("named", ["api.internal"]));
+  const named = (server_name: string) =>
+    oneBackend(backend.url, { transport: "h1", ca_file: pki.caFile, server_name });
   await t.step("the certificate's name: served", async () => {
-    const config = await oneBackend(backend.url, {
-      transport: "h1",
-      ca_file: pki.caFile,
-      server_name: "api.internal",
-    });
-    await using proxy = startTestAegis(config);
+    await using proxy = startTestAegis(await named("api.internal"));
     const res = await fetch(`${proxy.url}/`);
     assert.deepEqual([res.status, await res.text()], [200, "ok"]);
   });
   await t.step("another name: refused", async () => {
-    const config = await oneBackend(backend.url, {
-      transport: "h1",
-      ca_file: pki.caFile,
-      server_name: "www.internal",
-    });
-    await using proxy = startTestAegis(config);
+    await using proxy = startTestAegis(await named("www.internal"));
     const res = await fetch(`${proxy.url}/`);
     await res.body?.cancel();
     assert.equal(res.status, 502);
