@@ -148,6 +148,12 @@ const listenerCommon = {
   ),
   udp: optional(udpSection),
   tls: optional(tlsSection),
+  redirect_to_https: optional(int({
+    doc:
+      "http listeners without tls or routes: answer every request with 308 to https on this port (443 is left out of the URL)",
+    min: 1,
+    max: 65535,
+  })),
 };
 
 /** Each field of `fields`, made optional. */

@@ -1,5 +1,6 @@
 /**
- * What one listener derives from its configuration: its route table (http)
+ * What one listener derives from its configuration: its route table (http;
+ * or, with `redirect_to_https`, the redirect that answers every request)
  * or its pool (tcp, udp), its address filter, its rate limiter and the
  * adaptive loop that moves it, its connection to the store the fleet
  * shares limits through, and the proxy handler its socket calls. A reload
@@ -18,7 +19,14 @@ import { type RelayEnd, type RelayStats, type TcpRelay, tcpRelay } from "../l4/m
 import { AdaptiveLoop, RateLimiter } from "../limit/mod.ts";
 import type { GlobalStats } from "../metrics/mod.ts";
 import { type AddressFilter, addressFilter, parseCidr } from "../net/mod.ts";
-import { createProxy, rateLimitPhase, type Router, type Upstream } from "../proxy/mod.ts";
+import {
+  createProxy,
+  httpsRedirectPhase,
+  type Phase,
+  rateLimitPhase,
+  type Router,
+  type Upstream,
+} from "../proxy/mod.ts";
 import { compileRoutes } from "../routing/mod.ts";
 import type { LimiterSnapshot, Snapshot } from "../snapshot/mod.ts";
 import type { PoolRuntime } from "./pool_runtime.ts";
@@ -109,6 +117,11 @@ export function buildListenerRuntime(
   if (bounded !== limiter.rate) limiter.setRate(bounded);
 
   const l4 = config.protocol !== "http";
+  const phases: Phase[] = [rateLimitPhase(limiter, stats)];
+  // A redirect listener is a proxy whose last phase answers every request.
+  if (config.redirect_to_https !== undefined) {
+    phases.push(httpsRedirectPhase(config.redirect_to_https, stats));
+  }
   const handler = l4 ? notHttp(name) : createProxy({
     listener: config,
     route: routerOf(config, pools),
@@ -117,7 +130,7 @@ export function buildListenerRuntime(
     clock,
     stats,
     durations: shared.durations,
-    phases: [rateLimitPhase(limiter, stats)],
+    phases,
     tracer: shared.tracer,
   });
   const admits = addressFilter(
