@@ -103,6 +103,7 @@ export const udpSection = section("The NAT session table of a udp listener", {
       "For request/response protocols (DNS, RADIUS, NTP): a backend that has not answered a session this long after its datagram counts as failed for its breaker, and the session picks another; 0 turns it off (one-way protocols such as syslog never answer)",
     default: 0,
     max: DAY_MS,
+    zero: true,
   }),
 });
 
