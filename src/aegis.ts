@@ -25,7 +25,7 @@ export interface AegisOptions {
   /**
    * How backends are reached, one transport for every pool (closed when
    * Aegis stops); by default each pool builds the one its
-   * `upstream.transport` names (`auto`: h1 for http, fetch for https).
+   * `upstream.transport` names (`auto` and `h1`: pooled HTTP/1.1, over TLS for https).
    */
   readonly transport?: ClosableTransport;
   /** Time source for timeouts, breakers, health checks and durations. */

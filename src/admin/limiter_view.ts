@@ -16,6 +16,13 @@ export interface RateChangeView {
   readonly time: number;
 }
 
+/** A listener's shared rate limit store in `GET /status`. */
+export interface StoreView {
+  readonly type: "redis";
+  readonly status: "connecting" | "up" | "down";
+  readonly failed_syncs: number;
+}
+
 /** The rate limiter in `GET /status`. */
 export interface LimiterView {
   readonly rate: number;
@@ -26,6 +33,8 @@ export interface LimiterView {
   readonly max_clients: number;
   readonly evictions: number;
   readonly last_change: RateChangeView | null;
+  /** Present when the limits are shared through a store. */
+  readonly store?: StoreView;
 }
 
 /** A limiter snapshot under its snake_case names. */
@@ -40,5 +49,8 @@ export function limiterView(l: LimiterSnapshot): LimiterView {
     max_clients: l.maxClients,
     evictions: l.evictions,
     last_change: c && { from: c.from, to: c.to, p95_ms: c.p95, reason: c.reason, time: c.time },
+    ...(l.store
+      ? { store: { type: l.store.type, status: l.store.status, failed_syncs: l.store.failedSyncs } }
+      : {}),
   };
 }

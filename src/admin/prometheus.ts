@@ -252,6 +252,22 @@ export function renderPrometheus(snapshot: Snapshot, extra: PrometheusExtra = {}
     "Token buckets dropped because the tracked-client cap was reached.",
     perListener((l) => l.limiter.evictions),
   );
+  const shared = listeners.filter((l) => l.limiter.store);
+  emit(
+    "proxy_rate_limit_store_up",
+    "gauge",
+    "1 while the listener's limits are shared through its store (rate_limit.store), 0 while it is unreachable and each instance limits alone.",
+    shared.map((l) => ({
+      labels: { listener: l.name },
+      value: l.limiter.store!.status === "up" ? 1 : 0,
+    })),
+  );
+  emit(
+    "proxy_rate_limit_store_sync_failures_total",
+    "counter",
+    "Syncs with the shared rate limit store that failed or timed out.",
+    shared.map((l) => ({ labels: { listener: l.name }, value: l.limiter.store!.failedSyncs })),
+  );
 
   emitUdpFamilies(emit, listeners);
 

@@ -2,7 +2,8 @@
  * Checks that involve more than one field, run on whatever decoded cleanly:
  * health check timeout against interval, the adaptive range against the
  * rate limit, the admin listener against its token, the transport against
- * backend schemes, and duplicate backends. A listener or pool is checked
+ * upstream.server_name, HSTS preload against its requirements, and duplicate
+ * backends. A listener or pool is checked
  * with the values it inherits, when it overrides one of the fields a rule
  * reads; the top-level sections are checked as they are, once.
  *
@@ -13,6 +14,7 @@ import { classifyAddress, parseIp } from "../net/mod.ts";
 import { backendKey, parseHostPort } from "./checks.ts";
 import type { Decoder } from "./decoder.ts";
 import { clip } from "./echo.ts";
+import { HSTS_PRELOAD_MIN_MS } from "./fields_front.ts";
 
 /** A backend that decoded cleanly, and where: L4 addresses as `tcp://host:port`. */
 export interface WrittenBackend {
@@ -91,6 +93,22 @@ export function crossChecks(d: Decoder): void {
     }
   }
 
+  for (const scope of ["", ...listeners]) {
+    if (!owns(scope, "rate_limit.store")) continue;
+    // A listener's store replaces the top-level one whole: read its own fields only.
+    const own = (path: string) => scope ? d.values.get(at(scope, path)) : value("", path);
+    const type = own("rate_limit.store.type") as string | undefined;
+    const url = own("rate_limit.store.url") as string | undefined;
+    if (type === "redis" && url === "") {
+      d.report(
+        at(scope, "rate_limit.store.type"),
+        "redis needs rate_limit.store.url (for example redis://127.0.0.1:6379)",
+      );
+    } else if (type === "local" && url) {
+      d.report(at(scope, "rate_limit.store.url"), "is set but type is local: set type: redis");
+    }
+  }
+
   const admin = value("", "admin.address") as string | undefined;
   const token = value("", "admin.token") as string | undefined;
   const adminHost = admin === undefined ? undefined : parseHostPort(admin)?.host;
@@ -105,19 +123,56 @@ export function crossChecks(d: Decoder): void {
     );
   }
 
+  for (const [path, value] of d.values) {
+    if (HSTS.test(path)) hstsChecks(d, path, value as HstsWritten);
+  }
+
+  for (const scope of ["", ...pools]) {
+    if (!owns(scope, "upstream.transport", "upstream.server_name")) continue;
+    if (
+      value(scope, "upstream.server_name") === undefined ||
+      value(scope, "upstream.transport") !== "fetch"
+    ) continue;
+    const own = scope === "" || d.present.has(`${scope}.upstream.server_name`);
+    d.report(
+      at(scope, own ? "upstream.server_name" : "upstream.transport"),
+      "server_name needs the h1 transport: the runtime's fetch can only send and verify the URL's own host (use transport h1 or auto)",
+    );
+  }
+
   // Backends, pool by pool: the same URL may serve two pools, never twice in one.
   const seen = new Map<string, string>();
   for (const b of backendUrls(d)) {
-    if (value(b.scope, "upstream.transport") === "h1" && b.url.startsWith("https:")) {
-      d.report(
-        b.path,
-        "upstream.transport h1 speaks plain http only; use auto or fetch for https backends",
-      );
-    }
     const key = `${b.scope} ${backendKey(b.url)}`;
     const first = seen.get(key);
     if (first === undefined) seen.set(key, b.path);
     else d.report(b.path, `duplicate of ${first} (${clip(b.url)})`);
+  }
+}
+
+const HSTS = /^(?:listeners\[\d+\]\.)?security\.hsts$/;
+
+interface HstsWritten {
+  readonly max_age: number;
+  readonly include_subdomains: boolean;
+  readonly preload: boolean;
+}
+
+/**
+ * `preload` asks browsers to hard-code the policy; their lists
+ * (hstspreload.org) take only one that covers subdomains for a year or more,
+ * and a header that asks without meeting them is refused there.
+ */
+function hstsChecks(d: Decoder, path: string, hsts: HstsWritten): void {
+  if (!hsts.preload) return;
+  if (!hsts.include_subdomains) {
+    d.report(`${path}.preload`, "needs include_subdomains: true (preload covers every subdomain)");
+  }
+  if (hsts.max_age < HSTS_PRELOAD_MIN_MS) {
+    d.report(
+      `${path}.preload`,
+      `needs max_age of at least a year (8760h); it is ${hsts.max_age / 1000}s`,
+    );
   }
 }
 

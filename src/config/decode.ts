@@ -41,6 +41,14 @@ export interface CertificateWork {
   readonly positions: { readonly cert_file?: Position; readonly key_file?: Position };
 }
 
+/** A pool's (or the top-level) `upstream.ca_file`, where it was written, to read and check after decoding. */
+export interface CaFileWork {
+  /** Where it was written: `pools.api.upstream.ca_file`. */
+  readonly path: string;
+  readonly file: string;
+  readonly position?: Position;
+}
+
 /** The outcome of {@linkcode decodeConfig}: plain data. */
 export interface DecodedConfig {
   /** The resolved configuration, if the file has no problem so far (the SSRF check is still to come). */
@@ -55,6 +63,16 @@ export interface DecodedConfig {
   readonly ssrf?: SsrfWork;
   /** The certificate files to read and check; absent when the file is not even valid YAML. */
   readonly certificates?: readonly CertificateWork[];
+  /** The CA bundles to read and check; absent when the file is not even valid YAML. */
+  readonly caFiles?: readonly CaFileWork[];
+}
+
+const CA_FILE = /^(?:pools\.[^.]+\.)?upstream\.ca_file$/;
+
+/** Every `upstream.ca_file` that decoded, with its position. */
+function caFiles(d: Decoder): CaFileWork[] {
+  return [...d.values].filter(([path]) => CA_FILE.test(path))
+    .map(([path, file]) => ({ path, file: file as string, position: d.nearest(path) }));
 }
 
 const CERT_FILE = /^(listeners\[\d+\]\.tls\.certificates\[\d+\])\.cert_file$/;
@@ -134,5 +152,6 @@ export function decodeConfig(text: string): DecodedConfig {
     omitted: d.omitted,
     ssrf,
     certificates: certificateFiles(d),
+    caFiles: caFiles(d),
   };
 }

@@ -52,6 +52,7 @@ function resolveListener(file: FileConfig, l: FileListener): ListenerConfig {
     FRONT_KEYS.map((k) => [k, l[k] ?? file.server[k]]),
   ) as Pick<ListenerConfig, (typeof FRONT_KEYS)[number]>;
   const l4 = l.protocol !== "http";
+  const hsts = l.security.hsts ?? file.security.hsts;
   return {
     name: l.name,
     protocol: l.protocol,
@@ -63,14 +64,18 @@ function resolveListener(file: FileConfig, l: FileListener): ListenerConfig {
     ...(l.protocol === "udp" ? { udp: l.udp ?? udpSection.default! } : {}),
     ...(l.tls ? { tls: l.tls } : {}),
     ...(l4 ? {} : { websocket: l.websocket ?? websocketSection.default! }),
+    ...(l.redirect_to_https !== undefined ? { redirect_to_https: l.redirect_to_https } : {}),
     ...front,
     rate_limit: { ...file.rate_limit, ...l.rate_limit },
     adaptive: { ...file.adaptive, ...l.adaptive },
     security: {
       allowed_methods: l.security.allowed_methods ?? file.security.allowed_methods,
       allowed_hosts: l.security.allowed_hosts ?? file.security.allowed_hosts,
+      ...(hsts ? { hsts } : {}),
     },
-    ...(l4 ? {} : { routes: (l.routes ?? []).map(resolveRoute) }),
+    ...(l4 || l.redirect_to_https !== undefined
+      ? {}
+      : { routes: (l.routes ?? []).map(resolveRoute) }),
   };
 }
 

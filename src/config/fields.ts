@@ -22,8 +22,8 @@ import {
   adaptiveSection,
   backendNetworksField,
   frontFields,
+  listenerSecurityFields,
   rateLimitSection,
-  requestFilterFields,
 } from "./fields_front.ts";
 import { backendsField, poolSections } from "./fields_pool.ts";
 import { fileListenersField, filePoolsField } from "./fields_topology.ts";
@@ -138,8 +138,8 @@ export const configSchema = section("Aegis configuration", {
   adaptive: adaptiveSection,
   circuit_breaker: poolSections.circuit_breaker,
   ...processSections,
-  security: section("Request filtering and the SSRF policy", {
-    ...requestFilterFields,
+  security: section("Request filtering, the HSTS policy and the SSRF policy", {
+    ...listenerSecurityFields,
     allowed_backend_networks: backendNetworksField,
   }),
   upstream: poolSections.upstream,

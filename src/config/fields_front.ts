@@ -10,8 +10,9 @@
 
 import { checkCidr, checkHostPattern, checkMethod, checkOrigin } from "./checks.ts";
 import { DAY_MS } from "./duration.ts";
-import { bool, duration, int, num, str } from "./scalars.ts";
-import { list, section } from "./schema.ts";
+import { redisUrlField } from "./redis_url.ts";
+import { bool, duration, int, num, oneOf, str } from "./scalars.ts";
+import { list, optional, section } from "./schema.ts";
 import { intOrAuto } from "./_auto.ts";
 
 /** Methods forwarded when `security.allowed_methods` is not set. */
@@ -65,6 +66,27 @@ export const frontFields = {
 /** The names of {@linkcode frontFields}, in order. */
 export const FRONT_KEYS = Object.keys(frontFields) as ReadonlyArray<keyof typeof frontFields>;
 
+/** `rate_limit.store`: where the buckets live. */
+export const rateLimitStoreSection = section(
+  "Where the buckets live: in each Aegis process, or shared by every instance through Redis",
+  {
+    type: oneOf(["local", "redis"], {
+      doc:
+        "local: each Aegis process limits on its own; redis: every instance shares one limit per client and listener name through Redis (or Valkey)",
+      default: "local",
+    }),
+    url: redisUrlField(
+      "type redis: the server, redis://host:port or rediss://host:port (TLS), with user:password@ and a /database if needed; the password is never printed",
+    ),
+    sync_interval: duration({
+      doc:
+        "type redis: how often each instance reports what it admitted and reads back the fleet's count; the overshoot grows with it",
+      default: 100,
+      max: 10_000,
+    }),
+  },
+);
+
 /** `rate_limit`: per-client token buckets. */
 export const rateLimitSection = section("Per-client token buckets", {
   requests_per_second: num({ doc: "Token refill rate per client IP", default: 100, above: 0 }),
@@ -91,6 +113,7 @@ export const rateLimitSection = section("Per-client token buckets", {
     doc: "Networks (CIDR) never rate limited, e.g. health checkers and internal callers",
     default: [],
   }),
+  store: rateLimitStoreSection,
 });
 
 /** `adaptive`: the latency-driven control loop. */
@@ -134,8 +157,40 @@ export const requestFilterFields = {
   }),
 };
 
-/** A listener's `security`: the request filters. */
-export const listenerSecuritySection = section("Request filtering", requestFilterFields);
+/** One year in milliseconds: the shortest HSTS `max_age` the browsers' preload lists take. */
+export const HSTS_PRELOAD_MIN_MS = 365 * DAY_MS;
+
+/**
+ * `security.hsts`: the Strict-Transport-Security policy (RFC 6797) sent on
+ * responses to requests that came over TLS; absent, none is sent.
+ */
+export const hstsSection = section("Strict-Transport-Security on responses over TLS", {
+  max_age: duration({
+    doc:
+      "How long browsers keep to https for this host, sent in seconds (8760h is a year); 0s tells them to forget the policy",
+    max: 10 * HSTS_PRELOAD_MIN_MS,
+    zero: true,
+    check: (ms) => ms % 1000 === 0 ? undefined : "must be a whole number of seconds",
+  }),
+  include_subdomains: bool({
+    doc: "The policy covers every subdomain too (includeSubDomains)",
+    default: false,
+  }),
+  preload: bool({
+    doc:
+      "Ask to be in the browsers' preload lists (preload); needs include_subdomains and max_age of at least a year",
+    default: false,
+  }),
+});
+
+/** What a listener's `security` may set: the request filters and the HSTS policy. */
+export const listenerSecurityFields = { ...requestFilterFields, hsts: optional(hstsSection) };
+
+/** A listener's `security`: the request filters and the HSTS policy. */
+export const listenerSecuritySection = section(
+  "Request filtering and the HSTS policy",
+  listenerSecurityFields,
+);
 
 /** `security.allowed_backend_networks`: the SSRF policy is the process's, not a listener's. */
 export const backendNetworksField = list(str({ doc: "A network", check: checkCidr }), {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { checkBackendAddress, checkBackendUrl, checkHashKey } from "./checks.ts";
+import { checkBackendAddress, checkBackendUrl, checkHashKey, checkHost } from "./checks.ts";
 import { DAY_MS } from "./duration.ts";
 import { bool, duration, int, oneOf, str } from "./scalars.ts";
 import { list, optional, section } from "./schema.ts";
@@ -116,7 +116,7 @@ export const circuitBreakerSection = section("Per-backend circuit breakers", {
 export const upstreamSection = section("How Aegis talks to backends", {
   transport: oneOf(["auto", "fetch", "h1"], {
     doc:
-      "Client for backends: h1 (pooled HTTP/1.1, plain http only), fetch (the runtime's, also https), auto (h1 for http, fetch for https)",
+      "Client for backends: h1 (pooled HTTP/1.1, over TLS for https), fetch (the runtime's, also HTTP/2), auto (h1)",
     default: "auto",
   }),
   connect_timeout: duration({
@@ -163,6 +163,15 @@ export const upstreamSection = section("How Aegis talks to backends", {
     doc: "Forward the client's Host header (true) or the backend's host (false)",
     default: true,
   }),
+  ca_file: optional(str({
+    doc:
+      "https backends: PEM file of the CA certificates (or self-signed ones) backend certificates are verified against, besides the runtime's roots; read when the pool starts",
+  })),
+  server_name: optional(str({
+    doc:
+      "https backends: the name sent by SNI and verified in their certificates (the URL's host by default); h1 transport only",
+    check: checkHost,
+  })),
 });
 
 /** The sections a pool carries besides its backends, by name. */

@@ -104,6 +104,7 @@ export const udpSection = section("The NAT session table of a udp listener", {
       "For request/response protocols (DNS, RADIUS, NTP): a backend that has not answered a session this long after its datagram counts as failed for its breaker, and the session picks another; 0 turns it off (one-way protocols such as syslog never answer)",
     default: 0,
     max: DAY_MS,
+    zero: true,
   }),
 });
 
@@ -150,6 +151,12 @@ const listenerCommon = {
   udp: optional(udpSection),
   tls: optional(tlsSection),
   websocket: optional(websocketSection),
+  redirect_to_https: optional(int({
+    doc:
+      "http listeners without tls or routes: answer every request with 308 to https on this port (443 is left out of the URL)",
+    min: 1,
+    max: 65535,
+  })),
 };
 
 /** Each field of `fields`, made optional. */

@@ -7,13 +7,18 @@
  */
 
 import { parseCidr } from "../net/mod.ts";
-import { type CertificateWork, decodeConfig, type DecodedConfig } from "./decode.ts";
+import {
+  type CaFileWork,
+  type CertificateWork,
+  decodeConfig,
+  type DecodedConfig,
+} from "./decode.ts";
 import { DecodeError, decodeOffThread } from "./decode_off_thread.ts";
 import { type Diagnostic, MAX_DIAGNOSTICS, sortDiagnostics } from "./decoder.ts";
 import { type Config, resolvedSchema } from "./resolved.ts";
 import { ConfigFileError, readConfigText } from "./read.ts";
 import { checkBackendAddress, type Resolver, systemResolver } from "./ssrf.ts";
-import { CertificateError, EXPIRY_WARNING_MS, loadCertificate } from "../tls/mod.ts";
+import { CertificateError, EXPIRY_WARNING_MS, loadCaBundle, loadCertificate } from "../tls/mod.ts";
 
 /** Options for {@linkcode parseConfig}. */
 export interface ParseOptions {
@@ -107,6 +112,7 @@ async function finish(decoded: DecodedConfig, resolver: Resolver): Promise<Confi
   }
   const warnings = [...decoded.warnings];
   checkCertificates(decoded.certificates ?? [], found, warnings);
+  checkCaFiles(decoded.caFiles ?? [], found);
   if (decoded.config !== undefined && found.length === 0 && decoded.omitted === 0) {
     return { ok: true, config: decoded.config, warnings: sortDiagnostics(warnings) };
   }
@@ -148,6 +154,24 @@ function checkCertificates(
         path: `${c.path}.${e.field}`,
         message: e.message,
         ...c.positions[e.field] ?? { line: 1, col: 1 },
+      });
+    }
+  }
+}
+
+/**
+ * Reads every `upstream.ca_file` and checks it holds certificates, as the
+ * pool will when it starts: a problem is a positioned error.
+ */
+function checkCaFiles(work: readonly CaFileWork[], found: Diagnostic[]): void {
+  for (const c of work) {
+    try {
+      loadCaBundle(c.file);
+    } catch (e) {
+      found.push({
+        path: c.path,
+        message: (e as Error).message,
+        ...c.position ?? { line: 1, col: 1 },
       });
     }
   }

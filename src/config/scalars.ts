@@ -114,8 +114,13 @@ export function num(
   );
 }
 
-/** A positive duration string such as `5s`, decoded to milliseconds. */
-export function duration(o: ScalarOptions<number> & { max?: number }): Field<number> {
+/**
+ * A positive duration string such as `5s`, decoded to milliseconds; `zero`
+ * also accepts `0s` (where zero means something, such as HSTS's `max-age=0`).
+ */
+export function duration(
+  o: ScalarOptions<number> & { max?: number; zero?: boolean },
+): Field<number> {
   return scalar(
     "duration",
     (v) => {
@@ -130,7 +135,7 @@ export function duration(o: ScalarOptions<number> & { max?: number }): Field<num
           error: `invalid duration ${echoValue(v)}: use a number and a unit (ms, s, m, h)`,
         };
       }
-      if (ms <= 0) return { error: `${echoValue(v)} must be positive` };
+      if (ms < 0 || (ms === 0 && !o.zero)) return { error: `${echoValue(v)} must be positive` };
       // Before the whole-number check: "1e999" digits make Infinity, which is not whole either.
       if ((o.max !== undefined && ms > o.max) || !Number.isFinite(ms)) {
         const most = o.max === undefined ? "" : `: must be at most ${formatDuration(o.max)}`;

@@ -266,7 +266,8 @@ function l4Checks(
         "is for tcp and udp listeners; an http listener sends requests by its routes",
       );
     }
-    if (!has("routes")) {
+    if (has("redirect_to_https")) redirectChecks(d, l.path, has);
+    else if (!has("routes")) {
       d.report(`${l.path}.routes`, "is required for an http listener");
     }
   } else {
@@ -307,10 +308,33 @@ function l4Checks(
       `is for http listeners only; a ${protocol} listener forwards bytes as they come (a WebSocket passes through as any connection)`,
     );
   }
+  if (protocol !== "http" && has("redirect_to_https")) {
+    d.report(`${l.path}.redirect_to_https`, "is for http listeners only");
+  }
   if (protocol !== "http" && has("tls")) {
     d.report(
       `${l.path}.tls`,
       `is for http listeners only; a ${protocol} listener forwards bytes as they come (TLS passes through to the backend)`,
+    );
+  }
+}
+
+/**
+ * A redirect listener answers every request itself, in plain HTTP: it
+ * takes no routes (there is nothing to forward), and no `tls` (a client
+ * that reached it over TLS is on https already).
+ */
+function redirectChecks(d: Decoder, path: string, has: (key: string) => boolean): void {
+  if (has("routes")) {
+    d.report(
+      `${path}.routes`,
+      "a listener with redirect_to_https answers every request with a redirect: remove its routes",
+    );
+  }
+  if (has("tls")) {
+    d.report(
+      `${path}.redirect_to_https`,
+      "is for a plain-HTTP listener; this one has tls, so its clients are on https already",
     );
   }
 }

@@ -139,6 +139,9 @@ function eventStyle(e: AegisEvent): Style | undefined {
       return f.reason === "reduce" ? "yellow" : f.reason === "recover" ? "green" : undefined;
     case "reload":
       return f.ok === false ? "red" : f.ok === true ? "green" : undefined;
+    case "limit":
+      // Shared rate limits: lost (with a reason) or restored.
+      return f.reason !== undefined ? "red" : "green";
     default:
       return undefined;
   }

@@ -18,7 +18,8 @@ export const READ_BUFFER_BYTES = 64 * 1024;
 
 /** A connection to a backend, with buffered input. */
 export class H1Conn {
-  readonly conn: Deno.TcpConn;
+  /** A TCP connection, or a TLS one to an `https` backend. */
+  readonly conn: Deno.Conn;
   /** True once it served a request (a reused connection may have been closed by the peer). */
   reused = false;
   /** When it went idle (monotonic ms), for idle expiry. */
@@ -33,7 +34,7 @@ export class H1Conn {
   /** Told when the idle read completes, while the connection is still idle. */
   #onActivity: (() => void) | undefined;
 
-  constructor(conn: Deno.TcpConn) {
+  constructor(conn: Deno.Conn) {
     this.conn = conn;
   }
 

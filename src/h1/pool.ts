@@ -10,6 +10,8 @@
  * moment anything arrives on it (as Go's `net/http` transport does: an
  * "unsolicited response" on an idle connection closes it), so bytes a
  * backend sends between exchanges can never be read as the next answer.
+ * The same holds for TLS connections to `https` backends: the rule is about
+ * the bytes of HTTP messages, whatever carries them.
  *
  * @module
  */
@@ -25,8 +27,16 @@ export interface PoolLimits {
   readonly maxIdle: number;
   /** Idle connections older than this are closed, not reused. */
   readonly idleTimeoutMs: number;
-  /** Longest wait for a TCP connection to be established. */
+  /** Longest wait for a connection to be established (its TLS handshake included). */
   readonly connectTimeoutMs: number;
+}
+
+/** How connections to an `https` backend are secured. */
+export interface TlsTarget {
+  /** The name sent by SNI and verified in the backend's certificate (a host name or an IP). */
+  readonly serverName: string;
+  /** CA certificates (PEM) trusted besides the runtime's roots. */
+  readonly caCerts?: readonly string[];
 }
 
 /** Connections to one backend. */
@@ -34,16 +44,19 @@ export class HostPool {
   readonly #hostname: string;
   readonly #port: number;
   readonly #limits: PoolLimits;
+  readonly #tls: TlsTarget | undefined;
   readonly #idle: H1Conn[] = [];
   readonly #waiters: Array<(conn: H1Conn | undefined) => void> = [];
   #open = 0;
   #closed = false;
   #unsolicited = 0;
 
-  constructor(hostname: string, port: number, limits: PoolLimits) {
+  /** `tls`: the backend speaks `https`; plain TCP when absent. */
+  constructor(hostname: string, port: number, limits: PoolLimits, tls?: TlsTarget) {
     this.#hostname = hostname;
     this.#port = port;
     this.#limits = limits;
+    this.#tls = tls;
   }
 
   /** Connections open (busy or idle). */
@@ -171,7 +184,8 @@ export class HostPool {
     this.#open++;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let gaveUp = false;
-    const attempt = Deno.connect({ hostname: this.#hostname, port: this.#port, transport: "tcp" });
+    const dialing: Dialing = {};
+    const attempt = this.#dial(dialing);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         gaveUp = true;
@@ -188,16 +202,27 @@ export class HostPool {
       }, { once: true });
     });
     try {
-      const tcp = await Promise.race([attempt, timeout, aborted]);
-      tcp.setNoDelay(true);
-      return new H1Conn(tcp);
+      return new H1Conn(await Promise.race([attempt, timeout, aborted]));
     } catch (e) {
       this.#open--;
-      // A connect that completes after we gave up must not leak its socket.
-      if (gaveUp) attempt.then((c) => c.close(), () => {});
+      // A connect that completes after we gave up must not leak its socket,
+      // nor one stuck in a TLS handshake the backend never answers.
+      if (gaveUp) {
+        closeQuietly(dialing.conn);
+        attempt.then(closeQuietly, () => {});
+      }
       const waiter = this.#waiters.shift();
       if (waiter) waiter(undefined);
       if (e instanceof ProxyError || signal.aborted) throw e;
+      if (e instanceof TlsHandshakeError) {
+        throw new ProxyError(
+          "connect",
+          `TLS handshake with ${this.#hostname}:${this.#port} (server name ${
+            this.#tls!.serverName
+          }) failed: ${e.message}`,
+          { cause: e.cause },
+        );
+      }
       // Out of descriptors (EMFILE) and the like is Aegis's failure, not the backend's.
       throw localResourceError(e) ?? new ProxyError(
         "connect",
@@ -209,5 +234,58 @@ export class HostPool {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A TCP connection, and over `https` the TLS handshake on it: the
+   * backend's certificate verified for the server name before anything is
+   * sent, so a refused certificate is a connect failure.
+   */
+  async #dial(dialing: Dialing): Promise<Deno.Conn> {
+    const tcp = await Deno.connect({
+      hostname: this.#hostname,
+      port: this.#port,
+      transport: "tcp",
+    });
+    dialing.conn = tcp;
+    tcp.setNoDelay(true);
+    if (!this.#tls) return tcp;
+    // [SECURITY] Backend impersonation: the certificate must chain to a
+    // trusted root or to `upstream.ca_file`, and name the server name;
+    // there is no way to skip either check. startTls rather than
+    // connectTls: it is what lets the name verified differ from the address.
+    const { serverName, caCerts } = this.#tls;
+    const tls = await Deno.startTls(tcp, {
+      hostname: serverName,
+      ...(caCerts ? { caCerts: [...caCerts] } : {}),
+    });
+    dialing.conn = tls;
+    try {
+      await tls.handshake();
+    } catch (e) {
+      tls.close();
+      throw new TlsHandshakeError(e);
+    }
+    return tls;
+  }
+}
+
+/** The socket a connection attempt holds so far, for closing it when the attempt is given up. */
+interface Dialing {
+  conn?: Deno.Conn;
+}
+
+function closeQuietly(conn: Deno.Conn | undefined): void {
+  try {
+    conn?.close();
+  } catch {
+    // Already closed, or handed on to TLS.
+  }
+}
+
+/** A TLS handshake with a backend failed: its certificate was refused, or it spoke no TLS. */
+class TlsHandshakeError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
   }
 }

@@ -1,8 +1,9 @@
 /**
- * The pooled HTTP/1.1 upstream transport: the signature of `fetch`, for
- * plain-`http:` backends, over keep-alive `Deno.connect` sockets. It is the
- * fast path: the runtime's `fetch` client spends most of a small request's
- * time on work a reverse proxy does not need.
+ * The pooled HTTP/1.1 upstream transport: the signature of `fetch`, over
+ * keep-alive `Deno.connect` sockets, and TLS on them for `https:` backends
+ * (each certificate verified for the server name). It is the fast path: the
+ * runtime's `fetch` client spends most of a small request's time on work a
+ * reverse proxy does not need.
  *
  * Bodies stream both ways with backpressure (nothing is read from a socket
  * before the consumer asks). Responses are parsed strictly and fail closed
@@ -17,7 +18,7 @@
  */
 
 import { asUpstreamError, type Body, bodyOf, exchange, NoResponse } from "./exchange.ts";
-import { HostPool, type PoolLimits } from "./pool.ts";
+import { HostPool, type PoolLimits, type TlsTarget } from "./pool.ts";
 import { serializeRequestHead } from "./serialize.ts";
 import {
   type ClosableTransport,
@@ -32,7 +33,7 @@ import {
 
 /** One backend origin's connections, as {@linkcode H1Transport.pools} shows them. */
 export interface H1PoolView {
-  /** `host:port`. */
+  /** `host:port` (`https://host:port` for an `https` backend). */
   readonly origin: string;
   /** Connections open, busy or idle. */
   readonly open: number;
@@ -52,6 +53,11 @@ export interface H1Transport extends ClosableTransport {
 export interface H1Options extends PoolLimits {
   /** Largest response head accepted; larger ones are a protocol error (502). */
   readonly maxHeaderBytes: number;
+  /**
+   * How `https:` backends are verified: CA certificates trusted besides the
+   * runtime's roots, and the name verified (each URL's host by default).
+   */
+  readonly tls?: Partial<TlsTarget>;
 }
 
 /** Request bodies up to this size, with a declared length, are read first and can be resent. */
@@ -103,21 +109,27 @@ export function h1Transport(options: H1Options): H1Transport {
   }, Math.max(1000, options.idleTimeoutMs / 2));
 
   const poolFor = (url: URL): HostPool => {
-    let pool = pools.get(url.host);
+    const secure = url.protocol === "https:";
+    // [SECURITY] Plain and TLS connections to one host:port never share a pool.
+    const key = secure ? url.origin : url.host;
+    let pool = pools.get(key);
     if (!pool) {
       const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
-      pool = new HostPool(hostname, Number(url.port || 80), options);
-      pools.set(url.host, pool);
+      const tls = secure
+        ? { serverName: options.tls?.serverName ?? hostname, caCerts: options.tls?.caCerts }
+        : undefined;
+      pool = new HostPool(hostname, Number(url.port || (secure ? 443 : 80)), options, tls);
+      pools.set(key, pool);
     }
     return pool;
   };
 
   const send = async (request: UpstreamRequest): Promise<UpstreamResponse> => {
     const url = new URL(request.url);
-    if (url.protocol !== "http:") {
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new ProxyError(
         "internal",
-        `the h1 transport speaks plain http only, not ${url.protocol}`,
+        `the h1 transport speaks http and https, not ${url.protocol}`,
       );
     }
     const pool = poolFor(url);

@@ -43,6 +43,8 @@ export class CurrentRuntime implements AsyncDisposable {
   #runtime: Runtime;
   #snapshot: (() => Snapshot) | undefined;
   #stopped = false;
+  /** Replaced runtimes still closing (shared store connections): awaited at stop. */
+  readonly #retiring = new Set<Promise<void>>();
 
   /** Builds the first runtime from `config`; its loops wait for {@linkcode start}. */
   constructor(config: Config, build: BuildRuntime) {
@@ -104,12 +106,17 @@ export class CurrentRuntime implements AsyncDisposable {
     if (this.#snapshot) fresh.start(this.#snapshot);
     this.#runtime = fresh;
     old.stop(fresh);
+    const retiring = old.stopped.finally(() => this.#retiring.delete(retiring));
+    this.#retiring.add(retiring);
   }
 
-  /** Stops the loops of the runtime in force and waits for them; no replace after this. */
+  /**
+   * Stops the loops of the runtime in force and waits for them, and for
+   * replaced runtimes still closing; no replace after this.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     this.#stopped = true;
     this.#runtime.stop();
-    await this.#runtime.stopped;
+    await Promise.all([this.#runtime.stopped, ...this.#retiring]);
   }
 }

@@ -42,6 +42,11 @@ export class LruMap<V> {
     return node.value;
   }
 
+  /** The value for `key` without using it (its place in the order stays); `undefined` if absent. */
+  peek(key: string): V | undefined {
+    return this.#index.get(key)?.value;
+  }
+
   /** Adds `key` (which must be absent) as the most recently used. */
   add(key: string, value: V): void {
     const node: Node<V> = { key, value, older: undefined, newer: undefined };

@@ -1,6 +1,9 @@
 /**
  * Per-client rate limiting: one token bucket per client key, one refill rate
- * shared by all of them, and a hard cap on how many buckets exist.
+ * shared by all of them, and a hard cap on how many buckets exist. For
+ * limits shared by a fleet, the limiter also counts what it admitted per
+ * client and takes debits from the fleet's count (`shared_sync.ts`), so the
+ * request path never waits on anything but its own buckets.
  *
  * @module
  */
@@ -15,6 +18,7 @@ import {
   meterReading,
   type Refill,
   setRefillRate,
+  settle,
   take,
 } from "./bucket.ts";
 import { DEFAULT_IPV6_PREFIX } from "./client_key.ts";
@@ -33,6 +37,11 @@ export interface LimiterOptions {
   readonly exempt?: readonly Cidr[];
   /** Time source. */
   readonly clock: Clock;
+  /**
+   * Count admissions per client for a shared store to collect with
+   * `takeAdmissions()`. Default false: nothing is counted.
+   */
+  readonly countAdmissions?: boolean;
 }
 
 /** The answer for one request. */
@@ -92,6 +101,8 @@ export class RateLimiter {
   readonly #resolver: ClientResolver;
   readonly #buckets = new LruMap<Entry>();
   #evictions = 0;
+  /** Admissions since the last `takeAdmissions()`, by key; absent when not counting. */
+  #admissions: Map<string, number> | undefined;
 
   constructor(options: LimiterOptions) {
     const { maxClients, ipv6Prefix = DEFAULT_IPV6_PREFIX, exempt = [], clock } = options;
@@ -105,6 +116,7 @@ export class RateLimiter {
     this.#refill = createRefill(options.rate, options.burst, clock.now());
     this.#maxClients = maxClients;
     this.#resolver = new ClientResolver(ipv6Prefix, [...exempt], maxClients);
+    if (options.countAdmissions) this.#admissions = new Map();
   }
 
   /**
@@ -129,9 +141,47 @@ export class RateLimiter {
       this.#buckets.add(key, entry);
     }
     const waitMs = take(entry, this.#refill, now);
-    if (waitMs === 0) return ALLOWED;
+    if (waitMs === 0) {
+      if (this.#admissions) this.#count(this.#admissions, key);
+      return ALLOWED;
+    }
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
     return REFUSED[seconds] ?? { allowed: false, retryAfterSeconds: seconds };
+  }
+
+  #count(admissions: Map<string, number>, key: string): void {
+    const counted = admissions.get(key);
+    if (counted !== undefined) admissions.set(key, counted + 1);
+    // [SECURITY] Memory exhaustion: the counts wait for the next sync, so
+    // they are capped like the buckets; a client past the cap goes uncounted
+    // in this interval (its own bucket still limits it here).
+    else if (admissions.size < this.#maxClients) admissions.set(key, 1);
+  }
+
+  /**
+   * The admissions counted since the previous call, by client key, and a
+   * fresh count from now on. Empty unless built with `countAdmissions`.
+   */
+  takeAdmissions(): Map<string, number> {
+    const taken = this.#admissions ?? new Map<string, number>();
+    if (this.#admissions) this.#admissions = new Map();
+    return taken;
+  }
+
+  /**
+   * Lowers the bucket of client `key` to `fleetTokens`, what the fleet's
+   * shared bucket for it held when last read, less what this limiter has
+   * admitted for it since (counted, not yet taken). Never raises a bucket:
+   * the fleet's count only ever takes back what other instances spent. A
+   * negative value is a debt the bucket refills out of before it admits
+   * again. Does nothing for a client without a bucket here.
+   */
+  debit(key: string, fleetTokens: number): void {
+    const entry = this.#buckets.peek(key);
+    if (!entry) return;
+    const tokens = settle(entry, this.#refill, this.#clock.now());
+    const since = this.#admissions?.get(key) ?? 0;
+    entry.tokens = Math.min(tokens, fleetTokens - since);
   }
 
   /** Tokens each client earns per second. */

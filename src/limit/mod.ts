@@ -28,3 +28,14 @@ export {
   RECOVERY_BAND,
 } from "./adaptive.ts";
 export { AdaptiveLoop, type AdaptiveLoopOptions } from "./adaptive_loop.ts";
+export {
+  SharedLimitSync,
+  type SharedLimitSyncOptions,
+  type SharedRefill,
+  type SharedStatus,
+  type SharedStatusChange,
+  type SharedStore,
+  STORE_TIMEOUT_MS,
+  type SyncedLimiter,
+} from "./shared_sync.ts";
+export { RedisStore, type RedisStoreOptions } from "./redis_store.ts";

@@ -21,7 +21,7 @@ import { type Attempt, type BackendState, beginAttempt } from "../pool/mod.ts";
 import { prepareBody, type PreparedBody } from "./body.ts";
 import type { Phase, RequestContext } from "./context.ts";
 import { forward, type ForwardOptions } from "./forward.ts";
-import { requestIdFrom } from "./headers.ts";
+import { hstsValue, requestIdFrom } from "./headers.ts";
 import { createResponder, discardBody } from "./respond.ts";
 import { validationPhase } from "./phases.ts";
 import { type RequestTarget, splitTarget } from "./target.ts";
@@ -111,6 +111,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     clock,
     stats,
     durations: options.durations,
+    ...(listener.security.hsts ? { hsts: hstsValue(listener.security.hsts) } : {}),
   });
   const { local, relay } = responder;
   const webSocket = options.webSocket;

@@ -167,12 +167,59 @@ export function upstreamHeaders(incoming: HeaderFields, input: UpstreamHeaderInp
 /** Response headers Aegis sets itself, or drops, whatever the backend sent. */
 const SET_DOWNSTREAM = new Set([...Object.keys(SECURITY_HEADERS), "x-request-id", "x-powered-by"]);
 
+const STS = "strict-transport-security";
+
+/**
+ * What a response's `Strict-Transport-Security` becomes: Aegis's policy
+ * (`{ set }`), the backend's own (`keep`: over TLS with no policy of
+ * Aegis's), or none (`drop`: the client came over plain HTTP).
+ */
+export type StsRule = { readonly set: string } | "keep" | "drop";
+
+/** The `security.hsts` settings a policy is written from. */
+export interface HstsPolicy {
+  /** Milliseconds, whole seconds. */
+  readonly max_age: number;
+  readonly include_subdomains: boolean;
+  readonly preload: boolean;
+}
+
+/**
+ * The `Strict-Transport-Security` value of a policy (RFC 6797 §6.1).
+ *
+ * @example
+ * ```ts
+ * hstsValue({ max_age: 31_536_000_000, include_subdomains: true, preload: false });
+ * // "max-age=31536000; includeSubDomains"
+ * ```
+ */
+export function hstsValue(policy: HstsPolicy): string {
+  return `max-age=${Math.floor(policy.max_age / 1000)}` +
+    (policy.include_subdomains ? "; includeSubDomains" : "") +
+    (policy.preload ? "; preload" : "");
+}
+
+/**
+ * The rule for a response to a request that came over `proto`: Aegis's
+ * policy over TLS when it has one, the backend's otherwise, and never one
+ * over plain HTTP (RFC 6797 §7.2).
+ */
+export function stsRule(proto: "http" | "https", policy: string | undefined): StsRule {
+  if (proto === "http") return "drop";
+  return policy === undefined ? "keep" : { set: policy };
+}
+
 /**
  * The headers sent to the client for a backend response: everything the
  * backend sent (every `Set-Cookie` included) except hop-by-hop headers and
- * `X-Powered-By`, with the security headers and `X-Request-ID` set.
+ * `X-Powered-By`, with the security headers and `X-Request-ID` set, and
+ * `Strict-Transport-Security` as `sts` says (the backend's by default).
  */
-export function clientHeaders(upstream: HeaderFields, requestId: string): HeaderList {
+export function clientHeaders(
+  upstream: HeaderFields,
+  requestId: string,
+  sts: StsRule = "keep",
+): HeaderList {
   const named = connectionNamed(upstream);
   const out: HeaderList = [];
   for (const field of upstream) {
@@ -180,16 +227,24 @@ export function clientHeaders(upstream: HeaderFields, requestId: string): Header
     // [SECURITY] Response splitting and fingerprinting: hop-by-hop fields, the
     // backend's own security headers and X-Powered-By never reach the client.
     if (RESPONSE_HOP.has(lower) || named?.has(lower) || SET_DOWNSTREAM.has(lower)) continue;
+    // [SECURITY] HSTS is the front door's: Aegis's policy over the backend's,
+    // and none over plain HTTP, where it could only mislead (RFC 6797 §7.2).
+    if (sts !== "keep" && lower === STS) continue;
     out.push(field);
   }
   out.push(...SECURITY_PAIRS, ["x-request-id", requestId]);
+  if (typeof sts === "object") out.push([STS, sts.set]);
   return out;
 }
 
-/** Sets the security headers, `Server: aegis` and `X-Request-ID`, in place. */
-export function applySecurityHeaders(h: Headers, requestId: string): void {
+/**
+ * Sets the security headers, `Server: aegis` and `X-Request-ID`, in place,
+ * and `Strict-Transport-Security` when `sts` carries a policy.
+ */
+export function applySecurityHeaders(h: Headers, requestId: string, sts: StsRule = "keep"): void {
   for (const [name, value] of SECURITY_PAIRS) h.set(name, value);
   h.set("x-request-id", requestId);
+  if (typeof sts === "object") h.set(STS, sts.set);
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:+\/=-]{1,128}$/;

@@ -7,7 +7,8 @@
 
 export { createProxy, type Phase, type ProxyOptions, type RequestContext } from "./handler.ts";
 export { rateLimitPhase, validationPhase } from "./phases.ts";
-export { byScheme, fetchTransport, sendVia } from "./transport.ts";
+export { httpsLocation, httpsRedirectPhase } from "./redirect.ts";
+export { fetchTransport, sendVia } from "./transport.ts";
 export { createUpstream, type RouteDecision, type Router, type Upstream } from "./upstream.ts";
 export {
   applySecurityHeaders,

@@ -13,7 +13,7 @@ import { maskClientIp } from "../net/mod.ts";
 import type { Attempt, AttemptResult } from "../pool/mod.ts";
 import { type BodyOutcome, guardResponseBody } from "./body.ts";
 import type { RequestContext } from "./context.ts";
-import { applySecurityHeaders, clientHeaders } from "./headers.ts";
+import { applySecurityHeaders, clientHeaders, stsRule } from "./headers.ts";
 import type { SessionEnd } from "./websocket.ts";
 import { concatBytes, fieldValue, ProxyError, type UpstreamResponse } from "../core/mod.ts";
 
@@ -80,6 +80,12 @@ export interface ResponderOptions {
   readonly stats: GlobalStats;
   /** Request durations by backend and status class; none kept when absent. */
   readonly durations?: DurationHistograms;
+  /**
+   * The listener's `Strict-Transport-Security` value (`security.hsts`), sent
+   * on every response to a request that came over TLS; absent, a backend's
+   * own passes through.
+   */
+  readonly hsts?: string;
 }
 
 /** Finishes responses. */
@@ -124,7 +130,7 @@ function readTimeoutOf(ctx: RequestContext): number {
 
 /** Builds the responder. */
 export function createResponder(options: ResponderOptions): Responder {
-  const { listener, writeTimeoutMs, logger, watchdog, clock, stats, durations } = options;
+  const { listener, writeTimeoutMs, logger, watchdog, clock, stats, durations, hsts } = options;
 
   const accessLog = (
     ctx: RequestContext,
@@ -176,7 +182,7 @@ export function createResponder(options: ResponderOptions): Responder {
     local(ctx, res) {
       // [SECURITY] Clickjacking and sniffing: Aegis's own answers carry the same
       // security headers as relayed ones.
-      applySecurityHeaders(res.headers, ctx.requestId);
+      applySecurityHeaders(res.headers, ctx.requestId, stsRule(ctx.client.proto, hsts));
       // [SECURITY] Resource exhaustion: a body nobody read is abandoned, and so is
       // the connection that carries it: draining megabytes just to reuse a socket is
       // the client's cost to bear, and an unread body would pin the connection open.
@@ -195,7 +201,7 @@ export function createResponder(options: ResponderOptions): Responder {
     },
 
     upgraded(ctx, res, ended) {
-      applySecurityHeaders(res.headers, ctx.requestId);
+      applySecurityHeaders(res.headers, ctx.requestId, stsRule(ctx.client.proto, hsts));
       ended.then((end) =>
         accessLog(ctx, 101, end.bytesToClient, undefined, {
           bytes_to_backend: end.bytesToBackend,
@@ -214,7 +220,11 @@ export function createResponder(options: ResponderOptions): Responder {
       attempt.verdict = "failure";
       // [SECURITY] Header injection from the backend side: hop-by-hop fields and
       // `X-Powered-By` dropped, security headers set over the backend's (layers 3, 4).
-      const headers = clientHeaders(upstream.headers, ctx.requestId);
+      const headers = clientHeaders(
+        upstream.headers,
+        ctx.requestId,
+        stsRule(ctx.client.proto, hsts),
+      );
       const init = { status: upstream.status, statusText: upstream.statusText, headers };
       const bodiless = upstream.body === null || ctx.request.method === "HEAD" ||
         NULL_BODY_STATUS.has(upstream.status);

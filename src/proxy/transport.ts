@@ -1,7 +1,7 @@
 /**
- * The runtime's `fetch` as an upstream transport (for `https:` backends, or
- * when configured), the adapter from any fetch-shaped function to the
- * request path's `Send`, and the per-scheme choice between two transports.
+ * The runtime's `fetch` as an upstream transport (when configured: it also
+ * speaks HTTP/2 to backends), and the adapter from any fetch-shaped
+ * function to the request path's `Send`.
  * The contract itself lives in `src/core/transport.ts`; the pooled
  * HTTP/1.1 transport in `src/h1/`.
  *
@@ -63,14 +63,23 @@ export function sendVia(transport: Transport): Send {
  * relayed as is, a client would get a plain body labelled compressed. So
  * requests through `fetch` always ask the backend for `identity`; a body a
  * backend compresses anyway is not decoded, and passes through labelled.
+ *
+ * `https` backends are verified against the runtime's roots and `caCerts`
+ * (PEM), for the URL's own host: the runtime's client has no way to verify
+ * another name.
  */
-export function fetchTransport(): ClosableTransport {
-  const client = Deno.createHttpClient({ allowHost: true });
+export function fetchTransport(
+  options: { readonly caCerts?: readonly string[] } = {},
+): ClosableTransport {
+  // [SECURITY] Backend impersonation: certificates are always verified; the
+  // client has an option to skip that, and it is never set.
+  const trust = options.caCerts ? { caCerts: [...options.caCerts] } : {};
+  const client = Deno.createHttpClient({ allowHost: true, ...trust });
   // [SECURITY] Duplicate side effects: the runtime's client sends a request
   // again, on a new connection, when a reused one closes before the answer,
   // even after the backend read it. Requests that must not arrive twice go
   // on connections that are never reused, where it never does that.
-  const once = Deno.createHttpClient({ allowHost: true, poolMaxIdlePerHost: 0 });
+  const once = Deno.createHttpClient({ allowHost: true, poolMaxIdlePerHost: 0, ...trust });
   const send = (request: Request) => {
     request.headers.set("accept-encoding", "identity");
     return fetch(request, {
@@ -84,22 +93,6 @@ export function fetchTransport(): ClosableTransport {
     [Symbol.dispose]() {
       client.close();
       once.close();
-    },
-  };
-}
-
-/**
- * Picks a transport per request by scheme: `http:` to `plain`, everything
- * else to `secure`. Disposing it disposes both.
- */
-export function byScheme(plain: ClosableTransport, secure: ClosableTransport): ClosableTransport {
-  const pick = (url: string) => url.startsWith("http:") ? plain : secure;
-  return {
-    send: (request) => pick(request.url).send(request),
-    fetch: (request) => pick(request.url).fetch(request),
-    [Symbol.dispose]() {
-      plain[Symbol.dispose]();
-      secure[Symbol.dispose]();
     },
   };
 }

@@ -75,6 +75,8 @@ const TRANSPORT_KEYS = [
   "max_connections",
   "max_idle_connections",
   "idle_connection_timeout",
+  "ca_file",
+  "server_name",
 ] as const;
 
 /** The pools both configurations have, by name, in the next one's order. */

@@ -1,9 +1,13 @@
 /**
- * What one listener derives from its configuration: its route table (http)
+ * What one listener derives from its configuration: its route table (http;
+ * or, with `redirect_to_https`, the redirect that answers every request)
  * or its pool (tcp, udp), its address filter, its rate limiter and the
- * adaptive loop that moves it, and the proxy handler its socket calls. A reload builds a new one from the listener of the same
- * name; the limiter (with every client's bucket) is kept when the
- * listener's `rate_limit` did not change.
+ * adaptive loop that moves it, its connection to the store the fleet
+ * shares limits through, and the proxy handler its socket calls. A reload
+ * builds a new one from the listener of the same name; the limiter (with
+ * every client's bucket) is kept when the listener's `rate_limit` did not
+ * change. The store connection is the runtime's own: a reload opens a new
+ * one and closes the old.
  *
  * @module
  */
@@ -12,22 +16,24 @@ import type { Timer } from "../clock/mod.ts";
 import type { ListenerConfig } from "../config/mod.ts";
 import { errorResponse, ProxyError, type ProxyHandler } from "../core/mod.ts";
 import { type RelayEnd, type RelayStats, type TcpRelay, tcpRelay } from "../l4/mod.ts";
-import { AdaptiveLoop, RateLimiter } from "../limit/mod.ts";
+import { AdaptiveLoop, clientKey, RateLimiter } from "../limit/mod.ts";
 import type { GlobalStats } from "../metrics/mod.ts";
 import { type AddressFilter, addressFilter, parseCidr } from "../net/mod.ts";
 import {
   createProxy,
+  httpsRedirectPhase,
+  type Phase,
   rateLimitPhase,
   type Router,
   SessionRegistry,
   type Upstream,
   webSocketLeg,
 } from "../proxy/mod.ts";
-import { clientKey } from "../limit/mod.ts";
 import { compileRoutes } from "../routing/mod.ts";
 import type { LimiterSnapshot, Snapshot } from "../snapshot/mod.ts";
 import type { PoolRuntime } from "./pool_runtime.ts";
 import type { Shared } from "./shared.ts";
+import { type SharedLimits, startSharedLimits } from "./shared_limits.ts";
 
 /** One listener, running (its socket aside: the lifecycle owns that). */
 export interface ListenerRuntime {
@@ -56,10 +62,12 @@ export interface ListenerRuntime {
   readonly pools: readonly string[];
   /** The limiter as a snapshot shows it. */
   limiterView(): Omit<LimiterSnapshot, "lastChange">;
-  /** Starts the adaptive loop and bucket purging; `snapshot` builds a fresh snapshot. */
+  /** Starts the adaptive loop, bucket purging and shared limits; `snapshot` builds a fresh snapshot. */
   start(snapshot: () => Snapshot): void;
   /** Stops them. */
   stop(): void;
+  /** Settles once stopped and its store connection, if any, is closed. */
+  readonly stopped: Promise<void>;
 }
 
 function round(n: number): number {
@@ -106,6 +114,7 @@ export function buildListenerRuntime(
     ipv6Prefix: rl.ipv6_prefix,
     exempt: rl.exempt.map((n) => parseCidr(n)!),
     clock,
+    countAdmissions: rl.store.type !== "local",
   });
   // New adaptive bounds apply to the rate in force at once.
   const bounded = Math.min(ad.max_rate, Math.max(ad.min_rate, limiter.rate));
@@ -127,6 +136,11 @@ export function buildListenerRuntime(
       watchdog: shared.watchdog,
     })
     : undefined;
+  const phases: Phase[] = [rateLimitPhase(limiter, stats)];
+  // A redirect listener is a proxy whose last phase answers every request.
+  if (config.redirect_to_https !== undefined) {
+    phases.push(httpsRedirectPhase(config.redirect_to_https, stats));
+  }
   const handler = l4 ? notHttp(name) : createProxy({
     listener: config,
     route: routerOf(config, pools),
@@ -135,7 +149,7 @@ export function buildListenerRuntime(
     clock,
     stats,
     durations: shared.durations,
-    phases: [rateLimitPhase(limiter, stats)],
+    phases,
     tracer: shared.tracer,
     ...(webSocket ? { webSocket } : {}),
   });
@@ -157,6 +171,8 @@ export function buildListenerRuntime(
 
   const abort = new AbortController();
   let purgeTimer: Timer | undefined;
+  let sharedLimits: SharedLimits | undefined;
+  let stopped = Promise.resolve();
 
   const startAdaptive = (snapshot: () => Snapshot) => {
     // The adaptive loop reads the P95 of the healthy backends this
@@ -231,12 +247,20 @@ export function buildListenerRuntime(
       trackedClients: limiter.trackedClients,
       maxClients: limiter.maxClients,
       evictions: limiter.evictions,
+      ...(sharedLimits ? { store: sharedLimits.view() } : {}),
     }),
     start(snapshot) {
       startAdaptive(snapshot);
       startPurge();
+      sharedLimits = startSharedLimits(config, limiter, shared);
     },
-    stop: () => abort.abort(),
+    stop() {
+      abort.abort();
+      if (sharedLimits) stopped = Promise.resolve(sharedLimits[Symbol.asyncDispose]());
+    },
+    get stopped() {
+      return stopped;
+    },
   };
 }
 

@@ -30,7 +30,7 @@ export interface Runtime {
    * requests are done. Without `next` (Aegis stopping), all of them.
    */
   stop(next?: Runtime): void;
-  /** Settles when every loop has stopped. */
+  /** Settles when every loop has stopped and every shared store connection is closed. */
   readonly stopped: Promise<void>;
 }
 
@@ -62,6 +62,8 @@ export function buildRuntime(config: Config, shared: Shared, previous?: Runtime)
     listeners.set(listener.name, buildListenerRuntime(listener, pools, shared, before));
   }
   let stopped: Promise<void> | undefined;
+  const allStopped = () =>
+    Promise.all([...pools.values(), ...listeners.values()].map((p) => p.stopped)).then(() => {});
   return {
     config,
     pools,
@@ -79,10 +81,10 @@ export function buildRuntime(config: Config, shared: Shared, previous?: Runtime)
           shared.retired.retire(pool.transport, () => pool.inFlight() > 0);
         }
       }
-      stopped = Promise.all([...pools.values()].map((p) => p.stopped)).then(() => {});
+      stopped = allStopped();
     },
     get stopped() {
-      return stopped ?? Promise.all([...pools.values()].map((p) => p.stopped)).then(() => {});
+      return stopped ?? allStopped();
     },
   };
 }

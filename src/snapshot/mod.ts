@@ -15,6 +15,7 @@ export {
   type Snapshot,
   SNAPSHOT_EVENTS,
   type SnapshotSources,
+  type StoreSnapshot,
   type TracingSnapshot,
   type UdpSnapshot,
 } from "./snapshot.ts";

@@ -72,6 +72,18 @@ export interface LimiterSnapshot {
   readonly evictions: number;
   /** The last rate change, with the P95 that caused it and when (epoch ms). */
   readonly lastChange: (AdaptiveChange & { readonly time: number }) | null;
+  /** The store the fleet shares the limits through; absent when they are local. */
+  readonly store?: StoreSnapshot;
+}
+
+/** A listener's shared rate limit store (`rate_limit.store`). */
+export interface StoreSnapshot {
+  /** The kind of store. */
+  readonly type: "redis";
+  /** `up` while the shared limits are in force; `connecting` until the first sync answers. */
+  readonly status: "connecting" | "up" | "down";
+  /** Syncs that failed or timed out, since the listener's store was set up. */
+  readonly failedSyncs: number;
 }
 
 /** The public listener's connection limits, and what they turned away. */

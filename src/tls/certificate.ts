@@ -12,6 +12,9 @@
  */
 
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
+import { readPemText } from "./_pem_file.ts";
+
+export { MAX_PEM_BYTES } from "./_pem_file.ts";
 
 /** Where a certificate and its key are, as the configuration names them. */
 export interface CertificateFiles {
@@ -46,9 +49,6 @@ export class CertificateError extends Error {
     this.name = "CertificateError";
   }
 }
-
-/** Largest certificate or key file read: a chain of a few certificates is a few KiB. */
-export const MAX_PEM_BYTES = 1024 * 1024;
 
 /**
  * Reads and checks a certificate and its key.
@@ -102,29 +102,11 @@ function namesOf(x509: X509Certificate): string[] {
 }
 
 function readPem(path: string, field: "cert_file" | "key_file"): string {
-  let info: Deno.FileInfo;
   try {
-    info = Deno.statSync(path);
+    return readPemText(path);
   } catch (e) {
-    throw new CertificateError(field, `cannot read ${path}: ${whyUnreadable(e)}`);
+    throw new CertificateError(field, (e as Error).message);
   }
-  // [SECURITY] A device or a huge file would block or exhaust memory.
-  if (!info.isFile) throw new CertificateError(field, `${path} is not a regular file`);
-  if (info.size > MAX_PEM_BYTES) {
-    throw new CertificateError(field, `${path} is larger than ${MAX_PEM_BYTES} bytes`);
-  }
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (e) {
-    throw new CertificateError(field, `cannot read ${path}: ${whyUnreadable(e)}`);
-  }
-}
-
-function whyUnreadable(e: unknown): string {
-  if (e instanceof Deno.errors.NotFound) return "no such file";
-  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (e instanceof Deno.errors.NotCapable) return "not allowed (run with --allow-read)";
-  return e instanceof Error ? e.message : String(e);
 }
 
 function parseCertificate(pem: string, path: string): X509Certificate {

@@ -63,10 +63,14 @@ export function shares(results: readonly LoadResult[]): Record<string, number> {
   return out;
 }
 
-/** Waits until `check()` is true, polling every 10 ms, or fails after `ms`. */
-export async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+/** Waits until `check()` is (or resolves) true, polling every 10 ms, or fails after `ms`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
   const deadline = performance.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (performance.now() > deadline) throw new Error(`gave up waiting: ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -95,13 +95,26 @@ export function startRawBackend(
   onConnection: (conn: Deno.TcpConn) => Promise<void>,
   hostname = "127.0.0.1",
 ): RawBackend {
-  const listener = Deno.listen({ hostname, port: 0 });
-  const open = new Set<Deno.TcpConn>();
+  return serveRaw(Deno.listen({ hostname, port: 0 }), onConnection, "http");
+}
+
+/**
+ * Serves a raw backend on a bound listener (TCP, or TLS with
+ * `Deno.listenTls`), as {@linkcode startRawBackend} does; `scheme` names
+ * its URL's.
+ */
+export function serveRaw<C extends Deno.Conn<Deno.NetAddr>>(
+  listener: Deno.Listener<C, Deno.NetAddr>,
+  onConnection: (conn: C) => Promise<void>,
+  scheme: "http" | "https",
+): RawBackend {
+  const hostname = listener.addr.hostname;
+  const open = new Set<C>();
   const tasks = new Set<Promise<void>>();
   let accepted = 0;
   const loop = (async () => {
     for (;;) {
-      let conn: Deno.TcpConn;
+      let conn: C;
       try {
         conn = await listener.accept();
       } catch {
@@ -123,7 +136,7 @@ export function startRawBackend(
   })();
   const port = listener.addr.port;
   return {
-    url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
+    url: `${scheme}://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
     port,
     get accepted() {
       return accepted;

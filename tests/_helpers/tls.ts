@@ -138,3 +138,55 @@ export async function curl(
   const [status, version] = out.slice(cut + 1).split(" ");
   return { status: Number(status), version: version ?? "", body: out.slice(0, cut) };
 }
+
+/** A `Deno.serve` backend over TLS on 127.0.0.1 and an ephemeral port. */
+export interface TlsBackend extends AsyncDisposable {
+  /** `https://127.0.0.1:port`. */
+  readonly url: string;
+  readonly port: number;
+  /** Requests received, except Aegis's health probes. */
+  readonly received: number;
+  /** Health probes received (`User-Agent: aegis-health-check`). */
+  readonly probes: number;
+  /** The client port of every request: one per TLS connection Aegis opened. */
+  readonly peerPorts: ReadonlySet<number>;
+}
+
+/** Starts a TLS backend serving `files`; by default it answers `200 ok`. */
+export function startTlsBackend(
+  files: IssuedFiles,
+  handler: (request: Request) => Response | Promise<Response> = () => new Response("ok"),
+): TlsBackend {
+  let received = 0;
+  let probes = 0;
+  const peerPorts = new Set<number>();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: Deno.readTextFileSync(files.certFile),
+    key: Deno.readTextFileSync(files.keyFile),
+    onListen() {},
+    // A client that refuses the certificate ends the handshake: not the test's error.
+    onError: () => new Response("error", { status: 500 }),
+  }, (request, info) => {
+    peerPorts.add(info.remoteAddr.port);
+    if (request.headers.get("user-agent") === "aegis-health-check") {
+      probes++;
+      return new Response("healthy");
+    }
+    received++;
+    return handler(request);
+  });
+  return {
+    url: `https://127.0.0.1:${server.addr.port}`,
+    port: server.addr.port,
+    get received() {
+      return received;
+    },
+    get probes() {
+      return probes;
+    },
+    peerPorts,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}

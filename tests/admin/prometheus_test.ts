@@ -599,3 +599,34 @@ Deno.test("renderPrometheus() leaves out families with nothing to report", {
   assert.equal(value(families, "proxy_latency_p99_ms"), 0);
   assert.equal(families.get("proxy_responses_total")!.samples.length, 5, "classes always present");
 });
+
+Deno.test("renderPrometheus() reports each shared rate limit store: up, and failed syncs", {
+  permissions: "none",
+}, () => {
+  const [listener] = SNAPSHOT.listeners;
+  const withStore = (name: string, status: "connecting" | "up" | "down", failedSyncs: number) => ({
+    ...listener!,
+    name,
+    limiter: { ...listener!.limiter, store: { type: "redis" as const, status, failedSyncs } },
+  });
+  const families = parse(renderPrometheus({
+    ...SNAPSHOT,
+    listeners: [
+      withStore("web", "up", 2),
+      withStore("api", "down", 7),
+      withStore("ws", "connecting", 0),
+      listener!,
+    ],
+  }));
+  assert.equal(families.get("proxy_rate_limit_store_up")!.type, "gauge");
+  assert.equal(families.get("proxy_rate_limit_store_sync_failures_total")!.type, "counter");
+  const samples = (name: string) =>
+    families.get(name)!.samples.map((s) => [s.labels.listener, s.value]);
+  // A listener with local limits (`default`) has no series.
+  assert.deepEqual(samples("proxy_rate_limit_store_up"), [["web", 1], ["api", 0], ["ws", 0]]);
+  assert.deepEqual(samples("proxy_rate_limit_store_sync_failures_total"), [
+    ["web", 2],
+    ["api", 7],
+    ["ws", 0],
+  ]);
+});

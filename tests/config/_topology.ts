@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { formatDiagnostic, formatWarning, parseConfig } from "../../src/config/mod.ts";
+import { type Config, formatDiagnostic, formatWarning, parseConfig } from "../../src/config/mod.ts";
 import { fakeResolver } from "../_helpers/config.ts";
 
 /** What parsing takes: npm:yaml reads these variables. */
@@ -26,6 +26,13 @@ export async function problems(text: string): Promise<string[]> {
   const r = await parseConfig(text, { file: FILE, resolver });
   assert.equal(r.ok, false, "expected the configuration to be rejected");
   return r.ok ? [] : r.diagnostics.map((d) => formatDiagnostic(FILE, d));
+}
+
+/** The configuration `text` stands for, which must be valid. */
+export async function valid(text: string): Promise<Config> {
+  const r = await parseConfig(text, { file: FILE, resolver });
+  assert.ok(r.ok, r.ok ? "" : r.diagnostics.map((d) => formatDiagnostic(FILE, d)).join("\n"));
+  return r.config;
 }
 
 /** Every warning of `text`, which must be valid, formatted. */

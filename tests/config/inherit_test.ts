@@ -37,18 +37,19 @@ Deno.test("settings a listener or pool inherits are checked with its own", PARSE
       ],
     );
   });
-  await t.step("a pool that speaks h1 to an https backend", async () => {
+  await t.step("a pool on the fetch transport with an inherited server_name", async () => {
     assert.deepEqual(
       await problems(yml(
+        "upstream: { server_name: api.internal }",
         "listeners:",
         ...listener("web", "0.0.0.0:8080"),
         "pools:",
         "  web:",
         "    backends: [{ url: https://h, weight: 1 }]",
-        "    upstream: { transport: h1 }",
+        "    upstream: { transport: fetch }",
       )),
       [
-        "aegis.yml:8:23 pools.web.backends[0].url: upstream.transport h1 speaks plain http only; use auto or fetch for https backends",
+        "aegis.yml:10:28 pools.web.upstream.transport: server_name needs the h1 transport: the runtime's fetch can only send and verify the URL's own host (use transport h1 or auto)",
       ],
     );
   });

@@ -195,3 +195,10 @@ Deno.test("L4 backend addresses pass the SSRF check like URLs", PARSE, async () 
     /10\.0\.0\.7 is a private address, refused to prevent SSRF/,
   );
 });
+
+Deno.test("udp.reply_timeout: 0s turns it off, as its documentation says", PARSE, async () => {
+  const text = L4.replace("udp: { session_timeout: 10s }", "udp: { reply_timeout: 0s }");
+  const r = await parseConfig(text, { file: "aegis.yml", resolver });
+  assert.ok(r.ok, r.ok ? "" : JSON.stringify(r.diagnostics));
+  assert.equal(r.config.listeners[2]!.udp!.reply_timeout, 0);
+});

@@ -91,6 +91,7 @@ const FRONT: Config["listeners"][number] = {
     max_clients: 100_000,
     ipv6_prefix: 64,
     exempt: [],
+    store: { type: "local", url: "", sync_interval: 100 },
   },
   adaptive: {
     evaluation_interval: 10_000,

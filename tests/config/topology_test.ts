@@ -189,7 +189,7 @@ Deno.test("a listener's own fields are checked where they are written", PARSE, a
         ...POOLS,
       )),
       [
-        'aegis.yml:4:17 listeners[0].security.allowed_backend_networks: unknown key "allowed_backend_networks"; expected one of: allowed_methods, allowed_hosts',
+        'aegis.yml:4:17 listeners[0].security.allowed_backend_networks: unknown key "allowed_backend_networks"; expected one of: allowed_methods, allowed_hosts, hsts',
         "aegis.yml:5:26 listeners[0].rate_limit.burst: 0 is out of range: must be ≥ 1",
       ],
     );

@@ -39,7 +39,14 @@ const DATA_KEYS: ReadonlyMap<string, RegExp> = new Map([
 ]);
 
 /** Every event kind Aegis records; the test provokes each before it walks. */
-const EVENT_KINDS = ["breaker", "drain", "health", "log", "rate", "reload", "warmup"];
+const EVENT_KINDS = ["breaker", "drain", "health", "limit", "log", "rate", "reload", "warmup"];
+
+/** A loopback port nothing listens on: the shared rate limit store is unreachable there. */
+const NO_REDIS = (() => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  listener.close();
+  return `redis://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+})();
 
 const TOKEN = "s3cret-admin-token-0123456789";
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -95,7 +102,8 @@ function configData(backends: string[]) {
     circuit_breaker: { failure_threshold: 1, open_timeout: "1h" },
     // Fast backends: the loop raises the rate at its first evaluation.
     adaptive: { evaluation_interval: "100ms" },
-    rate_limit: { exempt: ["127.0.0.0/8"] },
+    // Its store unreachable: a `limit` event, and `limiter.store` in /status.
+    rate_limit: { exempt: ["127.0.0.0/8"], store: { type: "redis", url: NO_REDIS } },
   };
 }
 

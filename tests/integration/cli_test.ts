@@ -111,6 +111,7 @@ Deno.test(
       max_clients: 100000,
       ipv6_prefix: 64,
       exempt: [],
+      store: { type: "local", url: "", sync_interval: "100ms" },
     });
     assert.deepEqual(pool.retries, { attempts: 1 });
     assert.deepEqual(printed.logging, { level: "info", format: "json" });

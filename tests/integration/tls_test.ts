@@ -1,7 +1,7 @@
 /**
  * TLS termination on an http listener, over real sockets with real
  * clients: curl (HTTP/1.1 and HTTP/2 over ALPN), openssl s_client (ALPN,
- * SNI choice), certificates renewed on disk and by a reload while a
+ * SNI choice), h2load (many streams on few connections), certificates renewed on disk and by a reload while a
  * connection stays open, and clients speaking the wrong protocol.
  */
 
@@ -238,6 +238,40 @@ Deno.test("HTTP/2 streams on one connection are each rate limited as requests", 
   const logged = proxy.accessLogs().map((l) => l.status);
   assert.equal(logged.filter((s) => s === 200).length, 5);
   assert.equal(logged.filter((s) => s === 429).length, 15);
+});
+
+Deno.test("h2load: many concurrent HTTP/2 streams over TLS each get their answer and count as a request", async () => {
+  await using pki = await createPki();
+  const site = await pki.issue("site", ["site.test"]);
+  await using backend = echoProto();
+  const config = await parseTestConfig({
+    ...quiet,
+    listeners: [tlsListener("web", [site], { rate_limit: { exempt: ["127.0.0.0/8"] } })],
+    pools: { p: { backends: [{ url: backend.url, weight: 1 }] } },
+  });
+  await using proxy = startTestAegis(config);
+  const port = proxy.aegis.listeners.get("web")!.addr.port;
+  // Two connections, up to 32 streams open on each at once, 400 requests in all.
+  const report = await run("h2load", [
+    "-n",
+    "400",
+    "-c",
+    "2",
+    "-m",
+    "32",
+    `https://127.0.0.1:${port}/`,
+  ]);
+  assert.match(report, /Application protocol: h2/, report);
+  assert.match(
+    report,
+    /requests: 400 total, 400 started, 400 done, 400 succeeded, 0 failed/,
+    report,
+  );
+  assert.match(report, /status codes: 400 2xx, 0 3xx, 0 4xx, 0 5xx/, report);
+  await until(() => proxy.accessLogs().length >= 400, "every stream logged");
+  const traffic = proxy.aegis.refreshSnapshot().listeners.find((l) => l.name === "web")!.traffic;
+  assert.equal(traffic.requests, 400, "each stream is a request");
+  assert.equal(traffic.responses["2xx"], 400);
 });
 
 Deno.test("a reload serves the certificates it names to new connections, and refuses a broken one whole", async () => {

@@ -300,3 +300,81 @@ Deno.test("RateLimiter refuses options that cannot work", none, async (t) => {
     await t.step(name, () => assert.throws(() => setup(options), RangeError));
   }
 });
+
+Deno.test("RateLimiter counts admissions per client only when asked to", none, async (t) => {
+  await t.step("without countAdmissions, nothing is counted", () => {
+    const { limiter } = setup();
+    allowedOf(limiter, "192.0.2.1", 2);
+    assert.deepEqual([...limiter.takeAdmissions()], []);
+  });
+  await t.step(
+    "with it, admissions (not refusals) are counted, and taking restarts the count",
+    () => {
+      const { limiter } = setup({ countAdmissions: true });
+      allowedOf(limiter, "192.0.2.1", 5); // 3 admitted, 2 refused
+      allowedOf(limiter, "2001:db8::1", 1);
+      assert.deepEqual([...limiter.takeAdmissions()], [["192.0.2.1", 3], ["2001:db8::/64", 1]]);
+      assert.deepEqual([...limiter.takeAdmissions()], []);
+    },
+  );
+  await t.step("exempt clients are not counted", () => {
+    const { limiter } = setup({ countAdmissions: true, exempt: [cidr("192.0.2.0/24")] });
+    allowedOf(limiter, "192.0.2.1", 2);
+    assert.deepEqual([...limiter.takeAdmissions()], []);
+  });
+  await t.step("at most maxClients clients are counted between two takes", () => {
+    const { limiter } = setup({ countAdmissions: true, maxClients: 2 });
+    for (let i = 0; i < 4; i++) allowedOf(limiter, ipv4(i), 1);
+    assert.equal(limiter.takeAdmissions().size, 2);
+  });
+});
+
+Deno.test(
+  "RateLimiter.debit() lowers a bucket to the fleet's count, never raises it",
+  none,
+  async (t) => {
+    await t.step("a fleet bucket lower than the local one takes tokens back", () => {
+      const { limiter } = setup({ countAdmissions: true });
+      limiter.check("192.0.2.1"); // 2 left here
+      limiter.takeAdmissions();
+      limiter.debit("192.0.2.1", 0);
+      assert.equal(limiter.check("192.0.2.1").allowed, false);
+    });
+    await t.step("a fleet in debt keeps the bucket in debt until it refills", () => {
+      const { clock, limiter } = setup({ countAdmissions: true });
+      limiter.check("192.0.2.1");
+      limiter.takeAdmissions();
+      limiter.debit("192.0.2.1", -2);
+      // 3 tokens short of one whole token at 1/s: Retry-After says so.
+      assert.equal(retryAfter(limiter.check("192.0.2.1")), 3);
+      clock.advance(2999);
+      assert.equal(limiter.check("192.0.2.1").allowed, false);
+      clock.advance(1);
+      assert.equal(limiter.check("192.0.2.1").allowed, true);
+    });
+    await t.step("a fleet bucket fuller than the local one changes nothing", () => {
+      const { limiter } = setup({ countAdmissions: true });
+      allowedOf(limiter, "192.0.2.1", 3);
+      limiter.takeAdmissions();
+      limiter.debit("192.0.2.1", 3);
+      assert.equal(limiter.check("192.0.2.1").allowed, false);
+    });
+    await t.step(
+      "admissions counted since the fleet was read are subtracted from its count",
+      () => {
+        const { limiter } = setup({ countAdmissions: true });
+        limiter.check("192.0.2.1"); // sent in a sync…
+        limiter.takeAdmissions();
+        limiter.check("192.0.2.1"); // …admitted while the sync ran: 1 left here
+        limiter.debit("192.0.2.1", 1.5); // the fleet's 1.5 did not see the second
+        assert.equal(limiter.check("192.0.2.1").allowed, false);
+      },
+    );
+    await t.step("a client without a bucket here gets none", () => {
+      const { limiter } = setup({ countAdmissions: true });
+      limiter.debit("192.0.2.9", -10);
+      assert.equal(limiter.trackedClients, 0);
+      assert.equal(limiter.check("192.0.2.9").allowed, true);
+    });
+  },
+);

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import {
+  applySecurityHeaders,
   clientHeaders,
   HOP_BY_HOP_REQUEST,
   HOP_BY_HOP_RESPONSE,
+  hstsValue,
   requestIdFrom,
   SECURITY_HEADERS,
   stripHopByHop,
+  stsRule,
   type UpstreamHeaderInput,
   upstreamHeaders,
 } from "../../src/proxy/headers.ts";
@@ -351,3 +354,41 @@ Deno.test("fieldValue() finds the first value of a field in any case", none, () 
   assert.equal(fieldValue(list, "content-type"), undefined);
   assert.equal(fieldValue([["content-lengthx", "1"]], "content-length"), undefined);
 });
+
+Deno.test(
+  "Strict-Transport-Security: Aegis's over TLS, the backend's kept without one, none over plain HTTP",
+  none,
+  async (t) => {
+    const policy = hstsValue({ max_age: 31_536_000_000, include_subdomains: true, preload: true });
+    assert.equal(policy, "max-age=31536000; includeSubDomains; preload");
+    assert.equal(
+      hstsValue({ max_age: 0, include_subdomains: false, preload: false }),
+      "max-age=0",
+    );
+    const backend: HeaderFields = [["Strict-Transport-Security", "max-age=5"], ["x-kept", "1"]];
+    const sts = (fields: HeaderFields, rule: ReturnType<typeof stsRule>) =>
+      clientHeaders(fields, "r", rule).filter(([n]) =>
+        n.toLowerCase() === "strict-transport-security"
+      )
+        .map(([, v]) => v);
+    await t.step("over TLS with a policy: Aegis's replaces the backend's", () => {
+      assert.deepEqual(sts(backend, stsRule("https", policy)), [policy]);
+      assert.deepEqual(sts([], stsRule("https", policy)), [policy]);
+    });
+    await t.step("over TLS without a policy: the backend's passes", () => {
+      assert.deepEqual(sts(backend, stsRule("https", undefined)), ["max-age=5"]);
+    });
+    await t.step("over plain HTTP: never one (RFC 6797 §7.2), whatever is configured", () => {
+      assert.deepEqual(sts(backend, stsRule("http", policy)), []);
+      assert.deepEqual(sts(backend, stsRule("http", undefined)), []);
+    });
+    await t.step("Aegis's own answers get the policy over TLS only", () => {
+      const secure = new Headers();
+      applySecurityHeaders(secure, "r", stsRule("https", policy));
+      assert.equal(secure.get("strict-transport-security"), policy);
+      const plain = new Headers();
+      applySecurityHeaders(plain, "r", stsRule("http", policy));
+      assert.equal(plain.has("strict-transport-security"), false);
+    });
+  },
+);

@@ -115,6 +115,8 @@ Deno.test(
       ["max_connections", { max_connections: u.max_connections + 1 }],
       ["max_idle_connections", { max_idle_connections: u.max_idle_connections + 1 }],
       ["idle_connection_timeout", { idle_connection_timeout: u.idle_connection_timeout + 1 }],
+      ["ca_file", { ca_file: "/etc/aegis/internal-ca.pem" }],
+      ["server_name", { server_name: "api.internal" }],
     ];
     for (const [key, fields] of cases) {
       await t.step(key, () => {

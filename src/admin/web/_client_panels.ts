@@ -229,6 +229,8 @@ function eventMood(e) {
       return f.reason === "reduce" ? "warn" : f.reason === "recover" ? "good" : "";
     case "reload":
       return f.ok === false ? "bad" : f.ok === true ? "good" : "";
+    case "limit":
+      return f.reason !== undefined ? "bad" : "good";
     case "log":
       return f.level === "error" ? "bad" : "warn";
     default:
