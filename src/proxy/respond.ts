@@ -131,6 +131,10 @@ function readTimeoutOf(ctx: RequestContext): number {
 /** Builds the responder. */
 export function createResponder(options: ResponderOptions): Responder {
   const { listener, writeTimeoutMs, logger, watchdog, clock, stats, durations, hsts } = options;
+  // Both rules built once: the request path only picks one by the client's scheme.
+  const stsOverTls = stsRule("https", hsts);
+  const stsOverPlain = stsRule("http", hsts);
+  const sts = (ctx: RequestContext) => ctx.client.proto === "https" ? stsOverTls : stsOverPlain;
 
   const accessLog = (
     ctx: RequestContext,
@@ -182,7 +186,7 @@ export function createResponder(options: ResponderOptions): Responder {
     local(ctx, res) {
       // [SECURITY] Clickjacking and sniffing: Aegis's own answers carry the same
       // security headers as relayed ones.
-      applySecurityHeaders(res.headers, ctx.requestId, stsRule(ctx.client.proto, hsts));
+      applySecurityHeaders(res.headers, ctx.requestId, sts(ctx));
       // [SECURITY] Resource exhaustion: a body nobody read is abandoned, and so is
       // the connection that carries it: draining megabytes just to reuse a socket is
       // the client's cost to bear, and an unread body would pin the connection open.
@@ -201,7 +205,7 @@ export function createResponder(options: ResponderOptions): Responder {
     },
 
     upgraded(ctx, res, ended) {
-      applySecurityHeaders(res.headers, ctx.requestId, stsRule(ctx.client.proto, hsts));
+      applySecurityHeaders(res.headers, ctx.requestId, sts(ctx));
       ended.then((end) =>
         accessLog(ctx, 101, end.bytesToClient, undefined, {
           bytes_to_backend: end.bytesToBackend,
@@ -223,7 +227,7 @@ export function createResponder(options: ResponderOptions): Responder {
       const headers = clientHeaders(
         upstream.headers,
         ctx.requestId,
-        stsRule(ctx.client.proto, hsts),
+        sts(ctx),
       );
       const init = { status: upstream.status, statusText: upstream.statusText, headers };
       const bodiless = upstream.body === null || ctx.request.method === "HEAD" ||
