@@ -39,3 +39,23 @@ export function fieldValue(fields: HeaderFields, name: string): string | undefin
   }
   return undefined;
 }
+
+/**
+ * `list` in the cheapest shape the runtime's `Response` constructor takes:
+ * a record when no name repeats (the common case), the list itself
+ * otherwise (every `Set-Cookie` kept). The runtime converts each pair of a
+ * list through a WebIDL sequence check, an iterator and a fresh array per
+ * field; a record's properties it reads directly, which halves what a
+ * response's headers cost to build and to collect.
+ */
+export function headersInit(list: HeaderList): HeaderList | Record<string, string> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < list.length; i++) {
+    const [name, value] = list[i]!;
+    const lower = name.toLowerCase();
+    // A repeated name, or one an object cannot hold as a plain property.
+    if (Object.hasOwn(record, lower) || lower === "__proto__") return list;
+    record[lower] = value;
+  }
+  return record;
+}

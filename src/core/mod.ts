@@ -19,7 +19,13 @@ export {
   localResourceError,
   ProxyError,
 } from "./errors.ts";
-export { fieldList, fieldValue, type HeaderFields, type HeaderList } from "./fields.ts";
+export {
+  fieldList,
+  fieldValue,
+  type HeaderFields,
+  type HeaderList,
+  headersInit,
+} from "./fields.ts";
 export {
   type ClosableTransport,
   isIdempotent,

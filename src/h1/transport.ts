@@ -75,7 +75,13 @@ async function payloadOf(request: Request): Promise<Payload | null> {
 /** Framing fields Aegis writes itself, from the body it actually sends. */
 const FRAMING = new Set(["content-length", "transfer-encoding", "connection"]);
 
-function headLines(fields: HeaderList, url: URL, body: Body): HeaderList {
+/** A backend origin's pool, and the `Host` its requests carry when the caller sets none. */
+interface Origin {
+  readonly pool: HostPool;
+  readonly host: string;
+}
+
+function headLines(fields: HeaderList, hostOfUrl: string, body: Body): HeaderList {
   const out: HeaderList = [];
   let host = false;
   for (const field of fields) {
@@ -84,7 +90,7 @@ function headLines(fields: HeaderList, url: URL, body: Body): HeaderList {
     if (lower === "host") host = true;
     out.push(field);
   }
-  if (!host) out.push(["host", url.host]);
+  if (!host) out.push(["host", hostOfUrl]);
   if (body.kind === "bytes") out.push(["content-length", String(body.bytes.byteLength)]);
   else if (body.kind === "stream") {
     if (body.length !== undefined) out.push(["content-length", String(body.length)]);
@@ -124,20 +130,38 @@ export function h1Transport(options: H1Options): H1Transport {
     return pool;
   };
 
-  const send = async (request: UpstreamRequest): Promise<UpstreamResponse> => {
-    const url = new URL(request.url);
+  /**
+   * Each origin's pool and `Host`, by the URL's `scheme://authority` prefix
+   * exactly as written: every request to a backend starts with the same
+   * prefix, so it is parsed once, not on every request.
+   */
+  const origins = new Map<string, Origin>();
+  const originOf = (href: string): Origin => {
+    const prefix = href.slice(0, rawTargetAt(href));
+    const known = origins.get(prefix);
+    if (known) return known;
+    const url = new URL(href);
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new ProxyError(
         "internal",
         `the h1 transport speaks http and https, not ${url.protocol}`,
       );
     }
-    const pool = poolFor(url);
+    const origin = { pool: poolFor(url), host: url.host };
+    // Only a prefix that is the origin as URL writes it is remembered (no
+    // userinfo, no query glued to the authority): anything else is parsed
+    // each time, as before.
+    if (prefix === `${url.protocol}//${url.host}`) origins.set(prefix, origin);
+    return origin;
+  };
+
+  const send = async (request: UpstreamRequest): Promise<UpstreamResponse> => {
+    const { pool, host } = originOf(request.url);
     const body = bodyOf(request);
     const head = serializeRequestHead(
       request.method,
       request.target ?? rawTarget(request.url),
-      headLines(request.headers, url, body),
+      headLines(request.headers, host, body),
     );
     const resendable = isIdempotent(request.method) && body.kind !== "stream";
     for (let fresh = false;; fresh = true) {
@@ -179,6 +203,7 @@ export function h1Transport(options: H1Options): H1Transport {
       clearInterval(sweeper);
       for (const pool of pools.values()) pool.close();
       pools.clear();
+      origins.clear();
     },
   };
 }
@@ -189,8 +214,14 @@ export function h1Transport(options: H1Options): H1Transport {
  * characters; the backend must get the target the client sent.
  */
 function rawTarget(url: string): string {
-  const slash = url.indexOf("/", url.indexOf("://") + 3);
-  if (slash < 0) return "/";
+  const slash = rawTargetAt(url);
+  if (slash === url.length) return "/";
   const hash = url.indexOf("#", slash);
   return hash < 0 ? url.slice(slash) : url.slice(slash, hash);
+}
+
+/** Where the path starts in an absolute URL: the first `/` after `://`, or its length. */
+function rawTargetAt(url: string): number {
+  const slash = url.indexOf("/", url.indexOf("://") + 3);
+  return slash < 0 ? url.length : slash;
 }

@@ -15,7 +15,13 @@ import { type BodyOutcome, guardResponseBody } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { applySecurityHeaders, clientHeaders, stsRule } from "./headers.ts";
 import type { SessionEnd } from "./websocket.ts";
-import { concatBytes, fieldValue, ProxyError, type UpstreamResponse } from "../core/mod.ts";
+import {
+  concatBytes,
+  fieldValue,
+  headersInit,
+  ProxyError,
+  type UpstreamResponse,
+} from "../core/mod.ts";
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 /** Response bodies of at most this many bytes (by Content-Length) are read whole, then sent. */
@@ -229,7 +235,11 @@ export function createResponder(options: ResponderOptions): Responder {
         ctx.requestId,
         sts(ctx),
       );
-      const init = { status: upstream.status, statusText: upstream.statusText, headers };
+      const init = {
+        status: upstream.status,
+        statusText: upstream.statusText,
+        headers: headersInit(headers),
+      };
       const bodiless = upstream.body === null || ctx.request.method === "HEAD" ||
         NULL_BODY_STATUS.has(upstream.status);
       if (bodiless) {
