@@ -81,23 +81,32 @@ export class HostPool {
    * @throws {ProxyError} connect, when the backend cannot be reached in time
    */
   async acquire(signal: AbortSignal, fresh = false): Promise<H1Conn> {
-    if (!fresh) {
-      const now = performance.now();
-      while (this.#idle.length > 0) {
-        const conn = this.#idle.pop()!;
-        if (now - conn.idleSince < this.#limits.idleTimeoutMs && !conn.closed) {
-          conn.unwatch();
-          return conn;
-        }
-        this.#discard(conn);
-      }
-    }
+    const idle = fresh ? undefined : this.takeIdle();
+    if (idle) return idle;
     if (this.#open >= this.#limits.maxConnections) {
       const handed = await this.#wait(signal);
       if (handed && !fresh) return handed;
       if (handed) this.#discard(handed);
     }
     return await this.#connect(signal);
+  }
+
+  /**
+   * The most recently used idle connection that has not expired, if any,
+   * without waiting: the request path's common case needs no promise.
+   */
+  takeIdle(): H1Conn | undefined {
+    if (this.#idle.length === 0) return undefined;
+    const now = performance.now();
+    while (this.#idle.length > 0) {
+      const conn = this.#idle.pop()!;
+      if (now - conn.idleSince < this.#limits.idleTimeoutMs && !conn.closed) {
+        conn.unwatch();
+        return conn;
+      }
+      this.#discard(conn);
+    }
+    return undefined;
   }
 
   /**

@@ -165,7 +165,7 @@ export function h1Transport(options: H1Options): H1Transport {
     );
     const resendable = isIdempotent(request.method) && body.kind !== "stream";
     for (let fresh = false;; fresh = true) {
-      const conn = await pool.acquire(request.signal, fresh);
+      const conn = (!fresh && pool.takeIdle()) || await pool.acquire(request.signal, fresh);
       const reused = conn.reused;
       try {
         return await exchange(conn, pool, request, head, body, options.maxHeaderBytes);

@@ -25,7 +25,7 @@ import { hstsValue, requestIdFrom } from "./headers.ts";
 import { createResponder, discardBody } from "./respond.ts";
 import { validationPhase } from "./phases.ts";
 import { type RequestTarget, splitTarget } from "./target.ts";
-import type { Router } from "./upstream.ts";
+import type { Router, Upstream } from "./upstream.ts";
 import { compileHostAllowList, type ValidationRules } from "./validate.ts";
 import { wantsWebSocket } from "./websocket.ts";
 import type { WebSocketLeg } from "./websocket_front.ts";
@@ -74,6 +74,9 @@ export interface ProxyOptions {
  */
 const REJECTED_KINDS: ReadonlySet<ErrorKind> = new Set(["malformed_body", "body_too_large"]);
 
+/** A request without a body: nothing to read, and nothing stops a retry. */
+const NO_BODY: PreparedBody = Object.freeze({ replayable: true, payload: undefined });
+
 /**
  * Builds a listener's proxy handler.
  *
@@ -115,6 +118,23 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
   });
   const { local, relay } = responder;
   const webSocket = options.webSocket;
+  /** Each pool's forwarding settings, built on its first request rather than on every one. */
+  const forwardOptionsByUpstream = new WeakMap<Upstream, ForwardOptions>();
+  const forwardOptionsOf = (chosen: Upstream): ForwardOptions => {
+    let options = forwardOptionsByUpstream.get(chosen);
+    if (!options) {
+      options = {
+        send: chosen.send,
+        watchdog,
+        responseHeaderTimeoutMs: chosen.responseHeaderTimeoutMs,
+        bodyIdleMs: listener.read_timeout,
+        maxBodyBytes: listener.max_body_bytes,
+        preserveHost: chosen.preserveHost,
+      };
+      forwardOptionsByUpstream.set(chosen, options);
+    }
+    return options;
+  };
 
   /** Answers a failure: the error's status, its kind as the reason, counted if the client broke a rule. */
   const fail = (ctx: RequestContext, error: ProxyError): Response => {
@@ -173,7 +193,10 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
 
   const handle = async (ctx: RequestContext): Promise<Response> => {
     for (const phase of phases) {
-      const answer = await phase(ctx);
+      // A phase that answers at once (validation, the limiter) is not awaited:
+      // each await is a promise and a turn of the microtask queue per request.
+      let answer = phase(ctx);
+      if (answer instanceof Promise) answer = await answer;
       if (answer) return local(ctx, answer);
     }
     const decision = route(ctx.request.method, ctx.target.authority, ctx.target.path);
@@ -193,25 +216,21 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
     if (webSocket && ctx.client.upgradable && wantsWebSocket(ctx.fields)) {
       return await webSocket(ctx, chosen, target, responder);
     }
-    const forwardOptions: ForwardOptions = {
-      send: chosen.send,
-      watchdog,
-      responseHeaderTimeoutMs: chosen.responseHeaderTimeoutMs,
-      bodyIdleMs: listener.read_timeout,
-      maxBodyBytes: listener.max_body_bytes,
-      preserveHost: chosen.preserveHost,
-    };
+    const forwardOptions = forwardOptionsOf(chosen);
     const { pool, retries } = chosen;
     // A small body is read once, so that a second backend can be sent it too.
-    let body: PreparedBody;
-    try {
-      body = await prepareBody(ctx.request, bodyLimits);
-    } catch (e) {
-      return fail(ctx, asProxyError(e));
+    let body: PreparedBody = NO_BODY;
+    if (ctx.request.body) {
+      try {
+        body = await prepareBody(ctx.request, bodyLimits);
+      } catch (e) {
+        return fail(ctx, asProxyError(e));
+      }
     }
     const mayRetry = body.replayable && isIdempotent(ctx.request.method);
     const pickCtx = { clientIp: ctx.client.ip, request: ctx.request };
-    const tried = new Set<string>();
+    // Backends already tried: made only when the first one fails.
+    let tried: Set<string> | undefined;
     let failed: ProxyError | undefined;
 
     for (let retry = 0;;) {
@@ -227,7 +246,7 @@ export function createProxy(options: ProxyOptions): ProxyHandler {
           ),
         );
       }
-      tried.add(state.id);
+      (tried ??= new Set()).add(state.id);
       const outcome = await sendTo(ctx, state, body, forwardOptions, target);
       if (!outcome) continue; // its last half-open probe slot went to another request just now
       if (outcome instanceof ProxyError) {
