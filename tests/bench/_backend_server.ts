@@ -11,6 +11,8 @@
  * port answers the same way:
  *
  * - `GET /64k`: 65,536 bytes;
+ * - `GET /stream?bytes=N`: N bytes, streamed in 64 KiB chunks (chunked
+ *   encoding), each produced only when the client has taken the previous one;
  * - `POST` (any path): reads the whole body, throws it away, answers `ok`;
  * - anything else, including `/health`: `ok`.
  *
@@ -30,7 +32,23 @@ async function handle(request: Request): Promise<Response> {
     if (request.body) { for await (const _chunk of request.body); }
     return new Response(OK, { headers: TEXT });
   }
+  if (request.url.includes("/stream?")) return stream(request.url);
   return new Response(request.url.endsWith("/64k") ? BIG : OK, { headers: TEXT });
+}
+
+/** `bytes=N` of the query as N bytes of `BIG`, pulled chunk by chunk: nothing piles up here. */
+function stream(url: string): Response {
+  let left = Number(new URL(url).searchParams.get("bytes"));
+  if (!Number.isSafeInteger(left) || left < 0) return new Response("bad bytes", { status: 400 });
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (left <= 0) return controller.close();
+      const n = Math.min(left, BIG.length);
+      left -= n;
+      controller.enqueue(BIG.subarray(0, n));
+    },
+  });
+  return new Response(body, { headers: TEXT });
 }
 
 const at = Deno.args.indexOf("--count");

@@ -15,7 +15,7 @@ export interface Child {
   readonly status: Promise<Deno.CommandStatus>;
   /** True once the process has exited. */
   exited(): boolean;
-  /** The last {@linkcode SpawnOptions.tailBytes} of stdout and stderr, interleaved. */
+  /** The last {@linkcode SpawnOptions.tailBytes} of stdout (unless sent to /dev/null) and stderr, interleaved. */
   output(): string;
   /** Resolves with the first match of `pattern` in the output; rejects on exit or timeout. */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray>;
@@ -36,6 +36,12 @@ export interface SpawnOptions {
    * and a failed process's last words; a whole JSON report may need more.
    */
   readonly tailBytes?: number;
+  /**
+   * `null` sends standard output to /dev/null instead of the tail: a
+   * target's access logs then cost it what writing to a file would (format
+   * and `write`), and no reader in this process.
+   */
+  readonly stdout?: "piped" | "null";
 }
 
 /**
@@ -59,7 +65,7 @@ export function spawn(
     cwd: options.cwd,
     env: options.env,
     stdin: "null",
-    stdout: "piped",
+    stdout: options.stdout ?? "piped",
     stderr: "piped",
   }).spawn();
   const tail = options.tailBytes ?? TAIL;
@@ -75,7 +81,9 @@ export function spawn(
       wake();
     }
   };
-  const pumped = Promise.all([pump(proc.stdout), pump(proc.stderr)]);
+  const pumped = Promise.all(
+    options.stdout === "null" ? [pump(proc.stderr)] : [pump(proc.stdout), pump(proc.stderr)],
+  );
   const status = (async () => {
     const s = await proc.status;
     // A grandchild that outlives its parent (a stray nginx worker) can hold
@@ -188,4 +196,11 @@ export async function run(
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw e;
   }
+}
+
+/** `pid` and its direct children (nginx's worker), for figures about a whole target. */
+export async function processTree(pid: number): Promise<number[]> {
+  const out = await run("ps", ["-o", "pid=", "--ppid", String(pid)]);
+  const kids = (out?.stdout ?? "").split(/\s+/).filter(Boolean).map(Number);
+  return [pid, ...kids];
 }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { run } from "./_procs.ts";
+import { processTree, run } from "./_procs.ts";
 
 /** A running measurement; {@linkcode RssProbe.stop} returns the peak in KiB. */
 export interface RssProbe {
@@ -20,12 +20,6 @@ export interface RssProbe {
   readonly mode: "hwm" | "sampled";
   /** Ends the measurement; resolves with the peak RSS in KiB (summed over the processes). */
   stop(): Promise<number>;
-}
-
-async function processTree(pid: number): Promise<number[]> {
-  const out = await run("ps", ["-o", "pid=", "--ppid", String(pid)]);
-  const kids = (out?.stdout ?? "").split(/\s+/).filter(Boolean).map(Number);
-  return [pid, ...kids];
 }
 
 /** Reads `field` (`VmRSS`, `VmHWM`) of each pid from /proc and sums it, in KiB. */
@@ -75,4 +69,9 @@ export async function startRssProbe(pid: number): Promise<RssProbe> {
       return Math.max(peak, await readField(pids, "VmRSS"));
     },
   };
+}
+
+/** The resident memory of `pid` and its direct children now, in KiB. */
+export async function currentRssKiB(pid: number): Promise<number> {
+  return await readField(await processTree(pid), "VmRSS");
 }

@@ -1,7 +1,8 @@
 /**
- * The load scenarios of the end-to-end benchmark — seven HTTP ones (1–7) and
- * three L4 ones (8–10: Aegis's TCP and UDP relays) — and the command line
- * that picks among them.
+ * The load scenarios of the end-to-end benchmark — seven HTTP ones (1–7),
+ * three L4 ones (8–10: Aegis's TCP and UDP relays) and one streaming one
+ * (11: memory while a large body goes through) — and the command line that
+ * picks among them.
  *
  * @module
  */
@@ -23,6 +24,11 @@ export interface Scenario {
   readonly close?: boolean;
   /** Hold `--idle` idle keep-alive client connections open during the run. */
   readonly idle?: boolean;
+  /**
+   * Not a wrk run: one `--stream-mib` body streamed down (`GET path`), then
+   * one up (a POST), measuring how much the target's RSS rises.
+   */
+  readonly stream?: boolean;
 }
 
 /** The HTTP scenarios, by id. */
@@ -73,12 +79,21 @@ export const SCENARIOS: readonly Scenario[] = [
     path: "/",
     idle: true,
   },
+  {
+    id: 11,
+    title: "a large body streamed down, up, and up chunked (--stream-mib, default 512 MiB)",
+    short: "stream",
+    connections: 1,
+    path: "/stream",
+    stream: true,
+  },
 ];
 
 /** Names `--scenarios` accepts for sets of scenario ids. */
 export const SCENARIO_GROUPS: Readonly<Record<string, readonly number[]>> = {
-  all: [...SCENARIOS, ...L4_SCENARIOS].map((s) => s.id),
-  http: SCENARIOS.map((s) => s.id),
+  all: [...SCENARIOS, ...L4_SCENARIOS].map((s) => s.id).sort((a, b) => a - b),
+  http: SCENARIOS.filter((s) => !s.stream).map((s) => s.id),
+  stream: SCENARIOS.filter((s) => s.stream).map((s) => s.id),
   l4: L4_SCENARIOS.map((s) => s.id),
   tcp: L4_SCENARIOS.filter((s) => s.load !== "iperf3-udp").map((s) => s.id),
   udp: L4_SCENARIOS.filter((s) => s.load === "iperf3-udp").map((s) => s.id),
@@ -110,6 +125,8 @@ export interface Options {
   readonly udpRate: number;
   /** Scenario 10's datagram payload, bytes (default 64). */
   readonly udpBytes: number;
+  /** Scenario 11's body, each way, in MiB (default 512). */
+  readonly streamMiB: number;
   /** Also write the report to this file. */
   readonly out?: string;
 }
@@ -120,10 +137,19 @@ export const TARGET_NAMES = [
   "deno floor",
   "aegis fetch",
   "aegis h1",
+  "aegis h1 log",
   "aegis l4",
   "haproxy",
   "nginx",
 ] as const;
+
+/**
+ * What `--targets` accepts besides the full name: the name without its
+ * `aegis ` or `deno ` prefix and without spaces (`floor`, `h1`, `h1log`).
+ */
+export function shortTargetName(name: string): string {
+  return name.replace(/^(aegis|deno) /, "").replaceAll(" ", "");
+}
 
 /** Usage text. */
 export const USAGE = `Usage: deno task bench [options]
@@ -132,7 +158,8 @@ export const USAGE = `Usage: deno task bench [options]
   --seconds S         seconds per measured run (default 5)
   --warmup S          seconds of unmeasured warm-up per scenario and target (default 1; 0 = none)
   --scenarios LIST    comma-separated ids and groups (default all):
-                      HTTP (group http = 1-7; targets direct, floor, fetch, h1, haproxy, nginx):
+                      HTTP (group http = 1-7, stream = 11; targets direct, floor, fetch, h1,
+                      h1log, haproxy, nginx; 11 runs direct and the Aegis targets only):
 ${
   SCENARIOS.map((s) => `                        ${String(s.id).padStart(2)}  ${s.title}`).join("\n")
 }
@@ -143,12 +170,13 @@ ${
     "\n",
   )
 }
-  --targets LIST      comma-separated among: direct, floor, fetch, h1, l4, haproxy, nginx
+  --targets LIST      comma-separated among: ${TARGET_NAMES.map(shortTargetName).join(", ")}
                       (default all; each scenario runs those that apply to it)
   --backend-procs N   1 = one process serves the three backend ports (default), 3 = one each
   --idle N            idle connections in scenario 7 (default 5000)
   --udp-rate N        scenario 10's offered load, datagrams/s (default 50000)
   --udp-bytes N       scenario 10's datagram payload, bytes (default 64; 16-1400)
+  --stream-mib N      scenario 11's body each way, MiB (default 512; the target is judged at 512)
   --out FILE          also write the report to FILE
   -h, --help          show this help
 `;
@@ -198,6 +226,7 @@ export function parseOptions(args: readonly string[]): Options | undefined {
     idle: 5000,
     udpRate: 50_000,
     udpBytes: 64,
+    streamMiB: 512,
     out: undefined as string | undefined,
   };
   for (let i = 0; i < args.length; i++) {
@@ -236,9 +265,12 @@ export function parseOptions(args: readonly string[]): Options | undefined {
         // iperf3 needs 16 bytes for its own header; more than 1,400 may fragment.
         if (o.udpBytes < 16 || o.udpBytes > 1400) throw new Error("--udp-bytes is 16 to 1400");
         break;
+      case "--stream-mib":
+        o.streamMiB = Math.max(1, positive(flag, value()));
+        break;
       case "--targets":
         o.targets = (value() ?? "").split(",").map((t) => {
-          const name = TARGET_NAMES.find((n) => n === t.trim() || n.split(" ")[1] === t.trim());
+          const name = TARGET_NAMES.find((n) => n === t.trim() || shortTargetName(n) === t.trim());
           if (!name) throw new Error(`unknown target ${t}; use ${TARGET_NAMES.join(", ")}`);
           return name;
         });

@@ -5,14 +5,51 @@
  * @module
  */
 
-import { aegisRefuses, startAegis, type Target } from "./_aegis.ts";
+import { type AegisOptions, aegisRefuses, startAegis, type Target } from "./_aegis.ts";
 import { startFloor } from "./_backends.ts";
 import type { Backends } from "./_backends.ts";
 import { type PeerName, peerVersion, startPeer } from "./_peers.ts";
-import type { Options } from "./_scenarios.ts";
+import type { Options, Scenario } from "./_scenarios.ts";
 
 /** Starts one named target in front of a scenario's backends. */
-export type Starter = (backends: Backends) => Promise<Target>;
+export type Starter = (backends: Backends, scenario: Scenario) => Promise<Target>;
+
+/** One Aegis target: its name, how its configuration differs, and what the report says of it. */
+export interface AegisTarget extends AegisOptions {
+  readonly name: string;
+  readonly note: string;
+}
+
+/**
+ * The Aegis targets, in run order. Adding one is adding an entry here and
+ * its name to `TARGET_NAMES`.
+ */
+export const AEGIS_TARGETS: readonly AegisTarget[] = [
+  { name: "aegis fetch", transport: "fetch", note: "`upstream.transport: fetch`." },
+  { name: "aegis h1", transport: "h1", note: "`upstream.transport: h1`." },
+  {
+    name: "aegis h1 log",
+    transport: "h1",
+    accessLogs: true,
+    note: "`upstream.transport: h1` and `logging.level: info`: one JSON access line per " +
+      "request on standard output, which goes to /dev/null (the cost of formatting and " +
+      "writing each line, not of a reader at the other end of a pipe).",
+  },
+];
+
+/**
+ * `target`'s options in `scenario`. Scenario 11 streams a body far above
+ * `server.max_body_bytes`' default (10 MiB), which Aegis would refuse with
+ * 413: there its limit is raised to the body's size, and nowhere else.
+ */
+export function aegisOptionsFor(
+  target: AegisTarget,
+  scenario: Scenario,
+  opts: Options,
+): AegisOptions {
+  if (!scenario.stream) return target;
+  return { ...target, server: { ...target.server, max_body_bytes: opts.streamMiB * 2 ** 20 } };
+}
 
 /**
  * Finds out which of the targets named in `opts` can run here and how to
@@ -43,29 +80,32 @@ export async function plan(
   }
   let hasKey = false;
   let hasH1 = false;
-  if (want("aegis fetch") || want("aegis h1")) {
+  const aegis = AEGIS_TARGETS.filter((t) => want(t.name));
+  if (aegis.length) {
     const broken = await aegisRefuses(dir);
     if (broken) throw new Error(`aegis check refuses the benchmark's configuration:\n${broken}`);
     hasKey = await aegisRefuses(dir, "fetch") === undefined;
     hasH1 = hasKey && await aegisRefuses(dir, "h1") === undefined;
   }
-  if (want("aegis fetch")) {
-    starters.set(
-      "aegis fetch",
-      (b) => startAegis(dir, "aegis fetch", b.ports, hasKey ? "fetch" : undefined),
-    );
+  for (const target of aegis) {
+    // Builds from before upstream transports existed run fetch without the key.
+    const usable = target.transport === "h1" ? hasH1 : true;
+    const options = target.transport === "fetch" && !hasKey
+      ? { ...target, transport: undefined }
+      : target;
+    if (usable) {
+      starters.set(
+        target.name,
+        (b, scenario) =>
+          startAegis(dir, target.name, b.ports, aegisOptionsFor(options, scenario, opts)),
+      );
+    }
     notes.push(
-      hasKey
-        ? "aegis fetch: `upstream.transport: fetch`."
-        : "aegis fetch: the default transport (this build does not accept `upstream.transport`).",
-    );
-  }
-  if (want("aegis h1")) {
-    if (hasH1) starters.set("aegis h1", (b) => startAegis(dir, "aegis h1", b.ports, "h1"));
-    notes.push(
-      hasH1
-        ? "aegis h1: `upstream.transport: h1`."
-        : "aegis h1: not run — `aegis check` refuses `upstream.transport: h1` in this build.",
+      !usable
+        ? `${target.name}: not run — \`aegis check\` refuses \`upstream.transport: h1\` in this build.`
+        : options.transport
+        ? `${target.name}: ${target.note}`
+        : `${target.name}: the default transport (this build does not accept \`upstream.transport\`).`,
     );
   }
   const peers: string[] = [];

@@ -10,6 +10,8 @@ import { run, spawn } from "./_procs.ts";
 export interface WrkResult {
   /** Completed requests per second. */
   readonly rps: number;
+  /** Requests completed in the run (the divisor of CPU per request). */
+  readonly requests: number;
   /** Latency percentiles, in milliseconds (from `--latency`). */
   readonly p50: number;
   readonly p99: number;
@@ -49,19 +51,24 @@ export function parseDuration(text: string): number {
  *
  * @example
  * ```ts
- * parseWrk("  Latency Distribution\n     50%  1.00ms\n     99%  3.00ms\nRequests/sec: 100.5\n")
- * // { rps: 100.5, p50: 1, p99: 3, socketErrors: 0, badStatus: 0 }
+ * parseWrk(
+ *   "  Latency Distribution\n     50%  1.00ms\n     99%  3.00ms\n" +
+ *     "  503 requests in 5.00s, 40.00KB read\nRequests/sec: 100.5\n",
+ * );
+ * // { rps: 100.5, requests: 503, p50: 1, p99: 3, socketErrors: 0, badStatus: 0 }
  * ```
  */
 export function parseWrk(report: string): WrkResult {
   const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(report);
   const p50 = /^\s+50%\s+(\S+)/m.exec(report);
   const p99 = /^\s+99%\s+(\S+)/m.exec(report);
-  if (!rps || !p50 || !p99) throw new Error(`cannot parse wrk output:\n${report}`);
+  const requests = /^\s*(\d+) requests in /m.exec(report);
+  if (!rps || !p50 || !p99 || !requests) throw new Error(`cannot parse wrk output:\n${report}`);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(report);
   const bad = /Non-2xx or 3xx responses: (\d+)/.exec(report);
   return {
     rps: Number(rps[1]),
+    requests: Number(requests[1]),
     p50: parseDuration(p50[1]!),
     p99: parseDuration(p99[1]!),
     socketErrors: sock ? sock.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0,

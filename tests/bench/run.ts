@@ -5,12 +5,14 @@
  * then iperf3 and wrk through Aegis's TCP and UDP relays, HAProxy `mode tcp`
  * and nginx `stream` in three L4 scenarios. Targets are interleaved round by
  * round (A B C A B C …) so that the machine's drift hits all of them alike,
- * and the report gives medians.
+ * and the report gives medians; scenario 11 streams one large body through
+ * direct and Aegis down and up (curl) and reports how far their memory rose.
  *
  * ```sh
  * deno task bench                                   # everything, 3 rounds × 5 s
  * deno task bench --rounds 1 --seconds 2 --scenarios 1,5
  * deno task bench --scenarios l4                    # only the TCP and UDP relays
+ * deno task bench --scenarios 11 --stream-mib 64    # streaming memory, smaller bodies
  * deno task bench --help
  * ```
  *
@@ -29,10 +31,13 @@ import { L4_SCENARIOS } from "./_l4_scenarios.ts";
 import type { L4Runs } from "./_l4_table.ts";
 import { planL4 } from "./_l4_targets.ts";
 import { openIdleConnections } from "./_net.ts";
+import { startCpuMeter } from "./_cpu.ts";
 import { cleanup, cleanupOnSignals, makeTempDir, run } from "./_procs.ts";
 import { type RssProbe, startRssProbe } from "./_rss.ts";
 import { type Options, parseOptions, type Scenario, SCENARIOS, USAGE } from "./_scenarios.ts";
 import { renderReport } from "./_report.ts";
+import { curlInstalled, runStreamScenario } from "./_stream.ts";
+import type { StreamRuns } from "./_stream_table.ts";
 import type { Sample, ScenarioRuns } from "./_table.ts";
 import { plan, type Starter } from "./_targets.ts";
 import { postScript, runWrk, wrkInstalled } from "./_wrk.ts";
@@ -50,18 +55,20 @@ interface RunSpec {
   readonly idle?: number;
 }
 
-/** One measured run: optional idle connections, peak RSS, wrk. */
+/** One measured run: optional idle connections, peak RSS and CPU time, wrk. */
 async function measure(
   target: Target,
   scenario: Scenario,
   { seconds, script, idle: idleCount = 0 }: RunSpec,
-): Promise<Sample & { idleHeld: number; rssMode: RssProbe["mode"] }> {
+): Promise<Sample & { rssMode: RssProbe["mode"] }> {
   // Let the previous run's connections and timers settle first.
   await sleep(300);
   const idle = idleCount > 0 ? await openIdleConnections(target.port, idleCount) : undefined;
   let probe: RssProbe | undefined;
   try {
     probe = await startRssProbe(target.pid);
+    // Opening the idle connections is not part of the run's CPU.
+    const cpu = await startCpuMeter(target.pid);
     const result = await runWrk({
       url: `http://127.0.0.1:${target.port}${scenario.path}`,
       connections: scenario.connections,
@@ -69,10 +76,11 @@ async function measure(
       script,
       headers: scenario.close ? ["Connection: close"] : [],
     });
+    const cpuSeconds = await cpu.stop();
     const rssMode = probe.mode;
     const rssKiB = await probe.stop();
     probe = undefined;
-    return { ...result, rssKiB, rssMode, idleHeld: idle?.count ?? 0 };
+    return { ...result, rssKiB, cpuSeconds, rssMode, idleHeld: idle?.count ?? 0 };
   } finally {
     await probe?.stop();
     idle?.close();
@@ -107,7 +115,7 @@ async function runScenario(
   const samples = new Map<string, Sample[]>();
   try {
     for (const [name, start] of starters) {
-      targets.push(await start(backends));
+      targets.push(await start(backends, scenario));
       samples.set(name, []);
     }
     if (opts.warmup > 0) {
@@ -135,7 +143,9 @@ async function runScenario(
             Math.round(s.rps).toString().padStart(7)
           } req/s  p50 ${s.p50.toFixed(3)} ms  p99 ${s.p99.toFixed(3)} ms  errors ${
             s.socketErrors + s.badStatus
-          }  rss ${(s.rssKiB / 1024).toFixed(1)} MiB` +
+          }  cpu ${((s.cpuSeconds / Math.max(1, s.requests)) * 1e6).toFixed(0)} µs/req  rss ${
+            (s.rssKiB / 1024).toFixed(1)
+          } MiB` +
             (scenario.idle ? `  idle held ${s.idleHeld}/${idle}` : ""),
         );
       }
@@ -180,11 +190,19 @@ async function main(args: string[]): Promise<number> {
   }
   // In the order given, as before L4 scenarios existed.
   const http = opts.scenarios.flatMap((id) => SCENARIOS.filter((s) => s.id === id));
+  const wrkScenarios = http.filter((s) => !s.stream);
   const l4 = opts.scenarios.flatMap((id) => L4_SCENARIOS.filter((s) => s.id === id));
-  if ((http.length || l4.some((s) => s.load === "wrk-close")) && !await wrkInstalled()) {
+  if ((wrkScenarios.length || l4.some((s) => s.load === "wrk-close")) && !await wrkInstalled()) {
     console.error(
       "bench: wrk is not installed. Install it with `apt-get install wrk` (Debian, Ubuntu) " +
         "or `brew install wrk` (macOS), then run `deno task bench` again.",
+    );
+    return 1;
+  }
+  if (http.some((s) => s.stream) && !await curlInstalled()) {
+    console.error(
+      "bench: scenario 11 streams its bodies with curl, which is not installed. Install it " +
+        "with `apt-get install curl`, or leave scenario 11 out (`--scenarios http,l4`).",
     );
     return 1;
   }
@@ -206,9 +224,11 @@ async function main(args: string[]): Promise<number> {
   }
 
   const runs: ScenarioRuns[] = [];
+  let stream: StreamRuns | undefined;
   const notes = new Set(planNotes);
   for (const scenario of http) {
-    runs.push(await runScenario(scenario, { opts, starters, dir, idleCount, notes }));
+    if (scenario.stream) stream = await runStreamScenario(scenario, { opts, starters, notes });
+    else runs.push(await runScenario(scenario, { opts, starters, dir, idleCount, notes }));
   }
   const l4Runs: L4Runs[] = [];
   for (const scenario of l4) {
@@ -228,6 +248,7 @@ async function main(args: string[]): Promise<number> {
     iperf,
     notes,
     runs,
+    stream,
     l4Runs,
     idleCount,
   });
