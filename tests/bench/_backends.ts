@@ -55,13 +55,18 @@ async function startScript(
 const startProcess = (index: number, count: number) =>
   startScript(`backends #${index + 1}`, SCRIPT, ["--count", String(count)]);
 
-/** Starts the "deno floor" target (`_floor_server.ts`) in front of `backends`. */
-export async function startFloor(backends: Backends): Promise<Target> {
-  const [child, [port]] = await startScript("deno floor", FLOOR_SCRIPT, [
+/**
+ * Starts the "deno floor" target (`_floor_server.ts`) in front of
+ * `backends`; with `relayHeaders`, the "deno floor headers" one.
+ */
+export async function startFloor(backends: Backends, relayHeaders = false): Promise<Target> {
+  const name = relayHeaders ? "deno floor headers" : "deno floor";
+  const [child, [port]] = await startScript(name, FLOOR_SCRIPT, [
     "--backends",
     backends.ports.join(","),
+    ...(relayHeaders ? ["--relay-headers"] : []),
   ]);
-  return { name: "deno floor", port: port!, pid: child.pid, stop: () => child.stop() };
+  return { name, port: port!, pid: child.pid, stop: () => child.stop() };
 }
 
 /**

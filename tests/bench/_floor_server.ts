@@ -15,6 +15,15 @@
  * exactly what the benchmark's backends send: every response carries a
  * `Content-Length`.
  *
+ * With `--relay-headers` it is the "deno floor headers" target: the same,
+ * plus what any proxy that passes headers on must ask of the runtime. It
+ * reads the request's fields and forwards them with `X-Forwarded-For` and
+ * an `X-Request-ID`, and it watches `request.signal` (to notice a client
+ * that leaves). It relays the backend's response fields plus the seven
+ * that Aegis sets on every response. Nothing is checked or rewritten
+ * beyond that. The distance from the plain floor is the runtime's price
+ * for headers; the distance from it to Aegis is Aegis's own.
+ *
  * @module
  */
 
@@ -28,6 +37,32 @@ if (!ports.length || ports.some((p) => !Number.isInteger(p) || p < 1)) {
   console.error("usage: _floor_server.ts --backends PORT[,PORT…]");
   Deno.exit(2);
 }
+const relayHeaders = Deno.args.includes("--relay-headers");
+/** What Aegis adds to every response (security headers and `Server`), besides `X-Request-ID`. */
+const ADDED: Record<string, string> = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "x-xss-protection": "0",
+  "referrer-policy": "strict-origin-when-cross-origin",
+  "permissions-policy": "camera=(), microphone=(), geolocation=()",
+  "server": "aegis",
+};
+/** Response fields the floor writes itself or drops, when relaying the backend's. */
+const NOT_RELAYED = new Set(["connection", "keep-alive", "transfer-encoding"]);
+
+/** The backend's response fields (the head after the status line), with the added ones. */
+function responseFields(head: string, requestId: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of head.split("\r\n").slice(1)) {
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon).toLowerCase();
+    if (!NOT_RELAYED.has(name)) out[name] = line.slice(colon + 1).trim();
+  }
+  for (const name in ADDED) out[name] = ADDED[name]!;
+  out["x-request-id"] = requestId;
+  return out;
+}
+
 const idle: Deno.TcpConn[][] = ports.map(() => []);
 let next = 0;
 
@@ -46,7 +81,12 @@ async function open(k: number): Promise<Deno.TcpConn> {
 }
 
 /** Sends one request on a pooled connection and reads its response whole. */
-async function exchange(k: number, head: string, body: Uint8Array | null): Promise<Response> {
+async function exchange(
+  k: number,
+  head: string,
+  body: Uint8Array | null,
+  requestId: string | undefined,
+): Promise<Response> {
   const conn = idle[k]!.pop() ?? await open(k);
   let buf = new Uint8Array(16 * 1024);
   try {
@@ -59,6 +99,7 @@ async function exchange(k: number, head: string, body: Uint8Array | null): Promi
     let got = 0;
     let bodyAt = -1;
     let length = 0;
+    let responseHead = "";
     for (;;) {
       if (got === buf.length) {
         const bigger = new Uint8Array(buf.length * 2);
@@ -72,14 +113,16 @@ async function exchange(k: number, head: string, body: Uint8Array | null): Promi
         const end = indexOf(buf, got, HEAD_END);
         if (end < 0) continue;
         bodyAt = end + 4;
-        const m = /\r\ncontent-length:\s*(\d+)/i.exec(dec.decode(buf.subarray(0, end)));
+        responseHead = dec.decode(buf.subarray(0, end));
+        const m = /\r\ncontent-length:\s*(\d+)/i.exec(responseHead);
         if (!m) throw new Error("the floor proxy needs Content-Length");
         length = Number(m[1]);
       }
       if (got < bodyAt + length) continue;
       idle[k]!.push(conn);
       const status = Number(dec.decode(buf.subarray(9, 12)));
-      return new Response(buf.subarray(bodyAt, bodyAt + length), { status });
+      const headers = requestId === undefined ? undefined : responseFields(responseHead, requestId);
+      return new Response(buf.subarray(bodyAt, bodyAt + length), { status, headers });
     }
   } catch (e) {
     conn.close();
@@ -93,10 +136,22 @@ const server = Deno.serve(
     const url = new URL(request.url);
     const body = request.body ? new Uint8Array(await request.arrayBuffer()) : null;
     const k = next++ % ports.length;
+    let fields = "";
+    let requestId: string | undefined;
+    if (relayHeaders) {
+      request.headers.forEach((value, name) => {
+        if (name !== "host" && name !== "connection" && name !== "content-length") {
+          fields += `${name}: ${value}\r\n`;
+        }
+      });
+      requestId = crypto.randomUUID();
+      fields += `x-forwarded-for: 127.0.0.1\r\nx-request-id: ${requestId}\r\n`;
+      request.signal.addEventListener("abort", () => {}, { once: true });
+    }
     const head = `${request.method} ${url.pathname}${url.search} HTTP/1.1\r\n` +
-      `host: 127.0.0.1:${ports[k]}\r\n` +
+      `host: 127.0.0.1:${ports[k]}\r\n` + fields +
       (body ? `content-length: ${body.length}\r\n` : "") + "\r\n";
-    return await exchange(k, head, body);
+    return await exchange(k, head, body, requestId);
   },
 );
 console.log(`port ${server.addr.port}`);

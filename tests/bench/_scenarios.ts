@@ -135,6 +135,7 @@ export interface Options {
 export const TARGET_NAMES = [
   "direct",
   "deno floor",
+  "deno floor headers",
   "aegis fetch",
   "aegis h1",
   "aegis h1 log",

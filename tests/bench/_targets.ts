@@ -71,11 +71,21 @@ export async function plan(
     });
   }
   if (want("deno floor")) {
-    starters.set("deno floor", startFloor);
+    starters.set("deno floor", (b) => startFloor(b));
     notes.push(
       "deno floor: the thinnest proxy this runtime can run (`tests/bench/_floor_server.ts`: " +
         "`Deno.serve` + a bare keep-alive HTTP/1.1 client, no features, no timeouts): the " +
         "runtime's own share of the cost.",
+    );
+  }
+  if (want("deno floor headers")) {
+    starters.set("deno floor headers", (b) => startFloor(b, true));
+    notes.push(
+      "deno floor headers: the floor, plus what passing headers on costs in this runtime " +
+        "(`--relay-headers`): it reads and forwards the request's fields with X-Forwarded-For " +
+        "and X-Request-ID, watches `request.signal`, and answers with the backend's fields plus " +
+        "the seven Aegis adds to every response. Informational: the issue's targets are judged " +
+        "against the plain floor.",
     );
   }
   let hasKey = false;
