@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { headersInit, type HeaderList } from "../../src/core/mod.ts";
+import { type HeaderList, headersInit } from "../../src/core/mod.ts";
 
 Deno.test("headersInit() gives a record when no name repeats, and the response is the same", () => {
   const list: HeaderList = [["Content-Type", "text/plain"], ["x-request-id", "abc"]];
