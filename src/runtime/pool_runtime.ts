@@ -102,7 +102,8 @@ export function buildPoolRuntime(
   const start = () => {
     const hc = config.health_check;
     const probe = shared.probe ?? probeOf(config, transport, udp);
-    if (!probe) return;
+    // A worker isolate of several takes its backends' health from the control isolate.
+    if (!probe || shared.controlled?.controls === false) return;
     for (const state of pool.states) {
       const { url } = state.backend;
       loops.push(startHealthLoop({
