@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { startBackend } from "../_helpers/backend.ts";
-import { testConfig } from "../_helpers/config.ts";
+import { liveConfigFile, testConfig } from "../_helpers/config.ts";
 import { until } from "../_helpers/load.ts";
 import { rawExchange, rawGet } from "../_helpers/raw.ts";
 import { startTestWorkers } from "../_helpers/workers.ts";
@@ -172,4 +172,89 @@ Deno.test("a worker that dies is logged and replaced: its requests fail, the oth
   } finally {
     release();
   }
+});
+
+Deno.test("health checks run once, in the control isolate, and every worker follows them", async () => {
+  let healthy = true;
+  let probes = 0;
+  await using backend = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    if (new URL(request.url).pathname !== "/health") return new Response("ok");
+    probes++;
+    return new Response(null, { status: healthy ? 200 : 503 });
+  });
+  const url = `http://127.0.0.1:${backend.addr.port}`;
+  await using once = await startTestWorkers(
+    await testConfig([url], { health_check: { interval: "1h" } }),
+  );
+  assert.deepEqual(await getEach(once.port, 8), Array(8).fill(200));
+  // The first probe goes out at once; a worker probing too would have sent more.
+  assert.equal(probes, 1);
+  await once.workers.shutdown();
+
+  await using aegis = await startTestWorkers(
+    await testConfig([url], {
+      health_check: {
+        interval: "50ms",
+        timeout: "40ms",
+        unhealthy_threshold: 1,
+        healthy_threshold: 1,
+      },
+    }),
+  );
+  const healthOf = async () =>
+    (await (await fetch(`${aegis.adminUrl}/status`)).json()).backends[0].health;
+  healthy = false;
+  await until(async () => await healthOf() === "unhealthy", "/status shows the backend unhealthy");
+  // Every worker has it unhealthy within a report period: no backend left, 503.
+  await until(
+    async () => (await getEach(aegis.port, 8)).every((s) => s === 503),
+    "503 on every worker",
+  );
+  healthy = true;
+  await until(
+    async () => (await getEach(aegis.port, 8)).every((s) => s === 200),
+    "200 on every worker",
+  );
+});
+
+Deno.test("reload and drain reach every worker", async () => {
+  await using a = startBackend(() => new Response("a"));
+  await using b = startBackend(() => new Response("b"));
+  const server = { host: "127.0.0.1", port: 0, workers: 2 };
+  const health_check = { interval: "50ms", timeout: "40ms" };
+  await using file = await liveConfigFile({
+    server,
+    health_check,
+    backends: [{ url: a.url, weight: 1 }],
+  });
+  await using aegis = await startTestWorkers(file.config, 2, { configPath: file.path });
+  await getEach(aegis.port, 8);
+  assert.ok(a.received.length === 8 && b.received.length === 0);
+  await file.write({ server, health_check, backends: [{ url: b.url, weight: 1 }] });
+  const reloaded = await fetch(`${aegis.adminUrl}/reload`, { method: "POST" });
+  assert.equal(reloaded.status, 200, await reloaded.text());
+  // Backend b starts unhealthy until the control's first check says otherwise.
+  await until(async () => (await getEach(aegis.port, 4)).every((s) => s === 200), "b serves");
+  const before = b.received.length;
+  assert.deepEqual(await getEach(aegis.port, 16), Array(16).fill(200));
+  assert.equal(a.received.length, 8, "no worker still sends to a");
+  assert.equal(b.received.length, before + 16);
+
+  // A reload that asks for another number of workers is refused: it needs a restart.
+  await file.write({
+    server: { ...server, workers: 3 },
+    health_check,
+    backends: [{ url: b.url, weight: 1 }],
+  });
+  const refused = await fetch(`${aegis.adminUrl}/reload`, { method: "POST" });
+  assert.equal(refused.status, 400);
+  assert.match(await refused.text(), /server.workers: the worker isolates are started once/);
+
+  const drained = await fetch(`${aegis.adminUrl}/drain`, { method: "POST" });
+  assert.equal(drained.status, 202, await drained.text());
+  await until(
+    async () => (await rawExchange(aegis.port, rawGet("/"), 500)).status === undefined,
+    "no worker accepts",
+  );
+  assert.ok(aegis.logs.some((l) => l.msg === "configuration reloaded"));
 });
