@@ -209,7 +209,7 @@ export function mergeSnapshots(own: Snapshot, workers: readonly Snapshot[]): Sna
     limiter: listeners[0]?.limiter ?? own.limiter,
     events: [...own.events, ...workerEvents]
       .sort((a, b) => b.time - a.time)
-      .slice(0, Math.max(own.events.length, SNAPSHOT_EVENTS)),
+      .slice(0, SNAPSHOT_EVENTS),
     ...(tracing.length > 0
       ? {
         tracing: {
