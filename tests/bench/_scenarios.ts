@@ -120,6 +120,7 @@ export const TARGET_NAMES = [
   "deno floor",
   "aegis fetch",
   "aegis h1",
+  "aegis h1-w2",
   "aegis l4",
   "haproxy",
   "nginx",
@@ -132,7 +133,7 @@ export const USAGE = `Usage: deno task bench [options]
   --seconds S         seconds per measured run (default 5)
   --warmup S          seconds of unmeasured warm-up per scenario and target (default 1; 0 = none)
   --scenarios LIST    comma-separated ids and groups (default all):
-                      HTTP (group http = 1-7; targets direct, floor, fetch, h1, haproxy, nginx):
+                      HTTP (group http = 1-7; targets direct, floor, fetch, h1, h1-w2, haproxy, nginx):
 ${
   SCENARIOS.map((s) => `                        ${String(s.id).padStart(2)}  ${s.title}`).join("\n")
 }
@@ -143,7 +144,7 @@ ${
     "\n",
   )
 }
-  --targets LIST      comma-separated among: direct, floor, fetch, h1, l4, haproxy, nginx
+  --targets LIST      comma-separated among: direct, floor, fetch, h1, h1-w2, l4, haproxy, nginx
                       (default all; each scenario runs those that apply to it)
   --backend-procs N   1 = one process serves the three backend ports (default), 3 = one each
   --idle N            idle connections in scenario 7 (default 5000)

@@ -146,6 +146,18 @@ export function renderChecks(runs: readonly ScenarioRuns[], idle: number): strin
     show(added("deno floor")),
   );
 
+  const w2 = find(runs, 1, "aegis h1-w2");
+  lines.push(
+    `- **${
+      verdict(h1 && w2 ? w2.rps >= 1.3 * h1.rps : undefined)
+    }** scenario 1, 2 workers ≥ 1.3× 1 worker req/s: ` +
+      (h1 && w2
+        ? `${(w2.rps / h1.rps).toFixed(2)}× (h1-w2 ${int.format(w2.rps)}, h1 ${
+          int.format(h1.rps)
+        } req/s)`
+        : "n/a"),
+  );
+
   const rss = (t: string) => find(runs, 7, t)?.rssKiB;
   const h1Rss = rss("aegis h1");
   const fetchRss = rss("aegis fetch");

@@ -43,7 +43,7 @@ export async function plan(
   }
   let hasKey = false;
   let hasH1 = false;
-  if (want("aegis fetch") || want("aegis h1")) {
+  if (want("aegis fetch") || want("aegis h1") || want("aegis h1-w2")) {
     const broken = await aegisRefuses(dir);
     if (broken) throw new Error(`aegis check refuses the benchmark's configuration:\n${broken}`);
     hasKey = await aegisRefuses(dir, "fetch") === undefined;
@@ -66,6 +66,16 @@ export async function plan(
       hasH1
         ? "aegis h1: `upstream.transport: h1`."
         : "aegis h1: not run — `aegis check` refuses `upstream.transport: h1` in this build.",
+    );
+  }
+  if (want("aegis h1-w2")) {
+    if (hasH1) {
+      starters.set("aegis h1-w2", (b) => startAegis(dir, "aegis h1-w2", b.ports, "h1", 2));
+    }
+    notes.push(
+      hasH1
+        ? "aegis h1-w2: `upstream.transport: h1`, `server.workers: 2` (two worker isolates on SO_REUSEPORT sockets, on the same 2 cores as the load generator and backends)."
+        : "aegis h1-w2: not run — `aegis check` refuses `upstream.transport: h1` in this build.",
     );
   }
   const peers: string[] = [];
