@@ -93,6 +93,7 @@ export function buildPoolRuntime(
     clock,
     listener: breakerEvents(shared, name),
     previous: previous?.pool,
+    breakerMemory: (id) => shared.controlled?.breakerFor(name, id),
   });
   const { transport, owned } = previous ?? shared.transportFor(config);
   const upstream = createUpstream(name, config, pool, transport.send);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { BreakerMemory } from "../breaker/mod.ts";
 import type { Clock, Watchdog } from "../clock/mod.ts";
 import type { ListenerConfig, PoolConfig } from "../config/mod.ts";
 import type { ClosableTransport } from "../core/mod.ts";
@@ -34,6 +35,8 @@ export interface PoolTransport {
 export interface ControlledParts {
   /** The listener's limiter over the buckets every isolate shares. */
   limiterFor(config: ListenerConfig): ClientLimiter;
+  /** The cells every isolate's breaker of backend `id` of `pool` shares. */
+  breakerFor(pool: string, id: string): BreakerMemory | undefined;
   /**
    * True in the control isolate, which runs the health checks, the
    * adaptive loops and the bucket purges for the whole process; false in a

@@ -2,33 +2,51 @@
  * What the control isolate hands every worker besides the configuration:
  * each listener's shared bucket table (kept across reloads while the
  * listener's `rate_limit` stays the same, as a single isolate keeps its
- * limiter), the ports the first worker bound for listeners asked on port
+ * limiter) and each backend's breaker cells, the ports the first worker bound for listeners asked on port
  * 0 (so that the others bind the same ones), and the backends' health.
  *
  * @module
  */
 
+import { createSharedBreaker, sharedBreakerMemory } from "../breaker/mod.ts";
 import { type Config, joinHostPort, parseHostPort } from "../config/mod.ts";
-import { createSharedBuckets, type SharedBucketsMemory } from "../limit/mod.ts";
-import type { Pool } from "../pool/mod.ts";
-import type { BackendHealth, BoundListener, BucketTables } from "./protocol.ts";
+import {
+  createSharedBuckets,
+  processNow,
+  type SharedBucketsMemory,
+  SharedRateLimiter,
+} from "../limit/mod.ts";
+import { parseCidr } from "../net/mod.ts";
+import { createBackend, type Pool } from "../pool/mod.ts";
+import type { ControlledParts } from "../runtime/mod.ts";
+import type { BackendHealth, BoundListener, SharedMemory } from "./protocol.ts";
 
-/** Every listener's bucket table, made once per distinct `rate_limit`. */
+/** The key of a backend's breaker cells: its pool and id, as a pool's states are keyed. */
+export const breakerKey = (pool: string, id: string): string => `${pool} ${id}`;
+
+/**
+ * Every listener's bucket table, made once per distinct `rate_limit`, and
+ * every backend's breaker cells, made once per pool and backend.
+ */
 export class SharedTables {
-  #tables = new Map<string, { readonly key: string; readonly memory: SharedBucketsMemory }>();
+  #buckets = new Map<string, { readonly key: string; readonly memory: SharedBucketsMemory }>();
+  #breakers = new Map<string, SharedArrayBuffer>();
 
   /**
-   * The tables for `config`'s listeners: a listener whose `rate_limit` did
-   * not change keeps its table (and every client's bucket); the others get
-   * a fresh one. Tables of listeners `config` no longer has are dropped.
+   * The memory for `config`: a listener whose `rate_limit` did not change
+   * keeps its table (and every client's bucket), a backend that stays its
+   * breaker; the others get fresh ones. What `config` no longer has is dropped.
    */
-  update(config: Config): BucketTables {
-    const next = new Map<string, { readonly key: string; readonly memory: SharedBucketsMemory }>();
+  update(config: Config): SharedMemory {
+    const buckets = new Map<
+      string,
+      { readonly key: string; readonly memory: SharedBucketsMemory }
+    >();
     for (const l of config.listeners) {
       const rl = l.rate_limit;
       const key = JSON.stringify(rl);
-      const before = this.#tables.get(l.name);
-      next.set(
+      const before = this.#buckets.get(l.name);
+      buckets.set(
         l.name,
         before?.key === key ? before : {
           key,
@@ -40,14 +58,49 @@ export class SharedTables {
         },
       );
     }
-    this.#tables = next;
-    return this.tables;
+    const breakers = new Map<string, SharedArrayBuffer>();
+    for (const [pool, p] of Object.entries(config.pools)) {
+      for (const b of p.backends) {
+        const key = breakerKey(pool, createBackend(b).id);
+        breakers.set(key, this.#breakers.get(key) ?? createSharedBreaker());
+      }
+    }
+    this.#buckets = buckets;
+    this.#breakers = breakers;
+    return this.memory;
   }
 
-  /** The tables in force, by listener name. */
-  get tables(): BucketTables {
-    return Object.fromEntries([...this.#tables].map(([name, t]) => [name, t.memory]));
+  /** The memory in force. */
+  get memory(): SharedMemory {
+    return {
+      buckets: Object.fromEntries([...this.#buckets].map(([name, t]) => [name, t.memory])),
+      breakers: Object.fromEntries(this.#breakers),
+    };
   }
+}
+
+/**
+ * What an isolate's runtime takes from the shared memory: limiters over
+ * the bucket tables, breakers over the cells (`controls`: whether this
+ * isolate runs the loops, see `ControlledParts`).
+ */
+export function controlledParts(memory: () => SharedMemory, controls: boolean): ControlledParts {
+  return {
+    limiterFor(config) {
+      const rl = config.rate_limit;
+      return new SharedRateLimiter({
+        memory: memory().buckets[config.name]!,
+        maxClients: rl.max_clients,
+        ipv6Prefix: rl.ipv6_prefix,
+        exempt: rl.exempt.map((n) => parseCidr(n)!),
+      });
+    },
+    breakerFor(pool, id) {
+      const buffer = memory().breakers[breakerKey(pool, id)];
+      return buffer && sharedBreakerMemory(buffer, processNow);
+    },
+    controls,
+  };
 }
 
 /**

@@ -11,7 +11,7 @@
  * | --- | --- | --- |
  * | sockets, connections, per-connection state | each worker | the kernel spreads connections over the workers' sockets |
  * | pools' backend connections, transports | each worker | a connection belongs to one isolate; N workers hold up to N× `upstream.max_connections` |
- * | breakers | each worker | a breaker judges the requests it sees (not yet process-wide) |
+ * | breakers | shared memory | one set of cells per backend under a lock: every worker's failures count toward one threshold, a half-open probe slot is taken once for the process (`breaker/breaker.ts`) |
  * | client buckets | shared memory | one `SharedArrayBuffer` table per listener, spent under a lock per slot (`limit/shared_buckets.ts`) |
  * | adaptive rate, bucket purge | control | its listener runtimes run them over the same tables, reading the merged snapshot |
  * | health checks | control | it probes once per backend and sends health changes to the workers |
@@ -44,10 +44,8 @@ import {
   openAdminListeners,
   tickFor,
 } from "../lifecycle/mod.ts";
-import { SharedRateLimiter } from "../limit/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { DurationHistograms, StatsByName, WebSocketStats } from "../metrics/mod.ts";
-import { parseCidr } from "../net/mod.ts";
 import { createReloader } from "../reload/mod.ts";
 import {
   buildRuntime,
@@ -63,7 +61,7 @@ import {
   SnapshotHistory,
 } from "../snapshot/mod.ts";
 import { VERSION } from "../version.ts";
-import { healthOf, pinPorts, SharedTables } from "./_memory.ts";
+import { controlledParts, healthOf, pinPorts, SharedTables } from "./_memory.ts";
 import { mergeSnapshots } from "./merge.ts";
 import { type BackendHealth, type BoundListener, REPORT_EVERY_MS } from "./protocol.ts";
 import { WorkerHandle } from "./worker_handle.ts";
@@ -158,15 +156,6 @@ export function startWorkers(config: Config, count: number, options: WorkersOpti
   const retired = new Retirements(clock);
   const tables = new SharedTables();
   tables.update(config);
-  const limiterFor: NonNullable<Shared["controlled"]>["limiterFor"] = (listener) => {
-    const rl = listener.rate_limit;
-    return new SharedRateLimiter({
-      memory: tables.tables[listener.name]!,
-      maxClients: rl.max_clients,
-      ipv6Prefix: rl.ipv6_prefix,
-      exempt: rl.exempt.map((n) => parseCidr(n)!),
-    });
-  };
   const shared: Shared = {
     logger,
     clock,
@@ -180,7 +169,7 @@ export function startWorkers(config: Config, count: number, options: WorkersOpti
     // The control's pools only probe: their transports carry health checks.
     transportFor: (pool) => ({ transport: transportFor(pool), owned: true }),
     retired,
-    controlled: { limiterFor, controls: true },
+    controlled: controlledParts(() => tables.memory, true),
   };
   /** The configuration as read (ports 0 as written): what reloads are planned against. */
   let running = config;
@@ -203,7 +192,7 @@ export function startWorkers(config: Config, count: number, options: WorkersOpti
       type: "start",
       index,
       config: pinPorts(running, bound),
-      buckets: tables.tables,
+      memory: tables.memory,
       health: health(),
       logToEvents: options.logToEvents ?? false,
       ...(options.drainIdleGraceMs !== undefined
@@ -288,11 +277,11 @@ export function startWorkers(config: Config, count: number, options: WorkersOpti
     running: () => running,
     apply: async (plan) => {
       const next = plan.next;
-      const buckets = tables.update(next);
+      const memory = tables.update(next);
       const [first, ...rest] = handles;
       const answer = await first!.reload({
         config: pinPorts(next, bound),
-        buckets,
+        memory,
         health: health(),
       });
       if (!answer.result.ok) return answer.result.problems;
@@ -301,7 +290,7 @@ export function startWorkers(config: Config, count: number, options: WorkersOpti
       running = next;
       const config = pinPorts(next, bound);
       const answers = await Promise.all(
-        rest.map((h) => h.reload({ config, buckets, health: health() })),
+        rest.map((h) => h.reload({ config, memory, health: health() })),
       );
       return answers.flatMap((a, i) =>
         a.result.ok

@@ -17,11 +17,10 @@
  *   upper bound), and so is each P95 the adaptive loop reads.
  * - **Taken from the control isolate's own snapshot**: which listeners and
  *   backends there are, backend health and warm-up (control runs the
- *   checks), each limiter and its last rate change (control runs the
- *   adaptive loops over the shared buckets), uptime; events are the
- *   control's and the workers', newest first.
- * - **Taken from the first worker**: a backend's breaker and availability
- *   (each worker's breaker is its own) and each listener's bound URL.
+ *   checks), breakers (their cells are shared, control reads the same),
+ *   each limiter and its last rate change (control runs the adaptive loops
+ *   over the shared buckets), uptime; events are the control's and the
+ *   workers', newest first. Each listener's bound URL is the first worker's.
  *
  * @module
  */
@@ -116,17 +115,14 @@ function mergeListener(
 }
 
 /**
- * One backend: health and warm-up from the control's checks; breaker and
- * availability as the workers see them (the first that has the backend);
- * counters summed.
+ * One backend: health, warm-up, breaker and availability as the control
+ * sees them (its checks; the breaker cells every isolate shares); counters summed.
  */
 function mergeBackend(own: BackendSnapshot, parts: readonly BackendSnapshot[]): BackendSnapshot {
   if (parts.length === 0) return own;
   const m = parts.map((b) => b.metrics);
   return {
     ...own,
-    available: parts[0]!.available,
-    breaker: parts[0]!.breaker,
     metrics: {
       requests: sum(m, (x) => x.requests),
       errors: sum(m, (x) => x.errors),

@@ -19,8 +19,13 @@ import type { Snapshot } from "../snapshot/mod.ts";
  */
 export const REPORT_EVERY_MS = 250;
 
-/** Each listener's shared bucket table, by listener name. */
-export type BucketTables = Readonly<Record<string, SharedBucketsMemory>>;
+/** The memory every isolate shares, as the control isolate made it for a configuration. */
+export interface SharedMemory {
+  /** Each listener's bucket table, by listener name. */
+  readonly buckets: Readonly<Record<string, SharedBucketsMemory>>;
+  /** Each backend's breaker cells, by `<pool> <backend id>`. */
+  readonly breakers: Readonly<Record<string, SharedArrayBuffer>>;
+}
 
 /** One backend's health as the control isolate's checks decided it. */
 export interface BackendHealth {
@@ -37,7 +42,7 @@ export type ToWorker =
     readonly type: "start";
     readonly index: number;
     readonly config: Config;
-    readonly buckets: BucketTables;
+    readonly memory: SharedMemory;
     readonly health: readonly BackendHealth[];
     /** Log into the worker's event log (the terminal dashboard is on) rather than to stdout. */
     readonly logToEvents: boolean;
@@ -49,7 +54,7 @@ export type ToWorker =
     readonly type: "reload";
     readonly id: number;
     readonly config: Config;
-    readonly buckets: BucketTables;
+    readonly memory: SharedMemory;
     readonly health: readonly BackendHealth[];
   }
   | { readonly type: "health"; readonly backends: readonly BackendHealth[] }

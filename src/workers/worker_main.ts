@@ -18,23 +18,21 @@ import { type Aegis, startAegis } from "../app.ts";
 import type { Config } from "../config/mod.ts";
 import { EventLog } from "../events/mod.ts";
 import { listenerOf, loggerFor } from "../lifecycle/mod.ts";
-import { SharedRateLimiter } from "../limit/mod.ts";
 import { eventLogger, type Logger } from "../log/mod.ts";
-import { parseCidr } from "../net/mod.ts";
-import type { ControlledParts } from "../runtime/mod.ts";
 import {
   type BackendHealth,
   type BoundListener,
-  type BucketTables,
   type FromWorker,
   REPORT_EVERY_MS,
+  type SharedMemory,
   type ToWorker,
 } from "./protocol.ts";
+import { controlledParts } from "./_memory.ts";
 
 const post = (message: FromWorker) => self.postMessage(message);
 
 let aegis: Aegis | undefined;
-let buckets: BucketTables = {};
+let memory: SharedMemory = { buckets: {}, breakers: {} };
 /** The configuration the next reload applies: what the control isolate sent. */
 let pending: Config | undefined;
 let reporting: ReturnType<typeof setInterval> | undefined;
@@ -67,19 +65,8 @@ const logger: Logger = {
   error: (msg, fields) => sink!.error(msg, fields),
 };
 
-/** Every listener's limiter reads the table the control isolate made for it. */
-const controlled: ControlledParts = {
-  limiterFor(config) {
-    const rl = config.rate_limit;
-    return new SharedRateLimiter({
-      memory: buckets[config.name]!,
-      maxClients: rl.max_clients,
-      ipv6Prefix: rl.ipv6_prefix,
-      exempt: rl.exempt.map((n) => parseCidr(n)!),
-    });
-  },
-  controls: false,
-};
+/** Limiters and breakers over the memory the control isolate made; no loops of its own. */
+const controlled = controlledParts(() => memory, false);
 
 /** Takes the backends' health from the control isolate's checks. */
 function adoptHealth(backends: readonly BackendHealth[]): void {
@@ -105,7 +92,7 @@ function report(): void {
 }
 
 async function start(message: Extract<ToWorker, { type: "start" }>): Promise<void> {
-  buckets = message.buckets;
+  memory = message.memory;
   const events = new EventLog();
   toEvents = message.logToEvents;
   sink = toEvents ? eventLogger(events) : loggerFor(message.config);
@@ -142,7 +129,7 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
 }
 
 async function reload(message: Extract<ToWorker, { type: "reload" }>): Promise<void> {
-  buckets = message.buckets;
+  memory = message.memory;
   pending = message.config;
   if (!toEvents) sink = loggerFor(message.config);
   const result = await aegis!.reload();

@@ -258,3 +258,23 @@ Deno.test("reload and drain reach every worker", async () => {
   );
   assert.ok(aegis.logs.some((l) => l.msg === "configuration reloaded"));
 });
+
+Deno.test("failures spread over 2 workers open the breaker after the threshold in total", async () => {
+  await using backend = startBackend(() => new Response("down", { status: 500 }));
+  const config = await testConfig([backend.url], {
+    circuit_breaker: { failure_threshold: 6, open_timeout: "1h" },
+    retries: { attempts: 0 },
+  });
+  await using aegis = await startTestWorkers(config);
+  const statuses = await getEach(aegis.port, 24, "/", 1);
+  // Six failures reached the backend, from whichever worker; then every worker refuses.
+  assert.equal(statuses.filter((s) => s === 500).length, 6, String(statuses));
+  assert.equal(backend.received.length, 6);
+  assert.deepEqual(statuses.slice(6), Array(18).fill(503));
+  await until(() => perWorker(aegis.workers).reduce((a, b) => a + b, 0) === 24, "both reports");
+  const split = perWorker(aegis.workers);
+  assert.ok(split.every((count) => count > 0), `each worker took some: ${split}`);
+  const status = await (await fetch(`${aegis.adminUrl}/status`)).json();
+  assert.equal(status.backends[0].breaker.state, "open");
+  assert.equal(status.backends[0].breaker.opens, 1);
+});
