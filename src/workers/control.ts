@@ -60,6 +60,7 @@ import {
   type Snapshot,
   SnapshotHistory,
 } from "../snapshot/mod.ts";
+import { readDescriptorLimit } from "../server/mod.ts";
 import { VERSION } from "../version.ts";
 import { controlledParts, healthOf, pinPorts, SharedTables } from "./_memory.ts";
 import { mergeSnapshots } from "./merge.ts";
@@ -93,6 +94,8 @@ export interface WorkersOptions {
   readonly probe?: Probe;
   /** Time source of the control's loops (health checks, adaptive rate, snapshots). */
   readonly clock?: Clock;
+  /** The process's descriptor limit, split between the workers; read from the system by default. */
+  readonly descriptorLimit?: number;
 }
 
 /** What main.ts and the tests use of a running Aegis, whether one isolate or several. */
@@ -151,6 +154,10 @@ export function startWorkers(config: Config, count: number, options: WorkersOpti
   const events = options.events ?? new EventLog();
   const clock = options.clock ?? systemClock;
   const root = new AbortController();
+  // [SECURITY] Descriptor exhaustion: the workers share the process's limit.
+  const descriptorLimit = Math.floor(
+    (options.descriptorLimit ?? readDescriptorLimit().limit) / count,
+  );
   const startedAt = Date.now();
   const watchdog = new Watchdog({ clock, tickMs: tickFor(config) });
   const retired = new Retirements(clock);
@@ -195,6 +202,7 @@ export function startWorkers(config: Config, count: number, options: WorkersOpti
       memory: tables.memory,
       health: health(),
       logToEvents: options.logToEvents ?? false,
+      descriptorLimit,
       ...(options.drainIdleGraceMs !== undefined
         ? { drainIdleGraceMs: options.drainIdleGraceMs }
         : {}),

@@ -48,6 +48,12 @@ export type ToWorker =
     readonly logToEvents: boolean;
     /** As `AegisOptions.drainIdleGraceMs`. */
     readonly drainIdleGraceMs?: number;
+    /**
+     * This worker's share of the process's descriptor limit: what
+     * `server.max_connections: auto` is worked out from, so that N workers
+     * together stay within the limit.
+     */
+    readonly descriptorLimit: number;
   }
   | {
     /** Apply a configuration the control isolate validated and planned. */

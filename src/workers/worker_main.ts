@@ -102,6 +102,7 @@ async function start(message: Extract<ToWorker, { type: "start" }>): Promise<voi
       reusePort: true,
       controlled,
       events,
+      descriptorLimit: message.descriptorLimit,
       // Reloads are read and planned by the control isolate, which sends the result.
       configPath: "(control isolate)",
       loadConfig: () => Promise.resolve({ ok: true, config: pending!, warnings: [] }),

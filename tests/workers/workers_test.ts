@@ -35,7 +35,9 @@ function perWorker(
 
 Deno.test("2 workers serve one port, and /metrics and /status count every request of both", async () => {
   await using backend = startBackend();
-  await using aegis = await startTestWorkers(await testConfig([backend.url]));
+  await using aegis = await startTestWorkers(await testConfig([backend.url]), 2, {
+    descriptorLimit: 4096,
+  });
   const n = 40;
   const statuses = await getEach(aegis.port, n);
   assert.deepEqual(statuses, Array(n).fill(200));
@@ -47,6 +49,8 @@ Deno.test("2 workers serve one port, and /metrics and /status count every reques
   assert.equal(status.global.responses["2xx"], n);
   assert.equal(status.global.total_connections, n);
   assert.equal(status.backends[0].requests, n);
+  // max_connections: auto is each worker's share of the descriptors: together within the limit.
+  assert.ok(status.connections.max_connections < 4096, String(status.connections.max_connections));
   const metrics = await (await fetch(`${aegis.adminUrl}/metrics`)).text();
   assert.match(metrics, new RegExp(`^proxy_requests_total\\{listener="default"\\} ${n}$`, "m"));
   // The duration histogram is the two workers' merged: its count is every request.
