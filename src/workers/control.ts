@@ -188,6 +188,7 @@ export function startWorkers(config: Config, count: number, options: WorkersOpti
   let replaced = 0;
   let stopping = false;
   let draining = false;
+  let drained = false;
 
   const health = (): BackendHealth[] =>
     healthOf(new Map([...current.runtime.pools].map(([name, p]) => [name, p.pool])));
@@ -266,6 +267,14 @@ export function startWorkers(config: Config, count: number, options: WorkersOpti
   let ticker: Timer | undefined;
   const loop = () => {
     tick();
+    if (
+      draining && !drained && handles.every((h) => h.drain.draining) &&
+      drainStatus().connections === 0
+    ) {
+      drained = true;
+      logger.info("drained: every client connection is closed");
+      events.record("drain", "drained", {});
+    }
     // Health changes reach the workers within one report period.
     const now = health();
     const key = JSON.stringify(now);

@@ -40,35 +40,43 @@ Deno.test("SharedRateLimiter spends one bucket per client whichever view checks"
   assert.equal(b.trackedClients, 2);
 });
 
-Deno.test("SharedRateLimiter refills at the rate, answers Retry-After, and takes a new rate everywhere", none, () => {
-  const { time, a, b } = setup();
-  allowedOf(a, "198.51.100.1", 3);
-  const refused = b.check("198.51.100.1");
-  assert.deepEqual(refused, { allowed: false, retryAfterSeconds: 1 });
-  time.now += 1000;
-  assert.equal(allowedOf(b, "198.51.100.1", 2), 1);
-  a.setRate(4);
-  assert.equal(b.rate, 4);
-  time.now += 500;
-  assert.equal(allowedOf(b, "198.51.100.1", 5), 2, "half a second at 4/s");
-  assert.throws(() => a.setRate(0), RangeError);
-});
+Deno.test(
+  "SharedRateLimiter refills at the rate, answers Retry-After, and takes a new rate everywhere",
+  none,
+  () => {
+    const { time, a, b } = setup();
+    allowedOf(a, "198.51.100.1", 3);
+    const refused = b.check("198.51.100.1");
+    assert.deepEqual(refused, { allowed: false, retryAfterSeconds: 1 });
+    time.now += 1000;
+    assert.equal(allowedOf(b, "198.51.100.1", 2), 1);
+    a.setRate(4);
+    assert.equal(b.rate, 4);
+    time.now += 500;
+    assert.equal(allowedOf(b, "198.51.100.1", 5), 2, "half a second at 4/s");
+    assert.throws(() => a.setRate(0), RangeError);
+  },
+);
 
-Deno.test("SharedRateLimiter evicts the least recently seen neighbour when its probes are full", none, () => {
-  // 16 slots: the smallest table, so 17 clients must evict.
-  const { time, a } = setup({ maxClients: 1 });
-  for (let i = 0; i < 16; i++) {
-    a.check(`192.0.2.${i}`);
-    time.now += 1;
-  }
-  assert.equal(a.trackedClients, 16);
-  assert.equal(a.evictions, 0);
-  a.check("192.0.2.200");
-  assert.equal(a.evictions, 1);
-  assert.equal(a.trackedClients, 16);
-  // The newcomer starts full, as a new client of RateLimiter does.
-  assert.equal(allowedOf(a, "192.0.2.200", 3), 2);
-});
+Deno.test(
+  "SharedRateLimiter evicts the least recently seen neighbour when its probes are full",
+  none,
+  () => {
+    // 16 slots: the smallest table, so 17 clients must evict.
+    const { time, a } = setup({ maxClients: 1 });
+    for (let i = 0; i < 16; i++) {
+      a.check(`192.0.2.${i}`);
+      time.now += 1;
+    }
+    assert.equal(a.trackedClients, 16);
+    assert.equal(a.evictions, 0);
+    a.check("192.0.2.200");
+    assert.equal(a.evictions, 1);
+    assert.equal(a.trackedClients, 16);
+    // The newcomer starts full, as a new client of RateLimiter does.
+    assert.equal(allowedOf(a, "192.0.2.200", 3), 2);
+  },
+);
 
 Deno.test("SharedRateLimiter purges idle buckets and finds clients past the holes", none, () => {
   // 16 slots, each key probing all of them: purged slots leave holes before the busy client's.

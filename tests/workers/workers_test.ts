@@ -260,6 +260,7 @@ Deno.test("reload and drain reach every worker", async () => {
     async () => (await rawExchange(aegis.port, rawGet("/"), 500)).status === undefined,
     "no worker accepts",
   );
+  await until(() => aegis.logs.some((l) => String(l.msg).startsWith("drained")), "drained");
   assert.ok(aegis.logs.some((l) => l.msg === "configuration reloaded"));
 });
 
