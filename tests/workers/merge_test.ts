@@ -11,20 +11,10 @@ import { buildSnapshot, type Snapshot } from "../../src/snapshot/mod.ts";
 import { mergeSnapshots } from "../../src/workers/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { testConfig } from "../_helpers/config.ts";
-import { oneListener } from "../_helpers/snapshot.ts";
+import { oneListener, TEST_LIMITER } from "../_helpers/snapshot.ts";
 
 const env: Pick<Deno.TestDefinition, "permissions"> = {
   permissions: { env: ["LOG_TOKENS", "LOG_STREAM"] },
-};
-
-const LIMITER = {
-  rate: 80,
-  minRate: 10,
-  maxRate: 500,
-  burst: 150,
-  trackedClients: 3,
-  maxClients: 100_000,
-  evictions: 0,
 };
 
 /** A snapshot of one isolate that served `requests` requests of `latencyMs` each. */
@@ -56,7 +46,7 @@ async function isolate(
     ...oneListener({
       url: "http://127.0.0.1:8080",
       pools: [["default", pool]],
-      limiter: LIMITER,
+      limiter: TEST_LIMITER,
       stats,
     }),
     durations,
