@@ -26,6 +26,16 @@ async function getEach(port: number, n: number, path = "/", parallel = 4): Promi
   return statuses;
 }
 
+/** True when a new connection is refused, or closed unanswered: no worker accepts any more. */
+async function noOneAnswers(port: number): Promise<boolean> {
+  try {
+    return (await rawExchange(port, rawGet("/"), 500)).status === undefined;
+  } catch (e) {
+    if (e instanceof Deno.errors.ConnectionRefused) return true;
+    throw e;
+  }
+}
+
 /** The requests each worker counted in its latest report. */
 function perWorker(
   workers: { workerSnapshots(): ReadonlyArray<{ global: { requests: number } } | undefined> },
@@ -138,7 +148,7 @@ Deno.test("shutdown reaches every worker and waits for the requests in flight on
     const stopping = aegis.workers.shutdown().then(() => stopped = true);
     // Both workers stop accepting: a new connection finds no one listening.
     await until(
-      async () => (await rawExchange(aegis.port, rawGet("/"), 500)).status === undefined,
+      () => noOneAnswers(aegis.port),
       "no worker accepts",
     );
     assert.equal(stopped, false, "shutdown waits for the requests in flight");
@@ -257,7 +267,7 @@ Deno.test("reload and drain reach every worker", async () => {
   const drained = await fetch(`${aegis.adminUrl}/drain`, { method: "POST" });
   assert.equal(drained.status, 202, await drained.text());
   await until(
-    async () => (await rawExchange(aegis.port, rawGet("/"), 500)).status === undefined,
+    () => noOneAnswers(aegis.port),
     "no worker accepts",
   );
   await until(() => aegis.logs.some((l) => String(l.msg).startsWith("drained")), "drained");
