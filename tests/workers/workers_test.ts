@@ -207,9 +207,11 @@ Deno.test("health checks run once, in the control isolate, and every worker foll
 
   await using aegis = await startTestWorkers(
     await testConfig([url], {
+      // The polls below send many requests: the limiter is not under test here.
+      rate_limit: { exempt: ["127.0.0.0/8"] },
       health_check: {
-        interval: "50ms",
-        timeout: "40ms",
+        interval: "500ms",
+        timeout: "500ms",
         unhealthy_threshold: 1,
         healthy_threshold: 1,
       },
@@ -235,16 +237,18 @@ Deno.test("reload and drain reach every worker", async () => {
   await using a = startBackend(() => new Response("a"));
   await using b = startBackend(() => new Response("b"));
   const server = { host: "127.0.0.1", port: 0, workers: 2 };
-  const health_check = { interval: "50ms", timeout: "40ms" };
+  const health_check = { interval: "200ms", timeout: "200ms" };
+  const rate_limit = { exempt: ["127.0.0.0/8"] };
   await using file = await liveConfigFile({
     server,
     health_check,
+    rate_limit,
     backends: [{ url: a.url, weight: 1 }],
   });
   await using aegis = await startTestWorkers(file.config, 2, { configPath: file.path });
   await getEach(aegis.port, 8);
   assert.ok(a.received.length === 8 && b.received.length === 0);
-  await file.write({ server, health_check, backends: [{ url: b.url, weight: 1 }] });
+  await file.write({ server, health_check, rate_limit, backends: [{ url: b.url, weight: 1 }] });
   const reloaded = await fetch(`${aegis.adminUrl}/reload`, { method: "POST" });
   assert.equal(reloaded.status, 200, await reloaded.text());
   // Backend b starts unhealthy until the control's first check says otherwise.
@@ -258,6 +262,7 @@ Deno.test("reload and drain reach every worker", async () => {
   await file.write({
     server: { ...server, workers: 3 },
     health_check,
+    rate_limit,
     backends: [{ url: b.url, weight: 1 }],
   });
   const refused = await fetch(`${aegis.adminUrl}/reload`, { method: "POST" });
