@@ -26,12 +26,17 @@ async function getEach(port: number, n: number, path = "/", parallel = 4): Promi
   return statuses;
 }
 
-/** True when a new connection is refused, or closed unanswered: no worker accepts any more. */
+/**
+ * True when a new connection is refused, or closed unanswered: no worker
+ * accepts any more. A reset is no answer yet: the connection was queued on
+ * a socket that closed meanwhile, and the other worker's may still accept.
+ */
 async function noOneAnswers(port: number): Promise<boolean> {
   try {
     return (await rawExchange(port, rawGet("/"), 500)).status === undefined;
   } catch (e) {
     if (e instanceof Deno.errors.ConnectionRefused) return true;
+    if (e instanceof Deno.errors.ConnectionReset) return false;
     throw e;
   }
 }
