@@ -135,7 +135,7 @@ function mergeBackend(own: BackendSnapshot, parts: readonly BackendSnapshot[]): 
 }
 
 /** Histogram series with the same labels, bucket by bucket; in order of first appearance. */
-export function mergeDurations(
+function mergeDurations(
   parts: ReadonlyArray<readonly HistogramSeries[]>,
 ): HistogramSeries[] {
   const merged = new Map<string, HistogramSeries>();

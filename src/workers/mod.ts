@@ -9,8 +9,7 @@
 import { type Config, MAX_WORKERS } from "../config/mod.ts";
 
 export { type RunningAegis, startWorkers, type Workers, type WorkersOptions } from "./control.ts";
-export { mergeDurations, mergeSnapshots } from "./merge.ts";
-export { WorkerStartError } from "./worker_handle.ts";
+export { mergeSnapshots } from "./merge.ts";
 
 /**
  * How many worker isolates `server.workers` asks for here: `auto` is one
