@@ -11,10 +11,12 @@ import type { Config } from "./config/mod.ts";
 import type { ClosableTransport } from "./core/mod.ts";
 import type { EventLog } from "./events/mod.ts";
 import type { Probe } from "./health/mod.ts";
+import type { ReloaderOptions } from "./reload/mod.ts";
+import type { ControlledParts } from "./runtime/mod.ts";
 import type { Logger } from "./log/mod.ts";
 import type { StatsByName } from "./metrics/mod.ts";
 import type { Pool } from "./pool/mod.ts";
-import type { RateLimiter } from "./limit/mod.ts";
+import type { ClientLimiter } from "./limit/mod.ts";
 import type { Server } from "./server/mod.ts";
 import type { HistoryPoint, Snapshot } from "./snapshot/mod.ts";
 
@@ -48,6 +50,18 @@ export interface AegisOptions {
    * shorten it so that every shutdown does not wait for it.
    */
   readonly drainIdleGraceMs?: number;
+  /**
+   * Binds every http and tcp listener with `SO_REUSEPORT`: set by a worker
+   * isolate of several (`server.workers`), each binding the same ports.
+   */
+  readonly reusePort?: boolean;
+  /**
+   * How a reload reads the configuration: the file at `configPath` by
+   * default. A worker isolate is handed what its control isolate read.
+   */
+  readonly loadConfig?: ReloaderOptions["load"];
+  /** In a worker isolate of several: what the control isolate owns (`workers/`). */
+  readonly controlled?: ControlledParts;
 }
 
 /** A configured listener's socket, as a running Aegis shows it. */
@@ -91,7 +105,7 @@ export interface Aegis extends AsyncDisposable {
   /** The running configuration. */
   readonly config: Config;
   /** The first listener's per-client rate limiter (the current runtime's). */
-  readonly limiter: RateLimiter;
+  readonly limiter: ClientLimiter;
   /** The latest snapshot (rebuilt every tick); what every reader uses. */
   snapshot(): Snapshot;
   /** Builds a fresh snapshot now. */

@@ -12,13 +12,11 @@
  */
 
 import type { Aegis, AegisOptions } from "./aegis.ts";
-import { type AdminControl, createAdminHandler, createMetricsHandler } from "./admin/mod.ts";
 import { systemClock, Watchdog } from "./clock/mod.ts";
 import { type Config, DEFAULT_NAME, parseHostPort } from "./config/mod.ts";
-import { ADMIN_LIMITS, listenerLimits, METRICS_LIMITS } from "./connection_limits.ts";
+import { listenerLimits } from "./connection_limits.ts";
 import { EventLog } from "./events/mod.ts";
 import {
-  ADMIN_LISTENER,
   applyPlan,
   CurrentRuntime,
   drainControl,
@@ -27,7 +25,7 @@ import {
   type ListenerOptions,
   ListenerSet,
   loggerFor,
-  METRICS_LISTENER,
+  openAdminListeners,
   type OpenListener,
   openListener,
   openTcpListener,
@@ -46,16 +44,13 @@ import {
   type Shared,
   transportFor,
 } from "./runtime/mod.ts";
-import { type ConnectionLimits, readDescriptorLimit } from "./server/mod.ts";
+import { readDescriptorLimit } from "./server/mod.ts";
 import { SnapshotHistory, Snapshotter } from "./snapshot/mod.ts";
 import { Tracing } from "./tracing/mod.ts";
 import { VERSION } from "./version.ts";
 
 // The contract is in aegis.ts; main.ts and the tests import it from here, with startAegis.
 export type { Aegis, AegisOptions, ListenerView } from "./aegis.ts";
-
-/** How long the admin and metrics listeners' requests in progress get at stop, after the public drain. */
-const ADMIN_CLOSE_GRACE_MS = 1000;
 
 /**
  * Starts Aegis: transports, watchdog, every listener, snapshots, runtime
@@ -103,12 +98,13 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       given ? { transport: given, owned: false } : { transport: transportFor(pool), owned: true },
     retired,
     tracer: () => tracing.tracer,
+    controlled: options.controlled,
   };
   // Built now for its handlers; its loops start below, once snapshots exist.
   const current = new CurrentRuntime(initialConfig, (c, prev) => buildRuntime(c, shared, prev));
 
   const first = initialConfig.listeners[0]!;
-  /** What every listener shares; the admin listener keeps the first one's timeouts. */
+  /** What every listener shares. */
   const common = {
     firstRequestTimeoutMs: first.read_timeout,
     idleTimeoutMs: first.idle_timeout,
@@ -119,7 +115,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   /** One client per address, IPv6 per network: as the listener's rate limiter counts them. */
   const prefixOf = (name: string) =>
     current.config.listeners.find((l) => l.name === name)?.rate_limit.ipv6_prefix ?? 64;
-  const l4Parts = { runtime: () => current.runtime, shared };
+  const l4Parts = { runtime: () => current.runtime, shared, reusePort: options.reusePort };
   const open: OpenListener = (config, limits) => {
     if (config.protocol === "udp") return openUdpListener(config, l4Parts);
     if (config.protocol === "tcp") {
@@ -147,6 +143,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
       events,
       // Drained with the shutdown grace before anything is disposed.
       closeGraceMs: 0,
+      reusePort: options.reusePort,
     });
   };
   const listeners = life.start(() =>
@@ -180,6 +177,7 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   const reload = createReloader({
     path: options.configPath,
     timeoutMs: options.configTimeoutMs,
+    load: options.loadConfig,
     signal: root.signal,
     logger,
     events,
@@ -197,57 +195,28 @@ export function startAegis(initialConfig: Config, options: AegisOptions = {}): A
   });
   const drain = drainControl(listeners, logger, events);
 
-  /** The admin and metrics listeners: fixed limits, and a grace of their own at stop. */
-  const openControlListener = (
-    name: string,
-    address: string,
-    limits: ConnectionLimits,
-    handle: (request: Request) => Promise<Response>,
-  ) => {
-    const where = parseHostPort(address)!;
-    return openListener({
-      ...common,
-      name,
-      hostname: where.host,
-      port: where.port,
-      handler: (request) => handle(request),
-      limits,
-      closeGraceMs: ADMIN_CLOSE_GRACE_MS,
-    });
-  };
   let admin: Listener | undefined;
   let metrics: Listener | undefined;
   if (options.admin ?? true) {
-    // Aborted just before the admin listener closes: open dashboard streams
-    // end then, so its close does not wait out ADMIN_CLOSE_GRACE_MS for them.
-    const adminClosing = new AbortController();
-    const control: AdminControl = {
-      snapshot: () => snapshots.tick(),
-      history: () => history.points(),
-      closing: adminClosing.signal,
-      config: () => current.config,
-      get adminListen() {
-        return admin?.url ?? "";
+    const opened = openAdminListeners({
+      config: initialConfig,
+      control: {
+        snapshot: () => snapshots.tick(),
+        history: () => history.points(),
+        config: () => current.config,
+        reload,
+        drain: drain.drain,
+        drainStatus: drain.status,
       },
-      get metricsListen() {
-        return metrics?.url ?? "";
-      },
-      reload,
-      drain: drain.drain,
-      drainStatus: drain.status,
-    };
-    const { address, metrics_address } = initialConfig.admin;
-    const adminHandler = createAdminHandler(control, logger);
-    admin = life.start(() =>
-      openControlListener(ADMIN_LISTENER, address, ADMIN_LIMITS, adminHandler)
-    );
-    if (metrics_address !== "") {
-      const metricsHandler = createMetricsHandler(control);
-      metrics = life.start(() =>
-        openControlListener(METRICS_LISTENER, metrics_address, METRICS_LIMITS, metricsHandler)
-      );
-    }
-    life.defer(() => adminClosing.abort());
+      logger,
+      watchdog,
+      drainIdleGraceMs: options.drainIdleGraceMs,
+      start: (open) => life.start(open),
+    });
+    ({ admin, metrics } = opened);
+    // Just before the admin listener closes: open dashboard streams end
+    // then, so its close does not wait out its grace for them.
+    life.defer(() => opened.closing());
   }
   // Registered last, so it is the first thing stop does: client requests
   // finish while everything they use still runs.

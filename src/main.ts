@@ -17,7 +17,7 @@
 
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { stringify } from "yaml";
-import { type Aegis, startAegis } from "./app.ts";
+import { startAegis } from "./app.ts";
 import { proxyConfig, type ProxyFlags } from "./cli/mod.ts";
 import {
   type Config,
@@ -39,6 +39,7 @@ import {
 } from "./lifecycle/mod.ts";
 import { eventLogger, type Level, LEVELS } from "./log/mod.ts";
 import { VERSION } from "./version.ts";
+import { reusePortSpreads, type RunningAegis, startWorkers, workerCount } from "./workers/mod.ts";
 
 const encoder = new TextEncoder();
 const out = (text: string) => Deno.stdout.writeSync(encoder.encode(text));
@@ -145,7 +146,7 @@ async function run(
   // SIGHUP re-reads the configuration, as POST /reload does. Its handler goes
   // in now too, since SIGHUP's default action ends the process; one that
   // comes before Aegis is ready has nothing to reload yet.
-  let ready: Aegis | undefined;
+  let ready: RunningAegis | undefined;
   const onHangup = () => void ready?.reload();
   for (const s of signals) Deno.addSignalListener(s, onSignal);
   Deno.addSignalListener("SIGHUP", onHangup);
@@ -154,13 +155,25 @@ async function run(
     // warnings and errors go to its event log instead.
     const withDashboard = dashboardWanted(config.tui.enabled, opts.headless);
     const events = new EventLog();
-    let aegis: Aegis | undefined;
+    const logger = withDashboard ? { logger: eventLogger(events) } : {};
+    let workers = workerCount(config);
+    if (workers > 1 && !reusePortSpreads()) {
+      err(
+        `aegis: server.workers: ${Deno.build.os} cannot spread connections over several sockets on one port (SO_REUSEPORT); one worker serves\n`,
+      );
+      workers = 1;
+    }
+    let aegis: RunningAegis | undefined;
     try {
-      aegis = startAegis(config, {
-        configPath: opts.configPath,
-        events,
-        ...(withDashboard ? { logger: eventLogger(events) } : {}),
-      });
+      // One isolate serves everything, as it always has; several are a control and its workers.
+      aegis = workers > 1
+        ? startWorkers(config, workers, {
+          configPath: opts.configPath,
+          events,
+          logToEvents: withDashboard,
+          ...logger,
+        })
+        : startAegis(config, { configPath: opts.configPath, events, ...logger });
       await aegis.ready;
     } catch (e) {
       err(`aegis: ${describeStartError(e, config)}\n`);

@@ -33,6 +33,8 @@ const LAYERS: ReadonlyArray<readonly string[]> = [
     "reload",
     "aegis.ts",
     "app.ts",
+    // Worker isolates (server.workers): the control side and the worker entry, over app.ts.
+    "workers",
     "cli",
     "main.ts",
     "demo",

@@ -69,6 +69,76 @@ export interface BreakerSnapshot {
 
 type Outcome = "success" | "failure" | "released";
 
+/** The breaker's counts, as numbers in {@linkcode BreakerMemory.cells}. */
+const STATE = 0;
+const GENERATION = 1;
+const FAILURES = 2;
+const HALF_OPEN_IN_FLIGHT = 3;
+const HALF_OPEN_SUCCESSES = 4;
+/** `NaN` while closed. */
+const OPENED_AT = 5;
+const OPENS = 6;
+/** How many numbers a breaker keeps. */
+const BREAKER_CELLS = 7;
+
+const STATES: readonly BreakerState[] = ["closed", "open", "half_open"];
+const CODE: Readonly<Record<BreakerState, number>> = { closed: 0, open: 1, half_open: 2 };
+
+/**
+ * Where a breaker keeps its counts. A breaker has its own by default; the
+ * worker isolates of one process (`server.workers`) share one per backend
+ * (`sharedBreakerMemory`), so every isolate's failures count toward one
+ * threshold and a half-open probe slot is taken once for the process.
+ */
+export interface BreakerMemory {
+  /** {@linkcode BREAKER_CELLS} numbers. */
+  readonly cells: Float64Array;
+  /** Takes the cells for one decision: a lock across isolates; nothing for a breaker's own. */
+  lock(): void;
+  /** Releases them. */
+  unlock(): void;
+  /** Time on the scale every isolate sharing the cells reads; the breaker's clock when absent. */
+  readonly now?: () => number;
+}
+
+/** Memory of a breaker's own: no lock needed, a single isolate runs it. */
+function ownMemory(): BreakerMemory {
+  const cells = new Float64Array(BREAKER_CELLS);
+  cells[OPENED_AT] = NaN;
+  return { cells, lock() {}, unlock() {} };
+}
+
+/** Bytes of shared memory one breaker needs: a lock word, then its cells. */
+const SHARED_BREAKER_BYTES = 8 + 8 * BREAKER_CELLS;
+
+/** Shared memory for one backend's breaker, closed: made once, handed to every isolate. */
+export function createSharedBreaker(): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(SHARED_BREAKER_BYTES);
+  new Float64Array(buffer, 8, BREAKER_CELLS)[OPENED_AT] = NaN;
+  return buffer;
+}
+
+/**
+ * A breaker's cells in `buffer` (from {@linkcode createSharedBreaker}),
+ * locked with `Atomics` so that isolates sharing it take turns; time is
+ * `now`, which must read the same scale in every isolate.
+ */
+export function sharedBreakerMemory(buffer: SharedArrayBuffer, now: () => number): BreakerMemory {
+  const lock = new Int32Array(buffer, 0, 1);
+  return {
+    cells: new Float64Array(buffer, 8, BREAKER_CELLS),
+    lock() {
+      while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) {
+        // Held for a few arithmetic operations by another isolate.
+      }
+    },
+    unlock() {
+      Atomics.store(lock, 0, 0);
+    },
+    now,
+  };
+}
+
 /**
  * A circuit breaker for one backend.
  *
@@ -87,49 +157,58 @@ type Outcome = "success" | "failure" | "released";
  */
 export class CircuitBreaker {
   #options: BreakerOptions;
-  readonly #clock: Clock;
+  readonly #now: () => number;
   readonly #onTransition: ((t: BreakerTransition) => void) | undefined;
-  #state: BreakerState = "closed";
-  // Bumped on every transition; a permit only counts in the episode it was taken in.
-  #generation = 0;
-  #consecutiveFailures = 0;
-  #halfOpenInFlight = 0;
-  #halfOpenSuccesses = 0;
-  #openedAt: number | null = null;
-  #opens = 0;
+  readonly #memory: BreakerMemory;
+  readonly #cells: Float64Array;
+  /** A transition made under the lock, reported once it is released. */
+  #pending: BreakerTransition | undefined;
 
   constructor(
     options: BreakerOptions,
     clock: Clock,
     onTransition?: (t: BreakerTransition) => void,
+    memory: BreakerMemory = ownMemory(),
   ) {
     atLeast("failureThreshold", options.failureThreshold, 1);
     atLeast("successThreshold", options.successThreshold, 1);
     atLeast("halfOpenMaxRequests", options.halfOpenMaxRequests, 1);
     atLeast("openTimeoutMs", options.openTimeoutMs, 0);
     this.#options = { ...options };
-    this.#clock = clock;
+    this.#now = memory.now ?? (() => clock.now());
     this.#onTransition = onTransition;
+    this.#memory = memory;
+    this.#cells = memory.cells;
   }
 
   /** The current state; moves an expired open period to half-open first. */
   get state(): BreakerState {
+    this.#memory.lock();
     this.#expireOpen();
-    return this.#state;
+    const state = STATES[this.#cells[STATE]!]!;
+    this.#release();
+    return state;
   }
 
   /** Whether {@linkcode CircuitBreaker.acquire} would admit a request now. Takes no slot. */
   available(): boolean {
+    this.#memory.lock();
+    const ok = this.#available();
+    this.#release();
+    return ok;
+  }
+
+  #available(): boolean {
     this.#expireOpen();
-    switch (this.#state) {
-      case "closed":
+    switch (this.#cells[STATE]) {
+      case CODE.closed:
         return true;
-      case "open":
+      case CODE.open:
         // [SECURITY] Cascading failure: a backend failing real requests gets
         // none until its open period is over, whatever its /health says.
         return false;
-      case "half_open":
-        return this.#halfOpenInFlight < this.#options.halfOpenMaxRequests;
+      default:
+        return this.#cells[HALF_OPEN_IN_FLIGHT]! < this.#options.halfOpenMaxRequests;
     }
   }
 
@@ -138,9 +217,12 @@ export class CircuitBreaker {
    * every half-open probe slot is taken.
    */
   acquire(): BreakerPermit | undefined {
-    if (!this.available()) return undefined;
-    if (this.#state === "half_open") this.#halfOpenInFlight++;
-    return this.#permit(this.#generation);
+    this.#memory.lock();
+    const ok = this.#available();
+    if (ok && this.#cells[STATE] === CODE.half_open) this.#cells[HALF_OPEN_IN_FLIGHT]!++;
+    const generation = this.#cells[GENERATION]!;
+    this.#release();
+    return ok ? this.#permit(generation) : undefined;
   }
 
   /**
@@ -158,15 +240,19 @@ export class CircuitBreaker {
 
   /** A frozen copy of the counters, after any due open → half-open transition. */
   snapshot(): BreakerSnapshot {
+    this.#memory.lock();
     this.#expireOpen();
-    return Object.freeze({
-      state: this.#state,
-      consecutiveFailures: this.#consecutiveFailures,
-      halfOpenInFlight: this.#halfOpenInFlight,
-      halfOpenSuccesses: this.#halfOpenSuccesses,
-      openedAt: this.#openedAt,
-      opens: this.#opens,
+    const c = this.#cells;
+    const snapshot = Object.freeze({
+      state: STATES[c[STATE]!]!,
+      consecutiveFailures: c[FAILURES]!,
+      halfOpenInFlight: c[HALF_OPEN_IN_FLIGHT]!,
+      halfOpenSuccesses: c[HALF_OPEN_SUCCESSES]!,
+      openedAt: Number.isNaN(c[OPENED_AT]!) ? null : c[OPENED_AT]!,
+      opens: c[OPENS]!,
     });
+    this.#release();
+    return snapshot;
   }
 
   #permit(generation: number): BreakerPermit {
@@ -175,7 +261,9 @@ export class CircuitBreaker {
       // The first report or disposal wins; `using` disposes after a report, which must not count twice.
       if (settled) return;
       settled = true;
+      this.#memory.lock();
       this.#settle(generation, outcome);
+      this.#release();
     };
     return {
       success: () => settle("success"),
@@ -185,22 +273,23 @@ export class CircuitBreaker {
   }
 
   #settle(generation: number, outcome: Outcome): void {
+    const c = this.#cells;
     // A permit from an earlier episode: its slot and counts were reset by the
     // transition, so touching them now would corrupt the current episode.
-    if (generation !== this.#generation) return;
-    if (this.#state === "closed") {
-      if (outcome === "success") this.#consecutiveFailures = 0;
+    if (generation !== c[GENERATION]) return;
+    if (c[STATE] === CODE.closed) {
+      if (outcome === "success") c[FAILURES] = 0;
       if (outcome !== "failure") return;
-      const n = ++this.#consecutiveFailures;
+      const n = ++c[FAILURES]!;
       if (n >= this.#options.failureThreshold) {
         this.#transition("open", `${n} consecutive ${n === 1 ? "failure" : "failures"}`);
       }
-    } else if (this.#state === "half_open") {
-      this.#halfOpenInFlight--;
+    } else if (c[STATE] === CODE.half_open) {
+      c[HALF_OPEN_IN_FLIGHT]!--;
       if (outcome === "failure") {
         this.#transition("open", "probe failed");
       } else if (outcome === "success") {
-        const n = ++this.#halfOpenSuccesses;
+        const n = ++c[HALF_OPEN_SUCCESSES]!;
         if (n >= this.#options.successThreshold) {
           this.#transition("closed", `${n} ${n === 1 ? "probe" : "probes"} succeeded`);
         }
@@ -210,29 +299,43 @@ export class CircuitBreaker {
   }
 
   #expireOpen(): void {
-    if (this.#state !== "open" || this.#openedAt === null) return;
-    if (this.#clock.now() - this.#openedAt >= this.#options.openTimeoutMs) {
+    const c = this.#cells;
+    if (c[STATE] !== CODE.open || Number.isNaN(c[OPENED_AT]!)) return;
+    if (this.#now() - c[OPENED_AT]! >= this.#options.openTimeoutMs) {
       this.#transition("half_open", "open timeout elapsed");
     }
   }
 
   /** The only place state changes, so every change bumps the generation and is reported. */
   #transition(to: BreakerState, reason: string): void {
-    const from = this.#state;
-    this.#state = to;
-    this.#generation++;
-    this.#halfOpenInFlight = 0;
-    this.#halfOpenSuccesses = 0;
+    const c = this.#cells;
+    const from = STATES[c[STATE]!]!;
+    c[STATE] = CODE[to];
+    c[GENERATION]!++;
+    c[HALF_OPEN_IN_FLIGHT] = 0;
+    c[HALF_OPEN_SUCCESSES] = 0;
     if (to === "open") {
-      this.#openedAt = this.#clock.now();
-      this.#opens++;
+      c[OPENED_AT] = this.#now();
+      c[OPENS]!++;
     } else if (to === "closed") {
-      this.#openedAt = null;
-      this.#consecutiveFailures = 0;
+      c[OPENED_AT] = NaN;
+      c[FAILURES] = 0;
     }
-    // State is fully committed before the listener runs, so a listener that
-    // reads the breaker sees the new state and one that throws leaves it whole.
-    this.#onTransition?.(Object.freeze({ from, to, reason }));
+    this.#pending = Object.freeze({ from, to, reason });
+  }
+
+  /**
+   * Releases the cells, then reports a transition made meanwhile: state is
+   * fully committed first, so a listener that reads the breaker sees the new
+   * state (and takes the lock again without waiting on itself), and one that
+   * throws leaves it whole.
+   */
+  #release(): void {
+    this.#memory.unlock();
+    const transition = this.#pending;
+    if (transition === undefined) return;
+    this.#pending = undefined;
+    this.#onTransition?.(transition);
   }
 }
 

@@ -6,10 +6,13 @@
  */
 
 export {
+  type BreakerMemory,
   type BreakerOptions,
   type BreakerPermit,
   type BreakerSnapshot,
   type BreakerState,
   type BreakerTransition,
   CircuitBreaker,
+  createSharedBreaker,
+  sharedBreakerMemory,
 } from "./breaker.ts";

@@ -16,14 +16,16 @@ import { echoValue } from "./echo.ts";
 import { int } from "./scalars.ts";
 import type { Field } from "./schema.ts";
 
-/** `auto`, or an integer within `[min, max]`; the default is `auto`. */
-export function intOrAuto(o: { doc: string; min: number; max: number }): Field<number | "auto"> {
+/** `auto`, or an integer within `[min, max]`; the default is `auto` unless `default` says otherwise. */
+export function intOrAuto(
+  o: { doc: string; min: number; max: number; default?: number | "auto" },
+): Field<number | "auto"> {
   const whole = int({ doc: o.doc, min: o.min, max: o.max });
   const type = `"auto" | ${whole.type}`;
   return {
     type,
     doc: o.doc,
-    default: "auto",
+    default: o.default ?? "auto",
     decode(node: Node, path: string, d: Decoder) {
       const n = isAlias(node) ? d.resolve(node) ?? node : node;
       if (isScalar(n) && n.value === "auto") return "auto";

@@ -109,6 +109,31 @@ export function crossChecks(d: Decoder): void {
     }
   }
 
+  const workers = value("", "server.workers") as number | "auto" | undefined;
+  if (workers !== undefined && workers !== 1) {
+    // Worker isolates share buckets in memory; a Redis sync per isolate
+    // would count each admission once per isolate's view of the fleet.
+    for (const scope of ["", ...listeners]) {
+      if (!owns(scope, "rate_limit.store")) continue;
+      const own = (path: string) => scope ? d.values.get(at(scope, path)) : value("", path);
+      if (own("rate_limit.store.type") === "redis") {
+        d.report(
+          at(scope, "rate_limit.store.type"),
+          `redis cannot be combined with server.workers: ${workers} yet; use workers: 1 with a shared store, or a local store with workers`,
+        );
+      }
+    }
+    // A udp listener's NAT sessions are one socket's state.
+    for (const scope of listeners) {
+      if (d.values.get(`${scope}.protocol`) === "udp") {
+        d.report(
+          `${scope}.protocol`,
+          `udp listeners run in one isolate: use server.workers: 1 with a udp listener (workers is ${workers})`,
+        );
+      }
+    }
+  }
+
   const admin = value("", "admin.address") as string | undefined;
   const token = value("", "admin.token") as string | undefined;
   const adminHost = admin === undefined ? undefined : parseHostPort(admin)?.host;

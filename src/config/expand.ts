@@ -131,7 +131,7 @@ export function expandConfig(file: FileConfig): Config {
     [DEFAULT_NAME]: { backends: file.backends ?? [] } as FilePool,
   };
   return {
-    server: { shutdown_timeout: file.server.shutdown_timeout },
+    server: { shutdown_timeout: file.server.shutdown_timeout, workers: file.server.workers },
     listeners: listeners.map((l) => resolveListener(file, l)),
     pools: Object.fromEntries(
       Object.entries(pools).map(([name, p]) => [name, resolvePool(file, p)]),

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { intOrAuto } from "./_auto.ts";
 import { checkCollectorUrl, checkHost, checkListenAddress } from "./checks.ts";
 import { DAY_MS } from "./duration.ts";
 import {
@@ -31,6 +32,9 @@ import { bool, duration, int, num, oneOf, str } from "./scalars.ts";
 import { type Infer, optional, section } from "./schema.ts";
 
 export { DEFAULT_METHODS } from "./fields_front.ts";
+
+/** The most worker isolates `server.workers` may ask for. */
+export const MAX_WORKERS = 256;
 
 /** `server.shutdown_timeout`: process-wide, in both forms. */
 const shutdownTimeout = duration({
@@ -99,9 +103,23 @@ export const processSections = {
   }),
 };
 
-/** `server.shutdown_timeout`, for the resolved schema. */
+/**
+ * `server.workers`: process-wide, in both forms. The cap keeps a typo
+ * (`2000`) from starting thousands of isolates; no machine Aegis runs on
+ * has more cores than that.
+ */
+const workers = intOrAuto({
+  doc:
+    "Worker isolates serving the listeners, each accepting on its own SO_REUSEPORT socket; auto: one per core. 1 serves everything on one thread, as before",
+  default: 1,
+  min: 1,
+  max: MAX_WORKERS,
+});
+
+/** `server.shutdown_timeout` and `server.workers`, for the resolved schema. */
 export const serverProcessSection = section("Process-wide server settings", {
   shutdown_timeout: shutdownTimeout,
+  workers,
 });
 
 /** The schema of the configuration file, both forms. */
@@ -125,6 +143,7 @@ export const configSchema = section("Aegis configuration", {
     max_header_bytes: frontFields.max_header_bytes,
     max_body_bytes: frontFields.max_body_bytes,
     shutdown_timeout: shutdownTimeout,
+    workers,
     max_connections: frontFields.max_connections,
     max_connections_per_client: frontFields.max_connections_per_client,
   }),

@@ -7,7 +7,7 @@
  * @module
  */
 
-export { configSchema, DEFAULT_METHODS, type FileConfig } from "./fields.ts";
+export { configSchema, DEFAULT_METHODS, type FileConfig, MAX_WORKERS } from "./fields.ts";
 export {
   type BackendConfig,
   type Config,

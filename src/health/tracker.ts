@@ -71,6 +71,18 @@ export class HealthTracker {
     return this.#failures;
   }
 
+  /**
+   * Takes the health and warm-up another tracker decided: a worker isolate
+   * follows the control isolate's checks (`server.workers`) instead of
+   * probing. Counts restart, as the checks they count are not this one's.
+   */
+  adopt(health: Health, warmupStep: number): void {
+    this.#health = health;
+    this.#warmup = health === "healthy" ? Math.min(WARMUP_STEPS, Math.max(1, warmupStep)) : 0;
+    this.#failures = 0;
+    this.#successes = 0;
+  }
+
   /** Applies new thresholds (a configuration reload), keeping health, warm-up and counts. */
   reconfigure(thresholds: HealthThresholds): void {
     this.#t = { ...thresholds };

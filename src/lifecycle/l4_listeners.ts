@@ -25,6 +25,8 @@ export interface L4ListenerParts {
   /** The runtime in force now (its listener of this name, and that one's pool). */
   readonly runtime: () => Runtime;
   readonly shared: Shared;
+  /** Binds with `SO_REUSEPORT` (a worker isolate of several). */
+  readonly reusePort?: boolean;
 }
 
 /** A udp listener: a {@linkcode Listener} whose relay a snapshot can read. */
@@ -58,6 +60,7 @@ export function openTcpListener(
       clock: parts.shared.clock,
       limits,
       clientKey: parts.clientKey,
+      reusePort: parts.reusePort,
       // A listener a reload removed accepts nothing: its socket drains.
       screen: (ip) => {
         const now = mine();

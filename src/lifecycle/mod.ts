@@ -29,6 +29,12 @@ export {
 } from "./listener_set.ts";
 export { loggerFor, tickFor } from "./parts.ts";
 export {
+  type AdminListeners,
+  type AdminListenersOptions,
+  type AdminParts,
+  openAdminListeners,
+} from "./admin_listeners.ts";
+export {
   type L4ListenerParts,
   openTcpListener,
   openUdpListener,

@@ -53,6 +53,16 @@ export type LimitDecision =
     readonly retryAfterSeconds: number;
   };
 
+/**
+ * What the request path, the adaptive loop and snapshots use of a limiter:
+ * a {@linkcode RateLimiter}'s own buckets, or a `SharedRateLimiter`'s in
+ * memory the worker isolates share (`shared_buckets.ts`).
+ */
+export type ClientLimiter = Pick<
+  RateLimiter,
+  "check" | "rate" | "setRate" | "burst" | "maxClients" | "trackedClients" | "evictions" | "purge"
+>;
+
 /** A bucket plus when its client was last seen, for eviction and purging. */
 interface Entry extends Bucket {
   seenAt: number;

@@ -18,7 +18,20 @@ export {
   take,
 } from "./bucket.ts";
 export { clientKey, DEFAULT_IPV6_PREFIX } from "./client_key.ts";
-export { type LimitDecision, type LimiterOptions, RateLimiter } from "./limiter.ts";
+export {
+  type ClientLimiter,
+  type LimitDecision,
+  type LimiterOptions,
+  RateLimiter,
+} from "./limiter.ts";
+export {
+  createSharedBuckets,
+  processNow,
+  type SharedBucketsMemory,
+  type SharedBucketsSettings,
+  type SharedLimiterOptions,
+  SharedRateLimiter,
+} from "./shared_buckets.ts";
 export {
   type AdaptiveChange,
   type AdaptiveSettings,

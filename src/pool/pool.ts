@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { BreakerMemory } from "../breaker/mod.ts";
 import { type Clock, systemClock } from "../clock/mod.ts";
 import type { PoolConfig } from "../config/mod.ts";
 import { type Backend, createBackend } from "./backend.ts";
@@ -40,6 +41,11 @@ export interface PoolOptions {
    * to it start unhealthy until their health checks pass.
    */
   readonly previous?: Pool;
+  /**
+   * Where a new backend's breaker keeps its counts, by backend id: memory
+   * the worker isolates share (`server.workers`); its own when absent.
+   */
+  readonly breakerMemory?: (id: string) => BreakerMemory | undefined;
 }
 
 /**
@@ -59,7 +65,8 @@ export function createPool(config: PoolConfig, options: PoolOptions = {}): Pool 
       return kept;
     }
     const initial = options.previous ? "unhealthy" : "healthy";
-    return new BackendState(backend, config, clock, options.listener, initial);
+    const memory = options.breakerMemory?.(backend.id);
+    return new BackendState(backend, config, clock, options.listener, initial, memory);
   });
   const balancer = options.balancer ??
     BALANCERS[config.load_balancing.algorithm](config.load_balancing);

@@ -7,7 +7,12 @@
  * @module
  */
 
-import { type BreakerOptions, type BreakerTransition, CircuitBreaker } from "../breaker/mod.ts";
+import {
+  type BreakerMemory,
+  type BreakerOptions,
+  type BreakerTransition,
+  CircuitBreaker,
+} from "../breaker/mod.ts";
 import type { Clock } from "../clock/mod.ts";
 import type { PoolConfig } from "../config/mod.ts";
 import {
@@ -62,6 +67,7 @@ export class BackendState implements Candidate {
     clock: Clock,
     listener: StateListener = {},
     initialHealth: Health = "healthy",
+    breakerMemory?: BreakerMemory,
   ) {
     this.backend = backend;
     this.health = new HealthTracker(thresholdsOf(config), initialHealth);
@@ -69,6 +75,7 @@ export class BackendState implements Candidate {
       breakerOptionsOf(config),
       clock,
       (t) => listener.onBreaker?.(this, t),
+      breakerMemory,
     );
     this.stats = new BackendStats();
     this.#listener = listener;

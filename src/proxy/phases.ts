@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { RateLimiter } from "../limit/mod.ts";
+import type { ClientLimiter } from "../limit/mod.ts";
 import type { GlobalStats } from "../metrics/mod.ts";
 import type { Phase } from "./context.ts";
 import { validateRequest, type ValidationRules } from "./validate.ts";
@@ -32,7 +32,7 @@ export function validationPhase(rules: ValidationRules, stats?: GlobalStats): Ph
  * never a header, so `X-Forwarded-For` cannot buy anyone a fresh bucket.
  * Over the limit: `429` with the seconds until a token is available.
  */
-export function rateLimitPhase(limiter: RateLimiter, stats?: GlobalStats): Phase {
+export function rateLimitPhase(limiter: ClientLimiter, stats?: GlobalStats): Phase {
   return (ctx) => {
     const decision = limiter.check(ctx.client.ip);
     if (decision.allowed) return undefined;

@@ -100,6 +100,11 @@ function fixedChanges(running: Config, next: Config): string[] {
       }
     }
   }
+  if (running.server.workers !== next.server.workers) {
+    problems.push(
+      "server.workers: the worker isolates are started once, with the process; restart Aegis",
+    );
+  }
   if (running.admin.address !== next.admin.address) {
     problems.push("admin.address: the admin listener cannot move while running; restart Aegis");
   }

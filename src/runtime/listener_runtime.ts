@@ -16,7 +16,7 @@ import type { Timer } from "../clock/mod.ts";
 import type { ListenerConfig } from "../config/mod.ts";
 import { errorResponse, ProxyError, type ProxyHandler } from "../core/mod.ts";
 import { type RelayEnd, type RelayStats, type TcpRelay, tcpRelay } from "../l4/mod.ts";
-import { AdaptiveLoop, clientKey, RateLimiter } from "../limit/mod.ts";
+import { AdaptiveLoop, clientKey, type ClientLimiter, RateLimiter } from "../limit/mod.ts";
 import type { GlobalStats } from "../metrics/mod.ts";
 import { type AddressFilter, addressFilter, parseCidr } from "../net/mod.ts";
 import {
@@ -40,8 +40,8 @@ export interface ListenerRuntime {
   /** The listener's name. */
   readonly name: string;
   readonly config: ListenerConfig;
-  /** The per-client rate limiter. */
-  readonly limiter: RateLimiter;
+  /** The per-client rate limiter (over shared buckets in a worker isolate of several). */
+  readonly limiter: ClientLimiter;
   /** Its open WebSocket sessions and their caps (http listeners; kept across reloads). */
   readonly sessions: SessionRegistry;
   /** Answers its requests (http listeners). */
@@ -107,18 +107,24 @@ export function buildListenerRuntime(
   const ad = config.adaptive;
   const sameLimits = previous !== undefined &&
     JSON.stringify(previous.config.rate_limit) === JSON.stringify(rl);
-  const limiter = sameLimits ? previous.limiter : new RateLimiter({
-    rate: rl.requests_per_second,
-    burst: rl.burst,
-    maxClients: rl.max_clients,
-    ipv6Prefix: rl.ipv6_prefix,
-    exempt: rl.exempt.map((n) => parseCidr(n)!),
-    clock,
-    countAdmissions: rl.store.type !== "local",
-  });
-  // New adaptive bounds apply to the rate in force at once.
+  const { controlled } = shared;
+  const limiter: ClientLimiter = sameLimits
+    ? previous.limiter
+    : controlled
+    ? controlled.limiterFor(config)
+    : new RateLimiter({
+      rate: rl.requests_per_second,
+      burst: rl.burst,
+      maxClients: rl.max_clients,
+      ipv6Prefix: rl.ipv6_prefix,
+      exempt: rl.exempt.map((n) => parseCidr(n)!),
+      clock,
+      countAdmissions: rl.store.type !== "local",
+    });
+  // New adaptive bounds apply to the rate in force at once (by the control isolate, when shared).
   const bounded = Math.min(ad.max_rate, Math.max(ad.min_rate, limiter.rate));
-  if (bounded !== limiter.rate) limiter.setRate(bounded);
+  const mine = controlled?.controls ?? true;
+  if (mine && bounded !== limiter.rate) limiter.setRate(bounded);
 
   const l4 = config.protocol !== "http";
   const ws = config.websocket;
@@ -250,9 +256,13 @@ export function buildListenerRuntime(
       ...(sharedLimits ? { store: sharedLimits.view() } : {}),
     }),
     start(snapshot) {
+      // Shared buckets are the control isolate's to move and purge.
+      if (!mine) return;
       startAdaptive(snapshot);
       startPurge();
-      sharedLimits = startSharedLimits(config, limiter, shared);
+      if (limiter instanceof RateLimiter) {
+        sharedLimits = startSharedLimits(config, limiter, shared);
+      }
     },
     stop() {
       abort.abort();

@@ -10,6 +10,11 @@
 export { buildRuntime, type Runtime } from "./runtime.ts";
 export { buildPoolRuntime, type PoolRuntime } from "./pool_runtime.ts";
 export { buildListenerRuntime, type ListenerRuntime } from "./listener_runtime.ts";
-export { type LastRateChange, type PoolTransport, type Shared } from "./shared.ts";
+export {
+  type ControlledParts,
+  type LastRateChange,
+  type PoolTransport,
+  type Shared,
+} from "./shared.ts";
 export { RETIRE_CHECK_MS, Retirements } from "./retire.ts";
 export { transportFor } from "./transports.ts";

@@ -93,6 +93,7 @@ export function buildPoolRuntime(
     clock,
     listener: breakerEvents(shared, name),
     previous: previous?.pool,
+    breakerMemory: (id) => shared.controlled?.breakerFor(name, id),
   });
   const { transport, owned } = previous ?? shared.transportFor(config);
   const upstream = createUpstream(name, config, pool, transport.send);
@@ -102,7 +103,8 @@ export function buildPoolRuntime(
   const start = () => {
     const hc = config.health_check;
     const probe = shared.probe ?? probeOf(config, transport, udp);
-    if (!probe) return;
+    // A worker isolate of several takes its backends' health from the control isolate.
+    if (!probe || shared.controlled?.controls === false) return;
     for (const state of pool.states) {
       const { url } = state.backend;
       loops.push(startHealthLoop({

@@ -6,12 +6,13 @@
  * @module
  */
 
+import type { BreakerMemory } from "../breaker/mod.ts";
 import type { Clock, Watchdog } from "../clock/mod.ts";
-import type { PoolConfig } from "../config/mod.ts";
+import type { ListenerConfig, PoolConfig } from "../config/mod.ts";
 import type { ClosableTransport } from "../core/mod.ts";
 import type { EventLog } from "../events/mod.ts";
 import type { Probe } from "../health/mod.ts";
-import type { AdaptiveChange } from "../limit/mod.ts";
+import type { AdaptiveChange, ClientLimiter } from "../limit/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import type { DurationHistograms, StatsByName, WebSocketStats } from "../metrics/mod.ts";
 import type { RequestTracer } from "../tracing/mod.ts";
@@ -25,6 +26,23 @@ export interface PoolTransport {
   readonly transport: ClosableTransport;
   /** False for a transport given to Aegis from outside (tests): its owner closes it. */
   readonly owned: boolean;
+}
+
+/**
+ * The isolates of one process with `server.workers` above 1 (`workers/`):
+ * what they share, and which of them runs the loops. Absent in one isolate.
+ */
+export interface ControlledParts {
+  /** The listener's limiter over the buckets every isolate shares. */
+  limiterFor(config: ListenerConfig): ClientLimiter;
+  /** The cells every isolate's breaker of backend `id` of `pool` shares. */
+  breakerFor(pool: string, id: string): BreakerMemory | undefined;
+  /**
+   * True in the control isolate, which runs the health checks, the
+   * adaptive loops and the bucket purges for the whole process; false in a
+   * worker, which runs none of them and takes backend health from control.
+   */
+  readonly controls: boolean;
 }
 
 /** What every runtime shares: built once per process. */
@@ -48,4 +66,6 @@ export interface Shared {
   readonly retired: Retirements;
   /** The tracer in force (a reload may change it); tracing off when absent. */
   readonly tracer?: () => RequestTracer;
+  /** With several isolates: what they share and who runs the loops. Absent in one isolate. */
+  readonly controlled?: ControlledParts;
 }

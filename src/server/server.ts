@@ -79,6 +79,13 @@ export interface ServerOptions {
   /** Terminates TLS with these certificates (at least one); plain HTTP when absent. */
   readonly certificates?: readonly LoadedCertificate[];
   /**
+   * Binds with `SO_REUSEPORT`, so that every worker isolate (`server.workers`)
+   * binds a socket of its own on the same port and the kernel spreads new
+   * connections between them. Off by default: a second process on the port
+   * is then an error, as it should be for one isolate.
+   */
+  readonly reusePort?: boolean;
+  /**
    * Whether connections accepted now may be upgraded to WebSocket
    * (`websocket.enabled`, read per connection): they are then served by
    * the engine on which an upgraded connection stays open
@@ -213,7 +220,12 @@ export function startServer(options: ServerOptions): Server {
   let renewing = false;
   const bind = (port: number): Deno.Listener<Deno.Conn<Deno.NetAddr>, Deno.NetAddr> => {
     if (certificates.length === 0) {
-      return Deno.listen({ hostname: options.hostname, port, transport: "tcp" });
+      return Deno.listen({
+        hostname: options.hostname,
+        port,
+        transport: "tcp",
+        ...(options.reusePort ? { reusePort: true } : {}),
+      });
     }
     const socket = listenTls({
       hostname: options.hostname,

@@ -68,6 +68,13 @@ export interface TcpServerOptions {
   ) => void;
   /** Times the shutdown's grace period; the system clock by default. */
   readonly clock?: Clock;
+  /**
+   * Binds with `SO_REUSEPORT`, so that every worker isolate (`server.workers`)
+   * binds a socket of its own on the same port and the kernel spreads new
+   * connections between them. Off by default: a second process on the port
+   * is then an error, as it should be for one isolate.
+   */
+  readonly reusePort?: boolean;
 }
 
 /** At most one log line per this period about refused connections. */
@@ -102,6 +109,7 @@ export function startTcpServer(options: TcpServerOptions): Server {
     hostname: options.hostname,
     port: options.port,
     transport: "tcp",
+    ...(options.reusePort ? { reusePort: true } : {}),
   });
   const admission = new ConnectionAdmission(options.limits ?? UNLIMITED_CONNECTIONS);
   const keyOf = options.clientKey ?? ((ip: string) => ip);

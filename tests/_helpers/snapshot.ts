@@ -12,6 +12,17 @@ import type { ConnectionsSource, LimiterSnapshot, ListenerSource } from "../../s
 /** A fixed limiter view. */
 export type LimiterView = Omit<LimiterSnapshot, "lastChange">;
 
+/** A limiter at 80 requests per second (10–500), burst 150, three clients tracked. */
+export const TEST_LIMITER: LimiterView = {
+  rate: 80,
+  minRate: 10,
+  maxRate: 500,
+  burst: 150,
+  trackedClients: 3,
+  maxClients: 100_000,
+  evictions: 0,
+};
+
 /** No connection at all, limits of 10. */
 export const NO_CONNECTIONS: ConnectionsSource = {
   active: 0,

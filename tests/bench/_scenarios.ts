@@ -139,6 +139,7 @@ export const TARGET_NAMES = [
   "aegis fetch",
   "aegis h1",
   "aegis h1 log",
+  "aegis h1-w2",
   "aegis l4",
   "haproxy",
   "nginx",
@@ -160,7 +161,7 @@ export const USAGE = `Usage: deno task bench [options]
   --warmup S          seconds of unmeasured warm-up per scenario and target (default 1; 0 = none)
   --scenarios LIST    comma-separated ids and groups (default all):
                       HTTP (group http = 1-7, stream = 11; targets direct, floor, fetch, h1,
-                      h1log, haproxy, nginx; 11 runs direct and the Aegis targets only):
+                      h1log, h1-w2, haproxy, nginx; 11 runs direct and the Aegis targets only):
 ${
   SCENARIOS.map((s) => `                        ${String(s.id).padStart(2)}  ${s.title}`).join("\n")
 }

@@ -192,6 +192,19 @@ export function renderChecks(
     show(added(FETCH)),
   );
 
+  const h1Scenario1 = find(runs, 1, H1);
+  const w2 = find(runs, 1, "aegis h1-w2");
+  lines.push(
+    `- **${
+      verdict(h1Scenario1 && w2 ? w2.rps >= 1.3 * h1Scenario1.rps : undefined)
+    }** scenario 1, 2 workers ≥ 1.3× 1 worker req/s (issue 16): ` +
+      (h1Scenario1 && w2
+        ? `${(w2.rps / h1Scenario1.rps).toFixed(2)}× (h1-w2 ${int.format(w2.rps)}, h1 ${
+          int.format(h1Scenario1.rps)
+        } req/s)`
+        : "n/a"),
+  );
+
   // Idle connections the target refused fail it: holding them is the point.
   const idleRss = (t: string) => {
     const s = find(runs, 7, t);

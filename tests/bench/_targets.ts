@@ -28,6 +28,13 @@ export const AEGIS_TARGETS: readonly AegisTarget[] = [
   { name: "aegis fetch", transport: "fetch", note: "`upstream.transport: fetch`." },
   { name: "aegis h1", transport: "h1", note: "`upstream.transport: h1`." },
   {
+    name: "aegis h1-w2",
+    transport: "h1",
+    server: { workers: 2 },
+    note: "`upstream.transport: h1`, `server.workers: 2` (two worker isolates on SO_REUSEPORT " +
+      "sockets, on the same 2 cores as the load generator and backends).",
+  },
+  {
     name: "aegis h1 log",
     transport: "h1",
     accessLogs: true,

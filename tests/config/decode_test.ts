@@ -162,7 +162,7 @@ Deno.test(
       ],
       "an unknown key, in the message and in the path": [
         `${BACKEND}\nserver: {${huge}: 1}\n`,
-        `aegis.yml:2:10 server.${cut} (1048576 characters): unknown key "${cut}" (1048576 characters); expected one of: host, port, read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, shutdown_timeout, max_connections, max_connections_per_client`,
+        `aegis.yml:2:10 server.${cut} (1048576 characters): unknown key "${cut}" (1048576 characters); expected one of: host, port, read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, shutdown_timeout, workers, max_connections, max_connections_per_client`,
       ],
       "a backend URL": [
         `backends: [{url: "${huge}", weight: 1}]\n`,

@@ -147,7 +147,7 @@ const POOL: Omit<Config["pools"][string], "backends"> = {
 
 /** The process-wide sections, at their defaults. */
 const DEFAULTS: Omit<Config, "listeners" | "pools"> = {
-  server: { shutdown_timeout: 30_000 },
+  server: { shutdown_timeout: 30_000, workers: 1 },
   security: { allowed_backend_networks: [] },
   logging: { level: "info", format: "json" },
   tui: { refresh_interval: 1000, enabled: true },
@@ -385,7 +385,7 @@ Deno.test(
       assert.deepEqual(await reject(yml("server:", "  prot: 80", ...BACKEND)), [
         'aegis.yml:2:3 server.prot: unknown key "prot"; expected one of: host, port, ' +
         "read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, " +
-        "shutdown_timeout, max_connections, max_connections_per_client",
+        "shutdown_timeout, workers, max_connections, max_connections_per_client",
       ]);
     });
 
@@ -1092,7 +1092,7 @@ Deno.test(
       "aegis.yml:5:9 server.port: 70000 is out of range: must be 0–65535",
       'aegis.yml:6:3 server.bogus: unknown key "bogus"; expected one of: host, port, ' +
       "read_timeout, write_timeout, idle_timeout, max_header_bytes, max_body_bytes, " +
-      "shutdown_timeout, max_connections, max_connections_per_client",
+      "shutdown_timeout, workers, max_connections, max_connections_per_client",
       'aegis.yml:7:17 server.read_timeout: invalid duration "soon": use a number and a unit (ms, s, m, h)',
       "aegis.yml:9:10 backends[0].url: scheme must be http or https, not ftp",
       "aegis.yml:10:13 backends[0].weight: 0 is out of range: must be 1–10000",

@@ -65,7 +65,7 @@ Deno.test(
 
     // The expanded form: the flat file's one listener and one pool, both `default`.
     const printed = parse(r.stdout);
-    assert.deepEqual(printed.server, { shutdown_timeout: "30s" });
+    assert.deepEqual(printed.server, { shutdown_timeout: "30s", workers: 1 });
     const [listener, ...others] = printed.listeners;
     assert.deepEqual(others, []);
     const { rate_limit, adaptive: _, security, ...front } = listener;

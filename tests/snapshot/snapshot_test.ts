@@ -10,7 +10,7 @@ import {
 } from "../../src/snapshot/mod.ts";
 import { ManualClock } from "../_helpers/clock.ts";
 import { parseTestConfig, testConfig } from "../_helpers/config.ts";
-import { NO_CONNECTIONS, oneListener } from "../_helpers/snapshot.ts";
+import { NO_CONNECTIONS, oneListener, TEST_LIMITER } from "../_helpers/snapshot.ts";
 
 const env: Pick<Deno.TestDefinition, "permissions"> = {
   permissions: { env: ["LOG_TOKENS", "LOG_STREAM"] },
@@ -28,15 +28,7 @@ async function sources(clock: ManualClock): Promise<SnapshotSources> {
     ...oneListener({
       url: "http://127.0.0.1:8080",
       pools: [["default", pool]],
-      limiter: {
-        rate: 80,
-        minRate: 10,
-        maxRate: 500,
-        burst: 150,
-        trackedClients: 3,
-        maxClients: 100_000,
-        evictions: 0,
-      },
+      limiter: TEST_LIMITER,
       stats: new StatsByName(),
       connections: {
         active: 2,
