@@ -7,6 +7,7 @@
 export {
   createLogger,
   type Fields,
+  flushStdout,
   type Level,
   LEVELS,
   type LogFormat,
