@@ -70,23 +70,17 @@ export function testShared(): {
   const logs: Array<Record<string, unknown>> = [];
   const watchdog = new Watchdog({ clock: new ManualClock(), tickMs: 10 });
   const retired = new Retirements(clock);
-  const shared: Shared = {
+  const shared = sharedOf({
     logger: createLogger({ level: "debug", sink: (l) => logs.push(JSON.parse(l)) }),
     clock,
     watchdog,
-    events: new EventLog(),
-    stats: new StatsByName(),
-    durations: new DurationHistograms(),
-    rateChanges: new Map(),
-    webSockets: new WebSocketStats(),
-    probe: () => Promise.resolve({ ok: true, detail: "200" }),
     transportFor(config) {
       const transport = echoTransport();
       transports.push({ first: config.backends[0]!.url!, transport });
       return { transport, owned: true };
     },
     retired,
-  };
+  });
   return {
     shared,
     clock,
@@ -96,5 +90,23 @@ export function testShared(): {
       retired[Symbol.dispose]();
       watchdog[Symbol.dispose]();
     },
+  };
+}
+
+/**
+ * What runtimes share, from the parts a test chooses; fresh counters and
+ * events, and health probes that always pass.
+ */
+export function sharedOf(
+  parts: Pick<Shared, "logger" | "clock" | "watchdog" | "transportFor" | "retired">,
+): Shared {
+  return {
+    ...parts,
+    events: new EventLog(),
+    stats: new StatsByName(),
+    durations: new DurationHistograms(),
+    rateChanges: new Map(),
+    webSockets: new WebSocketStats(),
+    probe: () => Promise.resolve({ ok: true, detail: "200" }),
   };
 }

@@ -15,12 +15,11 @@
 
 import { Watchdog } from "../../src/clock/mod.ts";
 import type { ClosableTransport, ProxyHandler } from "../../src/core/mod.ts";
-import { EventLog } from "../../src/events/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
-import { DurationHistograms, StatsByName, WebSocketStats } from "../../src/metrics/mod.ts";
-import { buildRuntime, Retirements, type Shared } from "../../src/runtime/mod.ts";
+import { buildRuntime, Retirements } from "../../src/runtime/mod.ts";
 import { systemClock } from "../../src/clock/mod.ts";
 import { parseTestConfig } from "../_helpers/config.ts";
+import { sharedOf } from "../_helpers/runtime.ts";
 
 const BODY = new TextEncoder().encode("ok");
 /** A backend that answers every request at once, as the benchmark's backend does. */
@@ -65,19 +64,13 @@ async function handlerAt(level: "warn" | "info"): Promise<ProxyHandler> {
     logging: { level },
   });
   const clock = systemClock;
-  const shared: Shared = {
+  const shared = sharedOf({
     logger: createLogger({ level, sink: () => {} }),
     clock,
     watchdog: new Watchdog({ clock, tickMs: 1000 }),
-    events: new EventLog(),
-    stats: new StatsByName(),
-    durations: new DurationHistograms(),
-    rateChanges: new Map(),
-    webSockets: new WebSocketStats(),
-    probe: () => Promise.resolve({ ok: true, detail: "200" }),
     transportFor: () => ({ transport, owned: false }),
     retired: new Retirements(clock),
-  };
+  });
   const runtime = buildRuntime(config, shared);
   return runtime.listeners.get(config.listeners[0]!.name)!.handler;
 }
