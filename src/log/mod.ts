@@ -7,7 +7,6 @@
 export {
   createLogger,
   type Fields,
-  flushStdout,
   type Level,
   LEVELS,
   type LogFormat,

@@ -27,6 +27,8 @@
  * @module
  */
 
+import { SECURITY_HEADERS } from "../../src/proxy/headers.ts";
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const HEAD_END = enc.encode("\r\n\r\n");
@@ -38,15 +40,6 @@ if (!ports.length || ports.some((p) => !Number.isInteger(p) || p < 1)) {
   Deno.exit(2);
 }
 const relayHeaders = Deno.args.includes("--relay-headers");
-/** What Aegis adds to every response (security headers and `Server`), besides `X-Request-ID`. */
-const ADDED: Record<string, string> = {
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "x-xss-protection": "0",
-  "referrer-policy": "strict-origin-when-cross-origin",
-  "permissions-policy": "camera=(), microphone=(), geolocation=()",
-  "server": "aegis",
-};
 /** Response fields the floor writes itself or drops, when relaying the backend's. */
 const NOT_RELAYED = new Set(["connection", "keep-alive", "transfer-encoding"]);
 
@@ -58,7 +51,8 @@ function responseFields(head: string, requestId: string): Record<string, string>
     const name = line.slice(0, colon).toLowerCase();
     if (!NOT_RELAYED.has(name)) out[name] = line.slice(colon + 1).trim();
   }
-  for (const name in ADDED) out[name] = ADDED[name]!;
+  // What Aegis sets on every response: its security headers, from their one definition.
+  for (const name in SECURITY_HEADERS) out[name] = SECURITY_HEADERS[name]!;
   out["x-request-id"] = requestId;
   return out;
 }

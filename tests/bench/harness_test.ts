@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { aegisCheck, aegisConfig } from "./_aegis.ts";
 import { startBackends, startFloor } from "./_backends.ts";
+import { SECURITY_HEADERS } from "../../src/proxy/headers.ts";
 import { cpuTicksOf } from "./_cpu.ts";
 import { makeTempDir } from "./_procs.ts";
 import { parseOptions, SCENARIOS, TARGET_NAMES } from "./_scenarios.ts";
@@ -291,6 +292,35 @@ Deno.test("bench: the backends and the deno floor proxy answer every scenario's 
     }
   } finally {
     await backends.stop();
+  }
+});
+
+Deno.test("bench: the header-relaying floor passes the request's fields on and answers with Aegis's", async () => {
+  // A backend that echoes the request head it got.
+  await using echo = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) =>
+      new Response(JSON.stringify(Object.fromEntries(req.headers)), {
+        headers: { "content-type": "application/json", "x-from-backend": "yes" },
+      }),
+  );
+  const floor = await startFloor(
+    { ports: [echo.addr.port], pidOf: () => 0, stop: async () => {} },
+    true,
+  );
+  try {
+    const res = await fetch(`http://127.0.0.1:${floor.port}/`, { headers: { "x-client": "one" } });
+    const seen = await res.json() as Record<string, string>;
+    assert.equal(seen["x-client"], "one");
+    assert.equal(seen["x-forwarded-for"], "127.0.0.1");
+    assert.match(seen["x-request-id"] ?? "", /^[0-9a-f-]{36}$/);
+    assert.equal(res.headers.get("x-from-backend"), "yes");
+    assert.equal(res.headers.get("x-request-id"), seen["x-request-id"]);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+      assert.equal(res.headers.get(name), value, name);
+    }
+  } finally {
+    await floor.stop();
   }
 });
 

@@ -16,6 +16,7 @@
 import { Watchdog } from "../../src/clock/mod.ts";
 import type { ClosableTransport, ProxyHandler } from "../../src/core/mod.ts";
 import { createLogger } from "../../src/log/mod.ts";
+import { SECURITY_HEADERS } from "../../src/proxy/headers.ts";
 import { buildRuntime, Retirements } from "../../src/runtime/mod.ts";
 import { systemClock } from "../../src/clock/mod.ts";
 import { parseTestConfig } from "../_helpers/config.ts";
@@ -104,12 +105,7 @@ const RESPONSE_FIELDS: Record<string, string> = {
   "content-type": "text/plain",
   "content-length": "2",
   "date": "Sun, 06 Dec 2026 09:14:15 GMT",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "x-xss-protection": "0",
-  "referrer-policy": "strict-origin-when-cross-origin",
-  "permissions-policy": "camera=(), microphone=(), geolocation=()",
-  "server": "aegis",
+  ...SECURITY_HEADERS,
   "x-request-id": "0b6d3c1e-8f5a-4b7e-9c2d-1a2b3c4d5e6f",
 };
 
