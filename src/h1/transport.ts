@@ -136,8 +136,8 @@ export function h1Transport(options: H1Options): H1Transport {
    * prefix, so it is parsed once, not on every request.
    */
   const origins = new Map<string, Origin>();
-  const originOf = (href: string): Origin => {
-    const prefix = href.slice(0, rawTargetAt(href));
+  const originOf = (href: string, pathAt: number): Origin => {
+    const prefix = href.slice(0, pathAt);
     const known = origins.get(prefix);
     if (known) return known;
     const url = new URL(href);
@@ -156,11 +156,12 @@ export function h1Transport(options: H1Options): H1Transport {
   };
 
   const send = async (request: UpstreamRequest): Promise<UpstreamResponse> => {
-    const { pool, host } = originOf(request.url);
+    const pathAt = rawTargetAt(request.url);
+    const { pool, host } = originOf(request.url, pathAt);
     const body = bodyOf(request);
     const head = serializeRequestHead(
       request.method,
-      request.target ?? rawTarget(request.url),
+      request.target ?? rawTarget(request.url, pathAt),
       headLines(request.headers, host, body),
     );
     const resendable = isIdempotent(request.method) && body.kind !== "stream";
@@ -211,10 +212,10 @@ export function h1Transport(options: H1Options): H1Transport {
 /**
  * The path and query of an absolute URL exactly as written. `URL` would
  * resolve dot segments (`/a/./b` becomes `/a/b`) and re-encode some
- * characters; the backend must get the target the client sent.
+ * characters; the backend must get the target the client sent. `slash` is
+ * where its path starts ({@linkcode rawTargetAt}), found once per request.
  */
-function rawTarget(url: string): string {
-  const slash = rawTargetAt(url);
+function rawTarget(url: string, slash: number): string {
   if (slash === url.length) return "/";
   const hash = url.indexOf("#", slash);
   return hash < 0 ? url.slice(slash) : url.slice(slash, hash);
